@@ -1,0 +1,90 @@
+/**
+ * `securechat`: the operator's command line.
+ *   securechat serve            start the server (same as npm start)
+ *   securechat migrate          bring the database schema up to date
+ *   securechat keys generate    print a new master key
+ *   securechat keys rotate      re-encrypt everything under the primary key
+ */
+import { generateFernetKey } from '../server/crypto/fernet.js';
+import { openServices, readConfig, StartupError } from '../server/boot.js';
+import { openDatabase } from '../server/db/database.js';
+import { migrateToLatest } from '../server/db/migrate.js';
+import { createProgressBar } from './progress.js';
+
+const USAGE = `Usage: securechat <command>
+
+Commands:
+  serve           Start the server (configured by the environment; see README).
+  migrate         Apply pending database migrations.
+  keys generate   Print a new master encryption key.
+  keys rotate     Re-encrypt every stored ciphertext under the primary key.
+                  First give every instance the new key as MASTER_ENCRYPTION_KEY and the
+                  old one in MASTER_ENCRYPTION_KEY_FALLBACKS (or new key first in the key
+                  file) and restart them; then run this. Safe to stop and run again.
+`;
+
+async function run(args: string[]): Promise<number> {
+  const [command, subcommand] = args;
+  switch (command) {
+    case 'serve':
+      await import('../server/main.js');
+      return -1; // the server keeps the process alive
+    case 'migrate': {
+      const config = readConfig();
+      const database = openDatabase(config.database);
+      try {
+        const applied = await migrateToLatest(database.db);
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case 'keys':
+      if (subcommand === 'generate') {
+        console.log(generateFernetKey());
+        return 0;
+      }
+      if (subcommand === 'rotate') return rotate();
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+  }
+  console.error(`securechat: unknown command "${args.join(' ')}"\n\n${USAGE}`);
+  return 2;
+}
+
+async function rotate(): Promise<number> {
+  const services = await openServices(readConfig());
+  try {
+    const bar = createProgressBar('Re-encrypting');
+    const result = await services.keys.rotate({ onProgress: ({ done, total }) => bar.update(done, total) });
+    bar.finish();
+    console.log(`Re-encrypted ${result.reencrypted} ciphertexts under key ${services.keyring.primaryKeyId}.`);
+    if (result.remaining > 0) {
+      console.log(
+        `${result.remaining} were written under an older key meanwhile (an instance still has the old primary key); ` +
+          'restart every instance with the new key and run this again.',
+      );
+      return 3;
+    }
+    console.log('Every ciphertext is now under the primary key; the old key may be removed from the fallbacks.');
+    return 0;
+  } finally {
+    await services.database.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(`securechat: ${error instanceof StartupError ? error.message : (error as Error).stack}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,129 @@
+/**
+ * The whole server on one page: every plugin and feature is registered here, in order.
+ * Dependencies come in from outside (main.ts, the CLI, tests), so a test builds the
+ * real app on a temporary database without patching anything.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createAccountsRepository } from './auth/accounts.repository.js';
+import { createAccountsService } from './auth/accounts.service.js';
+import { createAuthGuard } from './auth/auth.guard.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { createSessionsRepository } from './auth/sessions.repository.js';
+import { createSessionsService } from './auth/sessions.service.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Keyring } from './crypto/keyring.js';
+import type { PasswordHasher } from './crypto/passwords.js';
+import type { DatabaseHandle } from './db/database.js';
+import { errors, registerErrorHandling } from './http/errors.js';
+import { healthRoutes } from './http/health.routes.js';
+import { registerSecurity } from './http/security.js';
+import { createValidatorCompiler } from './http/validation.js';
+import { createRoomsRepository } from './rooms/rooms.repository.js';
+import { createRoomsService } from './rooms/rooms.service.js';
+
+export interface AppDependencies {
+  config: Config;
+  database: DatabaseHandle;
+  keyring: Keyring;
+  passwords: PasswordHasher;
+  clock: Clock;
+  sessionSecret: string;
+  /** The built browser client; defaults to dist/client. */
+  clientDir?: string;
+}
+
+const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../dist/client', import.meta.url));
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Builds the HTTP + WebSocket server; call `listen` (or `inject` in tests) on the result. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config, database, keyring, passwords, clock } = deps;
+  const { db } = database;
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Credentials and cookies never reach the logs; bodies are not logged at all.
+      redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+    },
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(createValidatorCompiler());
+  // The API speaks JSON only: anything else is a 415, not a string to validate.
+  app.removeContentTypeParser(['text/plain']);
+  registerErrorHandling(app);
+
+  // ---- cross-cutting: cookies, security headers, API documentation ----
+  await app.register(cookie, { secret: deps.sessionSecret });
+  await registerSecurity(app, { forceHttps: config.forceHttps });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'SecureChat API', version: '1', description: 'HTTP API of SecureChat. Real-time events: GET /api/v1/ws.' },
+      components: {
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'securechat_session' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  // ---- features: repositories → services → routes ----
+  const rooms = createRoomsService({ db, rooms: createRoomsRepository(), clock });
+  const sessions = createSessionsService({
+    db,
+    sessions: createSessionsRepository(),
+    clock,
+    secret: deps.sessionSecret,
+    policy: {
+      rememberTtlMs: config.sessionTtlDays * DAY_MS,
+      browserTtlMs: DAY_MS,
+      idleMs: config.sessionIdleHours * 60 * 60 * 1000,
+    },
+  });
+  const accounts = createAccountsService({
+    db,
+    accounts: createAccountsRepository(),
+    keyring,
+    passwords,
+    clock,
+    passwordMinLength: config.passwordMinLength,
+    onRegistered: rooms.joinGeneral,
+  });
+  const guard = createAuthGuard(sessions);
+  app.decorateRequest('auth', null);
+
+  await app.register(healthRoutes, { ping: database.ping });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, {
+        accounts,
+        sessions,
+        guard,
+        secureCookies: config.forceHttps,
+        rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  // ---- the browser client, with index.html for its own routes ----
+  const clientDir = deps.clientDir ?? DEFAULT_CLIENT_DIR;
+  const clientBuilt = existsSync(`${clientDir}/index.html`);
+  if (clientBuilt) await app.register(fastifyStatic, { root: clientDir, wildcard: false, index: false });
+  app.setNotFoundHandler((request, reply) => {
+    const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && request.headers.accept?.includes('text/html');
+    if (wantsPage && clientBuilt) return reply.sendFile('index.html');
+    const error = errors.notFound(`${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(error.toBody());
+  });
+
+  return app;
+}

@@ -1,0 +1,153 @@
+/** HTTP surface of accounts and sessions (the Auth part of api.md). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import {
+  ActiveSessionSchema,
+  ChangePasswordBodySchema,
+  ErrorSchema,
+  LoginBodySchema,
+  MeSchema,
+  RegisterBodySchema,
+  SessionInfoSchema,
+  UserSchema,
+} from '../../shared/protocol.js';
+import { errors } from '../http/errors.js';
+import type { AccountsService } from './accounts.service.js';
+import { callerOf, SESSION_COOKIE, type AuthGuard } from './auth.guard.js';
+import type { SessionsService } from './sessions.service.js';
+
+export interface AuthRoutesOptions {
+  accounts: AccountsService;
+  sessions: SessionsService;
+  guard: AuthGuard;
+  secureCookies: boolean;
+  rememberMaxAgeSeconds: number;
+}
+
+const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema };
+
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) => {
+  const { accounts, sessions, guard } = options;
+  const requireUser = guard.requireUser;
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, signed: true };
+
+  app.post(
+    '/auth/register',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account (and join General)',
+        body: RegisterBodySchema,
+        response: { 201: Type.Object({ user: UserSchema }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = await accounts.register(request.body);
+      return reply.status(201).send({ user });
+    },
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in; sets the session cookie',
+        body: LoginBodySchema,
+        response: { 200: SessionInfoSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { username, password, rememberMe = false } = request.body;
+      const user = await accounts.authenticate(username, password);
+      // A fresh session on every login; the old cookie's session (if any) ends.
+      const previous = await guard.readSession(request);
+      if (previous) await sessions.end(previous.session.id);
+      const { token, session } = await sessions.start(user.id, {
+        rememberMe,
+        userAgent: request.headers['user-agent'],
+        ip: request.ip,
+      });
+      reply.setCookie(SESSION_COOKIE, token, {
+        ...cookieOptions,
+        ...(rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}),
+      });
+      return { user, csrfToken: sessions.csrfTokenFor(session.id) };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    { onRequest: requireUser, schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await sessions.end(callerOf(request).session.id);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/session',
+    { schema: { tags: ['auth'], summary: 'The current session', response: { 200: SessionInfoSchema, 401: ErrorSchema } } },
+    async (request) => {
+      const auth = await guard.readSession(request);
+      if (!auth) throw errors.authRequired();
+      return { user: auth.user, csrfToken: sessions.csrfTokenFor(auth.session.id) };
+    },
+  );
+
+  app.get(
+    '/auth/sessions',
+    {
+      onRequest: requireUser,
+      schema: { tags: ['auth'], summary: "The caller's active sessions", response: { 200: Type.Array(ActiveSessionSchema), 401: ErrorSchema } },
+    },
+    async (request) => {
+      const { user, session } = callerOf(request);
+      return sessions.list(user.id, session.id);
+    },
+  );
+
+  app.delete(
+    '/auth/sessions/:sessionId',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags: ['auth'],
+        summary: 'End one of your sessions',
+        params: Type.Object({ sessionId: Type.String({ maxLength: 64 }) }),
+        response: { 204: Type.Null(), ...errorResponses, 404: ErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { user } = callerOf(request);
+      if (!(await sessions.endOwn(user.id, request.params.sessionId))) throw errors.notFound('That session');
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      onRequest: requireUser,
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your password; your other sessions end',
+        body: ChangePasswordBodySchema,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { user, session } = callerOf(request);
+      await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword);
+      await sessions.endAllExcept(user.id, session.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/me',
+    { onRequest: requireUser, schema: { tags: ['auth'], summary: 'Your own profile, with email', response: { 200: MeSchema, 401: ErrorSchema } } },
+    async (request) => accounts.me(callerOf(request).user.id),
+  );
+};

@@ -1,0 +1,60 @@
+/** SQL for server-side sessions. */
+import type { Db, SessionsTable } from '../db/schema.js';
+
+export type SessionRow = SessionsTable;
+export type SessionWithUserRow = SessionRow & { username: string; user_created_at: number };
+
+export function createSessionsRepository() {
+  return {
+    async insert(db: Db, session: SessionRow): Promise<void> {
+      await db.insertInto('sessions').values(session).execute();
+    },
+
+    /** The session and its user in one query: this runs on every authenticated request. */
+    async findWithUserByTokenHash(db: Db, tokenHash: string): Promise<SessionWithUserRow | undefined> {
+      return db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .selectAll('sessions')
+        .select(['users.username as username', 'users.created_at as user_created_at'])
+        .where('sessions.token_hash', '=', tokenHash)
+        .executeTakeFirst();
+    },
+
+    async listForUser(db: Db, userId: string, now: number): Promise<SessionRow[]> {
+      return db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('expires_at', '>', now)
+        .orderBy('last_seen_at', 'desc')
+        .execute();
+    },
+
+    async touch(db: Db, id: string, now: number): Promise<void> {
+      await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
+    },
+
+    async delete(db: Db, id: string): Promise<void> {
+      await db.deleteFrom('sessions').where('id', '=', id).execute();
+    },
+
+    /** Deletes one of the user's sessions; false when it is not theirs or already gone. */
+    async deleteForUser(db: Db, userId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('sessions').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
+    async deleteAllForUserExcept(db: Db, userId: string, keepId: string | null): Promise<void> {
+      let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+      if (keepId) query = query.where('id', '!=', keepId);
+      await query.execute();
+    },
+
+    async deleteExpired(db: Db, now: number): Promise<void> {
+      await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
+    },
+  };
+}
+
+export type SessionsRepository = ReturnType<typeof createSessionsRepository>;

@@ -1,0 +1,123 @@
+/**
+ * Server-side sessions. The cookie carries a random token (signed with SESSION_SECRET by
+ * the cookie plugin); the database keeps only its SHA-256, so a database copy yields no
+ * usable cookies. Sessions end at an absolute expiry or after an idle period.
+ */
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ActiveSession, User } from '../../shared/protocol.js';
+import { isoTime, type Clock } from '../clock.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { SessionsRepository, SessionRow } from './sessions.repository.js';
+
+export interface SessionPolicy {
+  /** Lifetime of a "remember me" session. */
+  rememberTtlMs: number;
+  /** Lifetime of a browser-session (not remembered) session. */
+  browserTtlMs: number;
+  idleMs: number;
+}
+
+export interface AuthenticatedSession {
+  session: SessionRow;
+  user: User;
+}
+
+// Writing last_seen_at on every request would turn reads into writes; a minute is precise enough.
+const TOUCH_INTERVAL_MS = 60_000;
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export function createSessionsService(deps: {
+  db: Kysely<Database>;
+  sessions: SessionsRepository;
+  clock: Clock;
+  policy: SessionPolicy;
+  secret: string;
+}) {
+  const { db, sessions, clock, policy, secret } = deps;
+
+  function csrfTokenFor(sessionId: string): string {
+    return createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
+  }
+
+  return {
+    csrfTokenFor,
+
+    /** Compares a presented CSRF token with the session's, in constant time. */
+    verifyCsrf(sessionId: string, presented: string | undefined): boolean {
+      if (!presented) return false;
+      const expected = Buffer.from(csrfTokenFor(sessionId));
+      const actual = Buffer.from(presented);
+      return expected.length === actual.length && timingSafeEqual(expected, actual);
+    },
+
+    /** Starts a new session (always a fresh token: no fixation). Returns the cookie token. */
+    async start(
+      userId: string,
+      options: { rememberMe: boolean; userAgent?: string; ip?: string },
+    ): Promise<{ token: string; session: SessionRow }> {
+      const now = clock.now();
+      const token = randomBytes(32).toString('base64url');
+      const session: SessionRow = {
+        id: randomUUID(),
+        token_hash: hashToken(token),
+        user_id: userId,
+        remember_me: options.rememberMe ? 1 : 0,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + (options.rememberMe ? policy.rememberTtlMs : policy.browserTtlMs),
+        user_agent: options.userAgent?.slice(0, 256) ?? null,
+        ip: options.ip ?? null,
+      };
+      await sessions.insert(db, session);
+      return { token, session };
+    },
+
+    /** The live session for a cookie token, or null; ends sessions found expired or idle. */
+    async resolve(token: string): Promise<AuthenticatedSession | null> {
+      const row = await sessions.findWithUserByTokenHash(db, hashToken(token));
+      if (!row) return null;
+      const now = clock.now();
+      if (row.expires_at <= now || now - row.last_seen_at > policy.idleMs) {
+        await sessions.delete(db, row.id);
+        return null;
+      }
+      if (now - row.last_seen_at > TOUCH_INTERVAL_MS) {
+        await sessions.touch(db, row.id, now);
+        row.last_seen_at = now;
+      }
+      const { username, user_created_at, ...session } = row;
+      return { session, user: { id: row.user_id, username, createdAt: isoTime(user_created_at) } };
+    },
+
+    async end(sessionId: string): Promise<void> {
+      await sessions.delete(db, sessionId);
+    },
+
+    /** Ends one of the user's own sessions; false when no such session of theirs exists. */
+    async endOwn(userId: string, sessionId: string): Promise<boolean> {
+      return sessions.deleteForUser(db, userId, sessionId);
+    },
+
+    async endAllExcept(userId: string, keepSessionId: string | null): Promise<void> {
+      await sessions.deleteAllForUserExcept(db, userId, keepSessionId);
+    },
+
+    async list(userId: string, currentSessionId: string | null): Promise<ActiveSession[]> {
+      const rows = await sessions.listForUser(db, userId, clock.now());
+      return rows.map((row) => ({
+        id: row.id,
+        current: row.id === currentSessionId,
+        rememberMe: row.remember_me === 1,
+        userAgent: row.user_agent,
+        ip: row.ip,
+        createdAt: isoTime(row.created_at),
+        lastSeenAt: isoTime(row.last_seen_at),
+        expiresAt: isoTime(row.expires_at),
+      }));
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

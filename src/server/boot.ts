@@ -1,0 +1,95 @@
+/**
+ * Start-up steps shared by the server and the CLI: configuration, database (migrated),
+ * keyring (verified against the data), session secret. Each failure is a StartupError
+ * whose message is the one line an operator needs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
+import { KeyConfigError, loadKeyring, type Keyring } from './crypto/keyring.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { createKeysRepository } from './keys/keys.repository.js';
+import { createKeysService, KeyMismatchError, type KeysService } from './keys/keys.service.js';
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export interface Services {
+  config: Config;
+  database: DatabaseHandle;
+  keyring: Keyring;
+  keys: KeysService;
+  warnings: string[];
+}
+
+/** Reads the environment (and .env) into a Config, or throws a StartupError. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    loadDotEnv();
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new StartupError(error.message);
+    throw error;
+  }
+}
+
+/** Opens and migrates the database and loads and verifies the keyring. */
+export async function openServices(config: Config): Promise<Services> {
+  let keyring: Keyring;
+  let warnings: string[];
+  try {
+    ({ keyring, warnings } = await loadKeyring({
+      key: config.masterKey,
+      fallbacks: config.masterKeyFallbacks,
+      keyFile: config.masterKeyFile,
+      createIfMissing: !config.production,
+    }));
+  } catch (error) {
+    if (error instanceof KeyConfigError) throw new StartupError(error.message);
+    throw error;
+  }
+
+  const database = openDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close();
+    const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
+    throw new StartupError(`Cannot open the database (${where}): ${(error as Error).message}`);
+  }
+
+  const keys = createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock: systemClock });
+  try {
+    await keys.verify();
+  } catch (error) {
+    await database.close();
+    if (error instanceof KeyMismatchError) throw new StartupError(error.message);
+    throw error;
+  }
+  return { config, database, keyring, keys, warnings };
+}
+
+/** SESSION_SECRET, or in development a random one kept in the data folder (mode 0600). */
+export async function sessionSecretFor(config: Config): Promise<string> {
+  if (config.sessionSecret) return config.sessionSecret;
+  const file = path.join(config.dataDir, 'session.secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  try {
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(file, 'utf8')).trim();
+    throw error;
+  }
+}

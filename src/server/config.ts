@@ -1,0 +1,131 @@
+/**
+ * Configuration: the environment (and an optional `.env` file) turned into one typed,
+ * validated Config. A wrong value stops the process with one line naming the variable
+ * and what it expects; development needs no configuration at all.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  database: DatabaseTarget;
+  masterKey: string | undefined;
+  masterKeyFallbacks: string[];
+  masterKeyFile: string;
+  /** Undefined in development: main.ts then keeps a generated secret in the data folder. */
+  sessionSecret: string | undefined;
+  trustProxy: boolean;
+  forceHttps: boolean;
+  passwordMinLength: number;
+  sessionTtlDays: number;
+  sessionIdleHours: number;
+  messageMaxLength: number;
+  logLevel: LogLevel;
+  /** The site's own origin for WebSocket Origin checks and invite links; derived from the request when unset. */
+  publicUrl: string | undefined;
+}
+
+/** A bad configuration value; its message is the one line printed before exiting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${env[name]}").`);
+}
+
+function databaseTarget(env: Env, dataDir: string): DatabaseTarget {
+  const url = env.DATABASE_URL?.trim();
+  if (!url) return { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') };
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', url };
+  if (url.startsWith('sqlite:')) {
+    // sqlite:relative/file.db, sqlite:///absolute/file.db
+    const file = url.replace(/^sqlite:(\/\/)?/, '');
+    if (!file) throw new ConfigError('DATABASE_URL=sqlite:<file> needs a file path.');
+    return { dialect: 'sqlite', file: path.resolve(file) };
+  }
+  throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or sqlite: (see README).');
+}
+
+/** Reads and validates the configuration; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const dataDir = path.resolve(env.DATA_DIR?.trim() || 'data');
+
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}").`);
+  }
+
+  const sessionSecret = env.SESSION_SECRET?.trim() || undefined;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters of random text (try `openssl rand -hex 32`).');
+  }
+  const masterKey = env.MASTER_ENCRYPTION_KEY?.trim() || undefined;
+  if (production && !sessionSecret) {
+    throw new ConfigError('SESSION_SECRET is required when NODE_ENV=production.');
+  }
+  if (production && !masterKey && !env.MASTER_KEY_FILE?.trim()) {
+    throw new ConfigError('MASTER_ENCRYPTION_KEY or MASTER_KEY_FILE is required when NODE_ENV=production.');
+  }
+
+  const publicUrl = env.PUBLIC_URL?.trim().replace(/\/+$/, '') || undefined;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+$/.test(publicUrl)) {
+    throw new ConfigError(`PUBLIC_URL must be an origin like https://chat.example.com (got "${env.PUBLIC_URL}").`);
+  }
+
+  const host = env.HOST?.trim() || '0.0.0.0';
+
+  return {
+    production,
+    host,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    dataDir,
+    database: databaseTarget(env, dataDir),
+    masterKey,
+    masterKeyFallbacks: (env.MASTER_ENCRYPTION_KEY_FALLBACKS ?? '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
+    masterKeyFile: path.resolve(env.MASTER_KEY_FILE?.trim() || path.join(dataDir, 'master.key')),
+    sessionSecret,
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+    forceHttps: flag(env, 'FORCE_HTTPS', false),
+    passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 6, 128),
+    sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
+    sessionIdleHours: integer(env, 'SESSION_IDLE_HOURS', 72, 1, 24 * 3650),
+    messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, 100_000),
+    logLevel,
+    publicUrl,
+  };
+}
+
+/** Loads `.env` from the working folder into process.env (never overriding real variables). */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}

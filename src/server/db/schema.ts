@@ -1,0 +1,100 @@
+/**
+ * Table types for Kysely. Times are milliseconds since the epoch (BIGINT), flags are
+ * 0/1 integers, and ids are text: the same columns behave alike on SQLite and PostgreSQL.
+ * Every `*_ciphertext` column holds a Fernet token; its `*_key_id` names the key.
+ */
+import type { Kysely, Transaction } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  /** Lower-cased username: the unique key that makes names case-insensitive. */
+  username_key: string;
+  email_ciphertext: string;
+  email_key_id: string;
+  /** Keyed HMAC of the normalised email (a blind index): uniqueness without plaintext. */
+  email_index: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  /** SHA-256 of the cookie token: a stolen database copy cannot be replayed as cookies. */
+  token_hash: string;
+  user_id: string;
+  remember_me: number;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface RoomsTable {
+  id: string;
+  name: string;
+  name_key: string;
+  description_ciphertext: string | null;
+  description_key_id: string | null;
+  is_private: number;
+  owner_id: string;
+  /** The last message sequence number handed out in this room. */
+  last_seq: number;
+  created_at: number;
+}
+
+export interface RoomMembersTable {
+  room_id: string;
+  user_id: string;
+  role: 'owner' | 'moderator' | 'member';
+  joined_at: number;
+  last_read_seq: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string;
+  client_id: string;
+  /** 'fernet': encrypted by the server's keyring. Room for client-side (end-to-end) formats later. */
+  body_format: string;
+  body_ciphertext: string;
+  body_key_id: string | null;
+  created_at: number;
+  edited_at: number | null;
+}
+
+export interface RoomInvitesTable {
+  id: string;
+  room_id: string;
+  /** SHA-256 of the invite code: the code itself is shown once, to its creator. */
+  code_hash: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  max_uses: number | null;
+  uses: number;
+}
+
+/** A known plaintext under the current key: start-up proves the key reads existing data. */
+export interface KeyCanaryTable {
+  id: string;
+  ciphertext: string;
+  key_id: string;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  rooms: RoomsTable;
+  room_members: RoomMembersTable;
+  messages: MessagesTable;
+  room_invites: RoomInvitesTable;
+  key_canary: KeyCanaryTable;
+}
+
+/** What repositories take: the database itself or an open transaction. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,138 @@
+/**
+ * Errors as the API promises them: `{"error": {"code", "message", "field"?}}` with the
+ * right status. Services throw these; one handler turns anything else into a 4xx for
+ * malformed requests, 503 for a lost database and, last resort, a generic 500.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ErrorBody } from '../../shared/protocol.js';
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) } };
+  }
+}
+
+/** The handful of error factories every feature uses. */
+export const errors = {
+  validation: (message: string, field?: string) => new AppError(400, 'validation_failed', message, field),
+  authRequired: () => new AppError(401, 'auth_required', 'Sign in to continue.'),
+  invalidCredentials: () => new AppError(401, 'invalid_credentials', 'That username and password do not match an account.'),
+  csrf: () =>
+    new AppError(403, 'csrf_failed', 'The X-CSRF-Token header is missing or wrong; reload the page and try again.'),
+  forbidden: (message: string) => new AppError(403, 'forbidden', message),
+  notMember: () => new AppError(403, 'not_member', 'Join this room first.'),
+  notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
+  conflict: (code: string, message: string, field?: string) => new AppError(409, code, message, field),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError(429, 'rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, undefined, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  unavailable: () =>
+    new AppError(503, 'service_unavailable', 'The service is temporarily unavailable; try again shortly.', undefined, {
+      'retry-after': '5',
+    }),
+};
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns the first schema violation into a sentence naming the field. */
+export function describeValidationIssue(issue: AjvIssue, part: string): { message: string; field?: string } {
+  const pathField = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const field = issue.keyword === 'required' ? String(issue.params.missingProperty) : pathField || undefined;
+  const name = field ?? (part === 'body' ? 'The request body' : `The ${part}`);
+  switch (issue.keyword) {
+    case 'required':
+      return { message: `${field} is required.`, field };
+    case 'type':
+      return { message: `${name} must be ${article(String(issue.params.type))}.`, field };
+    case 'minLength':
+      return { message: `${name} must be at least ${issue.params.limit} characters.`, field };
+    case 'maxLength':
+      return { message: `${name} must be at most ${issue.params.limit} characters.`, field };
+    case 'minimum':
+      return { message: `${name} must be at least ${issue.params.limit}.`, field };
+    case 'maximum':
+      return { message: `${name} must be at most ${issue.params.limit}.`, field };
+    case 'pattern':
+    case 'format':
+      return { message: `${name} is not in the expected format.`, field };
+    case 'const':
+    case 'enum':
+      return { message: `${name} is not one of the allowed values.`, field };
+    default:
+      return { message: `${name} is invalid${issue.message ? `: ${issue.message}` : ''}.`, field };
+  }
+}
+
+function article(type: string): string {
+  const readable = type.replace(/,/g, ' or ');
+  return /^[aeiou]/.test(readable) ? `an ${readable}` : `a ${readable}`;
+}
+
+/** Errors that mean the database cannot be reached, rather than a bug. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return (
+    (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'].includes(code)) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      (error as Error)?.message ?? '',
+    )
+  );
+}
+
+/** Maps any thrown error to the API's error shape and status. */
+export function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
+  if (fastifyError?.validation?.[0]) {
+    const { message, field } = describeValidationIssue(fastifyError.validation[0], fastifyError.validationContext ?? 'body');
+    return errors.validation(message, field);
+  }
+  switch (fastifyError?.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(415, 'unsupported_media_type', 'Send the request body as application/json.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'payload_too_large', 'The request body is too large.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError(400, 'invalid_json', 'The request body is empty; send a JSON object.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError(400, 'invalid_json', 'The request body is not valid JSON.');
+  }
+  if (isDatabaseUnavailable(error)) return errors.unavailable();
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, 'bad_request', 'The request could not be understood.');
+  }
+  return undefined;
+}
+
+/** Installs the one error handler and the API's 404. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError) {
+      if (appError.status >= 500) request.log.warn({ code: appError.code }, 'request failed: dependency unavailable');
+      return reply.status(appError.status).headers(appError.headers).send(appError.toBody());
+    }
+    // Last resort: log the context (never bodies), answer without details.
+    request.log.error({ err: error, url: request.routeOptions.url }, 'unhandled error');
+    return reply
+      .status(500)
+      .send({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } });
+  });
+}

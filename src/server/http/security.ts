@@ -1,0 +1,41 @@
+/**
+ * Transport security: strict CSP and the usual headers (helmet), HTTPS enforcement
+ * behind FORCE_HTTPS. With TRUST_PROXY the scheme and client IP come from
+ * X-Forwarded-* (Fastify's trustProxy); without it those headers are ignored.
+ */
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+
+export async function registerSecurity(app: FastifyInstance, options: { forceHttps: boolean }): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // No 'unsafe-inline': style attributes in markup are refused; CSSOM from our own script is allowed.
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(options.forceHttps ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    hsts: options.forceHttps ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+
+  if (options.forceHttps) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.protocol === 'https') return;
+      // Probes stay reachable over plain HTTP from inside the network.
+      if (request.url === '/healthz' || request.url === '/readyz') return;
+      return reply.redirect(`https://${request.host}${request.url}`, 308);
+    });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The master key against the stored data: start-up refuses a key that cannot read what
+ * is there, and rotation re-encrypts every ciphertext under the primary key.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Database } from '../db/schema.js';
+import { ENCRYPTED_COLUMNS, type KeysRepository } from './keys.repository.js';
+
+const CANARY_PLAINTEXT = 'securechat key canary v1';
+
+/** The configured keys cannot read the stored data; the message says what to do. */
+export class KeyMismatchError extends Error {
+  override readonly name = 'KeyMismatchError';
+}
+
+export interface RotationProgress {
+  done: number;
+  total: number;
+}
+
+export interface RotationResult {
+  reencrypted: number;
+  /** Written under another key while rotation ran (an instance not yet on the new key). */
+  remaining: number;
+}
+
+export function createKeysService(deps: { db: Kysely<Database>; keys: KeysRepository; keyring: Keyring; clock: Clock }) {
+  const { db, keys, keyring, clock } = deps;
+
+  async function countRemaining(): Promise<number> {
+    let total = 0;
+    for (const column of ENCRYPTED_COLUMNS) total += await keys.countNotUnder(db, column, keyring.primaryKeyId);
+    return total;
+  }
+
+  return {
+    countRemaining,
+
+    /**
+     * Proves the keyring can read the database: the canary decrypts, and no stored
+     * ciphertext names a key the keyring lacks. Writes the canary on a new database.
+     */
+    async verify(): Promise<void> {
+      const canary = await keys.readCanary(db);
+      if (!canary) {
+        const { ciphertext, keyId } = keyring.encrypt(CANARY_PLAINTEXT);
+        await keys.writeCanary(db, ciphertext, keyId, clock.now());
+      } else {
+        let plaintext: string | undefined;
+        try {
+          plaintext = keyring.decrypt(canary.ciphertext, canary.key_id);
+        } catch {
+          plaintext = undefined;
+        }
+        if (plaintext !== CANARY_PLAINTEXT) {
+          throw new KeyMismatchError(
+            `The configured master key cannot decrypt this database (it was written with key ${canary.key_id}). ` +
+              'Start with the key the data was encrypted with, or add it to MASTER_ENCRYPTION_KEY_FALLBACKS.',
+          );
+        }
+      }
+      for (const column of ENCRYPTED_COLUMNS) {
+        const unknown = await keys.findUnknownKeyId(db, column, keyring.keyIds);
+        if (unknown) {
+          throw new KeyMismatchError(
+            `Some ${column.table} data is encrypted with key ${unknown}, which is not configured. ` +
+              'Add that key to MASTER_ENCRYPTION_KEY_FALLBACKS (or the key file) and start again.',
+          );
+        }
+      }
+    },
+
+    /**
+     * Re-encrypts every ciphertext not under the primary key, batch by batch. Each row is
+     * replaced in its own guarded update, so the job can be killed and run again at any
+     * point, and runs beside live servers (which must already hold the primary key).
+     */
+    async rotate(options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {}): Promise<RotationResult> {
+      const batchSize = options.batchSize ?? 500;
+      const total = await countRemaining();
+      let done = 0;
+      options.onProgress?.({ done, total });
+      for (const column of ENCRYPTED_COLUMNS) {
+        let afterId = '';
+        for (;;) {
+          const batch = await keys.nextBatchNotUnder(db, column, keyring.primaryKeyId, afterId, batchSize);
+          if (batch.length === 0) break;
+          await db.transaction().execute(async (trx) => {
+            for (const row of batch) {
+              const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
+              const { ciphertext, keyId } = keyring.encrypt(plaintext);
+              const index = column.index ? keyring.blindIndex(plaintext) : undefined;
+              await keys.replaceCiphertext(trx, column, row, { ciphertext, keyId, index });
+            }
+          });
+          done += batch.length;
+          afterId = batch[batch.length - 1]!.id;
+          options.onProgress?.({ done, total: Math.max(total, done) });
+        }
+      }
+      const { ciphertext, keyId } = keyring.encrypt(CANARY_PLAINTEXT);
+      await keys.writeCanary(db, ciphertext, keyId, clock.now());
+      return { reencrypted: done, remaining: await countRemaining() };
+    },
+  };
+}
+
+export type KeysService = ReturnType<typeof createKeysService>;

@@ -1,0 +1,52 @@
+/**
+ * `npm start`: configuration → database → keyring → app → listen, and a graceful stop
+ * on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close sockets, exit).
+ */
+import { buildApp } from './app.js';
+import { openServices, readConfig, sessionSecretFor, StartupError } from './boot.js';
+import { systemClock } from './clock.js';
+import { createPasswordHasher, PASSWORD_HASH_PARAMS } from './crypto/passwords.js';
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const services = await openServices(config);
+  const app = await buildApp({
+    config,
+    database: services.database,
+    keyring: services.keyring,
+    passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
+    clock: systemClock,
+    sessionSecret: await sessionSecretFor(config),
+  });
+  for (const warning of services.warnings) app.log.warn(warning);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      app.log.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await app.close();
+    await services.database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StartupError) {
+    console.error(`securechat: ${error.message}`);
+  } else {
+    console.error('securechat: failed to start:', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+/**
+ * The public protocol: the shapes that cross the wire between server and clients.
+ * One TypeBox schema per shape gives the server its validation, both sides their
+ * TypeScript types, and the OpenAPI document its content. Nothing here imports
+ * from the server or the client.
+ */
+import { Type, type Static } from 'typebox';
+
+/** Limits shared by validation on the server and hints in the client. */
+export const LIMITS = {
+  usernameMin: 3,
+  usernameMax: 32,
+  passwordMax: 128,
+  emailMax: 254,
+  roomNameMin: 3,
+  roomNameMax: 64,
+  roomDescriptionMax: 500,
+  messageMax: 4000,
+  clientIdMax: 64,
+  pageDefault: 50,
+  pageMax: 200,
+  catchUpMax: 1000,
+} as const;
+
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'A stable snake_case code, e.g. validation_failed.' }),
+    message: Type.String({ description: 'A sentence a person can act on.' }),
+    field: Type.Optional(Type.String({ description: 'The request field the error concerns.' })),
+  }),
+});
+export type ErrorBody = Static<typeof ErrorSchema>;
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type User = Static<typeof UserSchema>;
+
+export const MeSchema = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type Me = Static<typeof MeSchema>;
+
+export const SessionInfoSchema = Type.Object({
+  user: UserSchema,
+  csrfToken: Type.String(),
+});
+export type SessionInfo = Static<typeof SessionInfoSchema>;
+
+export const ActiveSessionSchema = Type.Object({
+  id: Type.String(),
+  current: Type.Boolean(),
+  rememberMe: Type.Boolean(),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+export type ActiveSession = Static<typeof ActiveSessionSchema>;
+
+export const RegisterBodySchema = Type.Object({
+  username: Type.String(),
+  email: Type.String(),
+  password: Type.String(),
+  confirmPassword: Type.String(),
+});
+export type RegisterBody = Static<typeof RegisterBodySchema>;
+
+export const LoginBodySchema = Type.Object({
+  username: Type.String(),
+  password: Type.String(),
+  rememberMe: Type.Optional(Type.Boolean()),
+});
+export type LoginBody = Static<typeof LoginBodySchema>;
+
+export const ChangePasswordBodySchema = Type.Object({
+  currentPassword: Type.String(),
+  newPassword: Type.String(),
+});
+export type ChangePasswordBody = Static<typeof ChangePasswordBodySchema>;
+
+export const RoleSchema = Type.Union([
+  Type.Literal('owner'),
+  Type.Literal('moderator'),
+  Type.Literal('member'),
+]);
+export type Role = Static<typeof RoleSchema>;
+
+export const RoomSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  isPrivate: Type.Boolean(),
+  role: Type.Union([RoleSchema, Type.Null()], { description: "The caller's role; null when not a member." }),
+  lastSeq: Type.Integer(),
+  memberCount: Type.Integer(),
+  lastReadSeq: Type.Optional(Type.Integer({ description: 'The last seq the caller has read (members only).' })),
+});
+export type Room = Static<typeof RoomSchema>;
+
+export const MemberSchema = Type.Object({
+  user: UserSchema,
+  role: RoleSchema,
+  online: Type.Boolean(),
+});
+export type Member = Static<typeof MemberSchema>;
+
+export const InviteSchema = Type.Object({
+  code: Type.String(),
+  url: Type.String(),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  maxUses: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type Invite = Static<typeof InviteSchema>;
+
+export const MessageSchema = Type.Object({
+  id: Type.String(),
+  roomId: Type.String(),
+  seq: Type.Integer(),
+  sender: Type.Object({ id: Type.String(), username: Type.String() }),
+  body: Type.String(),
+  clientId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  editedAt: Type.Optional(Type.String({ format: 'date-time' })),
+});
+export type Message = Static<typeof MessageSchema>;
+
+export const MessagePageSchema = Type.Object({
+  messages: Type.Array(MessageSchema),
+  hasMore: Type.Boolean(),
+});
+export type MessagePage = Static<typeof MessagePageSchema>;
+
+// ---- WebSocket frames -------------------------------------------------------
+
+export type MemberChange = 'joined' | 'left' | 'removed' | 'role';
+
+/** Frames the server sends. */
+export type ServerFrame =
+  | { type: 'hello'; user: User; rooms: Array<{ id: string; lastSeq: number }> }
+  | { type: 'message'; message: Message }
+  | { type: 'ack'; clientId: string; message: Message }
+  | { type: 'error'; clientId?: string; error: ErrorBody['error'] }
+  | { type: 'presence'; userId: string; online: boolean }
+  | { type: 'typing'; roomId: string; userId: string }
+  | { type: 'member'; roomId: string; userId: string; change: MemberChange }
+  | { type: 'pong' };
+
+export const SendFrameSchema = Type.Object({
+  type: Type.Literal('send'),
+  roomId: Type.String({ maxLength: 64 }),
+  body: Type.String(),
+  clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
+});
+export const TypingFrameSchema = Type.Object({
+  type: Type.Literal('typing'),
+  roomId: Type.String({ maxLength: 64 }),
+});
+export const PingFrameSchema = Type.Object({ type: Type.Literal('ping') });
+
+/** Frames a client sends. */
+export const ClientFrameSchema = Type.Union([SendFrameSchema, TypingFrameSchema, PingFrameSchema]);
+export type ClientFrame = Static<typeof ClientFrameSchema>;

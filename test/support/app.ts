@@ -1,0 +1,122 @@
+/**
+ * A real SecureChat app on a fresh test database, as main.ts builds it, with a
+ * movable clock and a cheaper scrypt cost (the production cost is covered by the
+ * password unit tests; here it would only slow every registration down).
+ */
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/server/app.js';
+import type { Clock } from '../../src/server/clock.js';
+import { loadConfig, type Config } from '../../src/server/config.js';
+import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
+import { generateFernetKey } from '../../src/server/crypto/fernet.js';
+import { createPasswordHasher } from '../../src/server/crypto/passwords.js';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { migrateToLatest } from '../../src/server/db/migrate.js';
+import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
+import { createKeysService } from '../../src/server/keys/keys.service.js';
+import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+export const fastPasswords = createPasswordHasher({ N: 1024, r: 8, p: 1 });
+
+export class TestClock implements Clock {
+  constructor(private current = Date.now()) {}
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: DatabaseHandle;
+  keyring: Keyring;
+  clock: TestClock;
+  config: Config;
+  testDatabase: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** Builds the app on a fresh database of the dialect; env entries override the defaults. */
+export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+  const testDatabase = await createTestDatabase(dialect);
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), database: testDatabase.target };
+  const database = openDatabase(testDatabase.target);
+  await migrateToLatest(database.db);
+  const keyring = createKeyring(generateFernetKey());
+  const clock = new TestClock();
+  await createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock }).verify();
+  const app = await buildApp({
+    config,
+    database,
+    keyring,
+    passwords: fastPasswords,
+    clock,
+    sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
+  });
+  await app.ready();
+  return {
+    app,
+    database,
+    keyring,
+    clock,
+    config,
+    testDatabase,
+    async close() {
+      await app.close();
+      await database.close();
+      await testDatabase.drop();
+    },
+  };
+}
+
+/** A signed-in user: the cookie header and CSRF token to send with requests. */
+export interface Session {
+  user: { id: string; username: string; createdAt: string };
+  cookie: string;
+  csrfToken: string;
+}
+
+let userCounter = 0;
+
+/** A unique, valid username for this test run. */
+export function uniqueName(prefix = 'user'): string {
+  userCounter += 1;
+  return `${prefix}${userCounter}_${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export function cookieFrom(response: LightMyRequestResponse): string {
+  const setCookie = response.headers['set-cookie'];
+  const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
+  if (!first) throw new Error(`no cookie in response ${response.statusCode}: ${response.body}`);
+  return first.split(';')[0]!;
+}
+
+/** Registers and logs in a new user through the API. */
+export async function signUp(app: FastifyInstance, username = uniqueName(), options: { rememberMe?: boolean } = {}): Promise<Session> {
+  const register = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
+  });
+  if (register.statusCode !== 201) throw new Error(`register failed: ${register.statusCode} ${register.body}`);
+  return logIn(app, username, TEST_PASSWORD, options);
+}
+
+export async function logIn(app: FastifyInstance, username: string, password: string, options: { rememberMe?: boolean } = {}): Promise<Session> {
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { username, password, rememberMe: options.rememberMe ?? false },
+  });
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
+  const body = login.json() as { user: Session['user']; csrfToken: string };
+  return { user: body.user, cookie: cookieFrom(login), csrfToken: body.csrfToken };
+}
+
+/** Headers that authenticate a request as the session (with CSRF for state changes). */
+export function as(session: Session): Record<string, string> {
+  return { cookie: session.cookie, 'x-csrf-token': session.csrfToken };
+}
