@@ -9,6 +9,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createAccountsRepository } from './auth/accounts.repository.js';
@@ -26,7 +27,15 @@ import { errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { createMessagesRepository } from './messages/messages.repository.js';
+import { messagesRoutes } from './messages/messages.routes.js';
+import { createMessagesService } from './messages/messages.service.js';
+import type { Bus } from './realtime/bus.js';
+import { createGateway } from './realtime/gateway.js';
+import { createPresence } from './realtime/presence.js';
+import { realtimeRoutes } from './realtime/realtime.routes.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
+import { roomsRoutes } from './rooms/rooms.routes.js';
 import { createRoomsService } from './rooms/rooms.service.js';
 
 export interface AppDependencies {
@@ -35,6 +44,7 @@ export interface AppDependencies {
   keyring: Keyring;
   passwords: PasswordHasher;
   clock: Clock;
+  bus: Bus;
   sessionSecret: string;
   /** The built browser client; defaults to dist/client. */
   clientDir?: string;
@@ -45,7 +55,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Builds the HTTP + WebSocket server; call `listen` (or `inject` in tests) on the result. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const { config, database, keyring, passwords, clock } = deps;
+  const { config, database, keyring, passwords, clock, bus } = deps;
   const { db } = database;
 
   const app = Fastify({
@@ -74,9 +84,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   // ---- features: repositories → services → routes ----
-  const rooms = createRoomsService({ db, rooms: createRoomsRepository(), clock });
+  const presence = createPresence();
+  const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
+  const messages = createMessagesService({
+    db,
+    messages: createMessagesRepository(),
+    rooms,
+    keyring,
+    clock,
+    bus,
+    maxLength: config.messageMaxLength,
+  });
   const sessions = createSessionsService({
     db,
     sessions: createSessionsRepository(),
@@ -99,6 +120,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   const guard = createAuthGuard(sessions);
   app.decorateRequest('auth', null);
+  const gateway = createGateway({ rooms, messages, bus, presence, log: app.log });
+  // Sockets get a reason before the server stops accepting and closes.
+  app.addHook('preClose', async () => gateway.close());
 
   await app.register(healthRoutes, { ping: database.ping });
   await app.register(
@@ -110,6 +134,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         secureCookies: config.forceHttps,
         rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,
       });
+      await api.register(roomsRoutes, { rooms, guard, publicUrl: config.publicUrl });
+      await api.register(messagesRoutes, { messages, guard });
+      await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },
     { prefix: '/api/v1' },
   );

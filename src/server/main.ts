@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { openServices, readConfig, sessionSecretFor, StartupError } from './boot.js';
 import { systemClock } from './clock.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS } from './crypto/passwords.js';
+import { createMemoryBus } from './realtime/bus.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     keyring: services.keyring,
     passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
     clock: systemClock,
+    bus: createMemoryBus(),
     sessionSecret: await sessionSecretFor(config),
   });
   for (const warning of services.warnings) app.log.warn(warning);

@@ -12,6 +12,7 @@ import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createPasswordHasher } from '../../src/server/crypto/passwords.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
+import { createMemoryBus } from '../../src/server/realtime/bus.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
@@ -54,6 +55,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
     keyring,
     passwords: fastPasswords,
     clock,
+    bus: createMemoryBus(),
     sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
   });
   await app.ready();

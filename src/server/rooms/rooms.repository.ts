@@ -1,12 +1,37 @@
 /** SQL for rooms, memberships and invites. Returns rows. */
+import { sql } from 'kysely';
 import type { Db, RoomInvitesTable, RoomMembersTable, RoomsTable } from '../db/schema.js';
 
 export type RoomRow = RoomsTable;
 export type MemberRow = RoomMembersTable;
 export type InviteRow = RoomInvitesTable;
-export type RoomWithMembershipRow = RoomRow & { role: MemberRow['role'] | null; last_read_seq: number | null; member_count: number };
+export type Role = MemberRow['role'];
+/** A room as one user sees it: their role (null when not a member) and the member count. */
+export type RoomViewRow = RoomRow & { role: Role | null; last_read_seq: number | null; member_count: number };
+export type MemberWithUserRow = { user_id: string; username: string; user_created_at: number; role: Role; joined_at: number };
+
+/** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
+const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function createRoomsRepository() {
+  /** Rooms with the viewer's membership and member count, filtered by `where`. */
+  function roomViews(db: Db, viewerId: string) {
+    return db
+      .selectFrom('rooms')
+      .leftJoin('room_members as mine', (join) =>
+        join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', '=', viewerId),
+      )
+      .selectAll('rooms')
+      .select(['mine.role as role', 'mine.last_read_seq as last_read_seq'])
+      .select((eb) =>
+        eb
+          .selectFrom('room_members as counted')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('counted.room_id', '=', 'rooms.id')
+          .as('member_count'),
+      );
+  }
+
   return {
     /** Inserts the room unless its name is taken; true when inserted. */
     async insertIfNameFree(db: Db, room: RoomRow): Promise<boolean> {
@@ -26,6 +51,58 @@ export function createRoomsRepository() {
       return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).executeTakeFirst();
     },
 
+    async findView(db: Db, viewerId: string, roomId: string): Promise<RoomViewRow | undefined> {
+      return roomViews(db, viewerId).where('rooms.id', '=', roomId).executeTakeFirst() as Promise<RoomViewRow | undefined>;
+    },
+
+    async listForMember(db: Db, userId: string): Promise<RoomViewRow[]> {
+      return roomViews(db, userId)
+        .where('mine.user_id', 'is not', null)
+        .orderBy('rooms.name_key')
+        .execute() as Promise<RoomViewRow[]>;
+    },
+
+    async listPublic(db: Db, viewerId: string, query: string, limit: number): Promise<RoomViewRow[]> {
+      let select = roomViews(db, viewerId).where('rooms.is_private', '=', 0);
+      if (query) select = select.where(sql<boolean>`rooms.name_key like ${likeContains(query.toLowerCase())} escape '\\'`);
+      return select.orderBy('rooms.name_key').limit(limit).execute() as Promise<RoomViewRow[]>;
+    },
+
+    /** The room ids the user belongs to, with each room's last seq (for hello frames). */
+    async roomSeqsForMember(db: Db, userId: string): Promise<Array<{ id: string; last_seq: number }>> {
+      return db
+        .selectFrom('room_members')
+        .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
+        .select(['rooms.id', 'rooms.last_seq'])
+        .where('room_members.user_id', '=', userId)
+        .execute();
+    },
+
+    async findMember(db: Db, roomId: string, userId: string): Promise<MemberRow | undefined> {
+      return db
+        .selectFrom('room_members')
+        .selectAll()
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+    },
+
+    async listMembers(db: Db, roomId: string): Promise<MemberWithUserRow[]> {
+      return db
+        .selectFrom('room_members')
+        .innerJoin('users', 'users.id', 'room_members.user_id')
+        .select([
+          'room_members.user_id',
+          'users.username',
+          'users.created_at as user_created_at',
+          'room_members.role',
+          'room_members.joined_at',
+        ])
+        .where('room_members.room_id', '=', roomId)
+        .orderBy('room_members.joined_at')
+        .execute();
+    },
+
     /** Adds a member unless already one; true when added. */
     async addMember(db: Db, member: MemberRow): Promise<boolean> {
       const result = await db
@@ -34,6 +111,50 @@ export function createRoomsRepository() {
         .onConflict((conflict) => conflict.columns(['room_id', 'user_id']).doNothing())
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+
+    async removeMember(db: Db, roomId: string, userId: string): Promise<boolean> {
+      const result = await db.deleteFrom('room_members').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
+    async setRole(db: Db, roomId: string, userId: string, role: Role): Promise<void> {
+      await db.updateTable('room_members').set({ role }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
+    },
+
+    async setOwner(db: Db, roomId: string, ownerId: string): Promise<void> {
+      await db.updateTable('rooms').set({ owner_id: ownerId }).where('id', '=', roomId).execute();
+    },
+
+    /** Moves the read marker forward only. */
+    async advanceReadMarker(db: Db, roomId: string, userId: string, seq: number): Promise<void> {
+      await db
+        .updateTable('room_members')
+        .set({ last_read_seq: seq })
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', userId)
+        .where('last_read_seq', '<', seq)
+        .execute();
+    },
+
+    async insertInvite(db: Db, invite: InviteRow): Promise<void> {
+      await db.insertInto('room_invites').values(invite).execute();
+    },
+
+    async findInviteByCodeHash(db: Db, codeHash: string): Promise<InviteRow | undefined> {
+      return db.selectFrom('room_invites').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+    },
+
+    /** Counts one use of the invite if it is still valid at `now`; false when it is not. */
+    async useInvite(db: Db, inviteId: string, now: number): Promise<boolean> {
+      const result = await db
+        .updateTable('room_invites')
+        .set((eb) => ({ uses: eb('uses', '+', 1) }))
+        .where('id', '=', inviteId)
+        .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

@@ -1,19 +1,85 @@
-/** Rooms and membership: the rules of who is in which room, with what role. */
-import { randomUUID } from 'node:crypto';
+/**
+ * Rooms and membership: creating rooms, joining (public, by name, by invite), leaving,
+ * members and invites. Every membership change is published on the bus after commit,
+ * so sockets are subscribed or unsubscribed at once.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../clock.js';
+import { LIMITS, type Invite, type Member, type Room } from '../../shared/protocol.js';
+import { isoTime, type Clock } from '../clock.js';
+import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
-import type { RoomsRepository } from './rooms.repository.js';
+import { AppError, errors } from '../http/errors.js';
+import type { Bus } from '../realtime/bus.js';
+import type { Presence } from '../realtime/presence.js';
+import { can, type RoomAction } from './rooms.policy.js';
+import { presentRoom } from './rooms.presenter.js';
+import type { Role, RoomRow, RoomsRepository, RoomViewRow } from './rooms.repository.js';
 
 export const GENERAL_ROOM_NAME = 'General';
+const DIRECTORY_LIMIT = 50;
+const DEFAULT_INVITE_HOURS = 7 * 24;
+// Control characters in names would make them render differently from how they compare.
+const CONTROL_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
 
-export function createRoomsService(deps: { db: Kysely<Database>; rooms: RoomsRepository; clock: Clock }) {
-  const { rooms, clock } = deps;
+const hashInviteCode = (code: string) => createHash('sha256').update(code).digest('hex');
+
+export interface CreateRoomInput {
+  name: string;
+  description?: string;
+  isPrivate?: boolean;
+}
+
+export function createRoomsService(deps: {
+  db: Kysely<Database>;
+  rooms: RoomsRepository;
+  keyring: Keyring;
+  clock: Clock;
+  bus: Bus;
+  presence: Presence;
+}) {
+  const { db, rooms, keyring, clock, bus, presence } = deps;
+  const roomNotFound = () => errors.notFound('That room');
+
+  /**
+   * The room as the caller sees it, if the policy allows the action. A private room the
+   * caller is not in answers 404, exactly like a room that does not exist.
+   */
+  async function authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomViewRow> {
+    const view = await rooms.findView(db, userId, roomId);
+    if (!view || !can(view.role, 'view', view)) throw roomNotFound();
+    if (!can(view.role, action, view)) {
+      throw action === 'invite' ? errors.forbidden('Only the owner or a moderator can invite to this room.') : errors.notMember();
+    }
+    return view;
+  }
+
+  async function addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {
+    return rooms.addMember(trx, { room_id: roomId, user_id: userId, role, joined_at: clock.now(), last_read_seq: 0 });
+  }
+
+  async function joined(userId: string, roomId: string): Promise<Room> {
+    await bus.publish({ kind: 'member', roomId, userId, change: 'joined' });
+    const view = await rooms.findView(db, userId, roomId);
+    if (!view) throw roomNotFound();
+    return presentRoom(view, keyring);
+  }
+
+  function validateName(raw: string): string {
+    const name = raw.trim();
+    if (name.length < LIMITS.roomNameMin || name.length > LIMITS.roomNameMax) {
+      throw errors.validation(`Room name must be ${LIMITS.roomNameMin} to ${LIMITS.roomNameMax} characters.`, 'name');
+    }
+    if (CONTROL_CHARACTERS.test(name)) throw errors.validation('Room name may not contain control characters.', 'name');
+    return name;
+  }
 
   return {
+    /** Policy check shared with the messages service and the socket gateway. */
+    authorize,
+
     /** Adds the user to General, creating it (owned by this user) on first need. */
     async joinGeneral(trx: Db, userId: string): Promise<void> {
-      const now = clock.now();
       await rooms.insertIfNameFree(trx, {
         id: randomUUID(),
         name: GENERAL_ROOM_NAME,
@@ -23,12 +89,142 @@ export function createRoomsService(deps: { db: Kysely<Database>; rooms: RoomsRep
         is_private: 0,
         owner_id: userId,
         last_seq: 0,
-        created_at: now,
+        created_at: clock.now(),
       });
       const general = await rooms.findByNameKey(trx, GENERAL_ROOM_NAME.toLowerCase());
       if (!general) throw new Error('General room missing right after creation');
-      const role = general.owner_id === userId ? 'owner' : 'member';
-      await rooms.addMember(trx, { room_id: general.id, user_id: userId, role, joined_at: now, last_read_seq: 0 });
+      await addMember(general.id, userId, general.owner_id === userId ? 'owner' : 'member', trx);
+    },
+
+    async listMine(userId: string): Promise<Room[]> {
+      return (await rooms.listForMember(db, userId)).map((row) => presentRoom(row, keyring));
+    },
+
+    /** Ids and last seqs of the user's rooms: what a socket subscribes to. */
+    async roomSeqs(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
+      return (await rooms.roomSeqsForMember(db, userId)).map((row) => ({ id: row.id, lastSeq: Number(row.last_seq) }));
+    },
+
+    async directory(userId: string, query: string): Promise<Room[]> {
+      return (await rooms.listPublic(db, userId, query.trim(), DIRECTORY_LIMIT)).map((row) => presentRoom(row, keyring));
+    },
+
+    async get(userId: string, roomId: string): Promise<Room> {
+      return presentRoom(await authorize(userId, roomId, 'view'), keyring);
+    },
+
+    async create(userId: string, input: CreateRoomInput): Promise<Room> {
+      const name = validateName(input.name);
+      const description = (input.description ?? '').trim();
+      if (description.length > LIMITS.roomDescriptionMax) {
+        throw errors.validation(`Description must be at most ${LIMITS.roomDescriptionMax} characters.`, 'description');
+      }
+      const encrypted = description ? keyring.encrypt(description) : null;
+      const room: RoomRow = {
+        id: randomUUID(),
+        name,
+        name_key: name.toLowerCase(),
+        description_ciphertext: encrypted?.ciphertext ?? null,
+        description_key_id: encrypted?.keyId ?? null,
+        is_private: input.isPrivate ? 1 : 0,
+        owner_id: userId,
+        last_seq: 0,
+        created_at: clock.now(),
+      };
+      const created = await db.transaction().execute(async (trx) => {
+        if (!(await rooms.insertIfNameFree(trx, room))) return false;
+        await addMember(room.id, userId, 'owner', trx);
+        return true;
+      });
+      if (!created) throw errors.conflict('room_name_taken', 'A room with that name already exists; choose another name.', 'name');
+      return joined(userId, room.id);
+    },
+
+    /** The seed's join-by-name: public rooms only; a private name answers like an unknown one. */
+    async joinByName(userId: string, rawName: string): Promise<Room> {
+      const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
+      if (!room || !can(null, 'join', room)) throw errors.notFound('No public room with that name');
+      await addMember(room.id, userId, 'member');
+      return joined(userId, room.id);
+    },
+
+    async join(userId: string, roomId: string): Promise<Room> {
+      const view = await rooms.findView(db, userId, roomId);
+      if (!view || (view.role === null && !can(null, 'join', view))) throw roomNotFound();
+      if (view.role === null) await addMember(roomId, userId, 'member');
+      return joined(userId, roomId);
+    },
+
+    /** Leaves the room; an owner who leaves hands the room to the longest-standing member. */
+    async leave(userId: string, roomId: string): Promise<void> {
+      const view = await authorize(userId, roomId, 'read');
+      await db.transaction().execute(async (trx) => {
+        await rooms.removeMember(trx, roomId, userId);
+        if (view.role !== 'owner') return;
+        const members = await rooms.listMembers(trx, roomId);
+        const heir = members.find((m) => m.role === 'moderator') ?? members[0];
+        if (!heir) return;
+        await rooms.setRole(trx, roomId, heir.user_id, 'owner');
+        await rooms.setOwner(trx, roomId, heir.user_id);
+      });
+      await bus.publish({ kind: 'member', roomId, userId, change: 'left' });
+    },
+
+    async members(userId: string, roomId: string): Promise<Member[]> {
+      await authorize(userId, roomId, 'listMembers');
+      return (await rooms.listMembers(db, roomId)).map((row) => ({
+        user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) },
+        role: row.role,
+        online: presence.isOnline(row.user_id),
+      }));
+    },
+
+    async markRead(userId: string, roomId: string, seq: number): Promise<void> {
+      const view = await authorize(userId, roomId, 'read');
+      await rooms.advanceReadMarker(db, roomId, userId, Math.min(seq, Number(view.last_seq)));
+    },
+
+    /** Creates an invite; the code is returned once and only its hash is stored. */
+    async createInvite(
+      userId: string,
+      roomId: string,
+      options: { expiresInHours?: number; maxUses?: number },
+      origin: string,
+    ): Promise<Invite> {
+      await authorize(userId, roomId, 'invite');
+      const now = clock.now();
+      const code = randomBytes(18).toString('base64url');
+      const expiresAt = now + (options.expiresInHours ?? DEFAULT_INVITE_HOURS) * 60 * 60 * 1000;
+      await rooms.insertInvite(db, {
+        id: randomUUID(),
+        room_id: roomId,
+        code_hash: hashInviteCode(code),
+        created_by: userId,
+        created_at: now,
+        expires_at: expiresAt,
+        max_uses: options.maxUses ?? null,
+        uses: 0,
+      });
+      return { code, url: `${origin}/invite/${code}`, expiresAt: isoTime(expiresAt), maxUses: options.maxUses ?? null };
+    },
+
+    async acceptInvite(userId: string, code: string): Promise<Room> {
+      const invite = await rooms.findInviteByCodeHash(db, hashInviteCode(code));
+      if (!invite) throw new AppError(404, 'invite_not_found', 'This invite link is not valid; ask for a new one.');
+      if (await rooms.findMember(db, invite.room_id, userId)) return joined(userId, invite.room_id);
+      const now = clock.now();
+      const accepted = await db.transaction().execute(async (trx) => {
+        if (!(await rooms.useInvite(trx, invite.id, now))) return false;
+        await addMember(invite.room_id, userId, 'member', trx);
+        return true;
+      });
+      if (!accepted) {
+        const expired = invite.expires_at !== null && invite.expires_at <= now;
+        throw expired
+          ? new AppError(410, 'invite_expired', 'This invite has expired; ask for a new one.')
+          : new AppError(410, 'invite_used_up', 'This invite has been used as many times as allowed; ask for a new one.');
+      }
+      return joined(userId, invite.room_id);
     },
   };
 }

@@ -1,0 +1,59 @@
+/** SQL for messages. The sequence number and the insert share one transaction. */
+import type { Db, MessagesTable } from '../db/schema.js';
+
+export type MessageRow = MessagesTable;
+export type MessageWithSenderRow = MessageRow & { sender_username: string };
+
+export function createMessagesRepository() {
+  function withSender(db: Db) {
+    return db
+      .selectFrom('messages')
+      .innerJoin('users', 'users.id', 'messages.sender_id')
+      .selectAll('messages')
+      .select('users.username as sender_username');
+  }
+
+  return {
+    /** Takes the room's next sequence number; only inside the inserting transaction. */
+    async nextSeq(trx: Db, roomId: string): Promise<number> {
+      const row = await trx
+        .updateTable('rooms')
+        .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+        .where('id', '=', roomId)
+        .returning('last_seq')
+        .executeTakeFirstOrThrow();
+      return Number(row.last_seq);
+    },
+
+    async insert(trx: Db, message: MessageRow): Promise<void> {
+      await trx.insertInto('messages').values(message).execute();
+    },
+
+    async findByClientId(db: Db, roomId: string, senderId: string, clientId: string): Promise<MessageWithSenderRow | undefined> {
+      return withSender(db)
+        .where('messages.room_id', '=', roomId)
+        .where('messages.sender_id', '=', senderId)
+        .where('messages.client_id', '=', clientId)
+        .executeTakeFirst();
+    },
+
+    /** The `limit` messages before `beforeSeq` (or the newest), newest first. */
+    async pageBefore(db: Db, roomId: string, beforeSeq: number | undefined, limit: number): Promise<MessageWithSenderRow[]> {
+      let query = withSender(db).where('messages.room_id', '=', roomId);
+      if (beforeSeq !== undefined) query = query.where('messages.seq', '<', beforeSeq);
+      return query.orderBy('messages.seq', 'desc').limit(limit).execute();
+    },
+
+    /** The first `limit` messages after `afterSeq`, oldest first. */
+    async pageAfter(db: Db, roomId: string, afterSeq: number, limit: number): Promise<MessageWithSenderRow[]> {
+      return withSender(db)
+        .where('messages.room_id', '=', roomId)
+        .where('messages.seq', '>', afterSeq)
+        .orderBy('messages.seq', 'asc')
+        .limit(limit)
+        .execute();
+    },
+  };
+}
+
+export type MessagesRepository = ReturnType<typeof createMessagesRepository>;

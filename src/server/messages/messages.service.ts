@@ -1,0 +1,118 @@
+/**
+ * Sending and reading messages. The path is short on purpose: validate → authorize →
+ * encrypt → one transaction (next seq + insert, idempotent on clientId) → commit →
+ * publish. A message is acknowledged only once it is committed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { LIMITS, type Message, type MessagePage, type User } from '../../shared/protocol.js';
+import type { Clock } from '../clock.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Database } from '../db/schema.js';
+import { errors } from '../http/errors.js';
+import type { Bus } from '../realtime/bus.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import { presentMessage } from './messages.presenter.js';
+import type { MessagesRepository } from './messages.repository.js';
+
+export interface SendResult {
+  message: Message;
+  /** False when the clientId had already been used: the earlier message is returned. */
+  created: boolean;
+}
+
+export function createMessagesService(deps: {
+  db: Kysely<Database>;
+  messages: MessagesRepository;
+  rooms: RoomsService;
+  keyring: Keyring;
+  clock: Clock;
+  bus: Bus;
+  maxLength: number;
+}) {
+  const { db, messages, rooms, keyring, clock, bus, maxLength } = deps;
+
+  function validate(body: string, clientId: string): string {
+    const text = body.trim();
+    if (text.length === 0) throw errors.validation('Write something before sending.', 'body');
+    if (text.length > maxLength) throw errors.validation(`Messages may be at most ${maxLength} characters.`, 'body');
+    if (clientId.length === 0 || clientId.length > LIMITS.clientIdMax) {
+      throw errors.validation(`clientId must be 1 to ${LIMITS.clientIdMax} characters.`, 'clientId');
+    }
+    return text;
+  }
+
+  async function existing(roomId: string, sender: User, clientId: string): Promise<Message | undefined> {
+    const row = await messages.findByClientId(db, roomId, sender.id, clientId);
+    return row ? presentMessage(row, keyring) : undefined;
+  }
+
+  return {
+    async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
+      const text = validate(body, clientId);
+      await rooms.authorize(sender.id, roomId, 'send');
+      const replay = await existing(roomId, sender, clientId);
+      if (replay) return { message: replay, created: false };
+
+      const { ciphertext, keyId } = keyring.encrypt(text);
+      const id = randomUUID();
+      const createdAt = clock.now();
+      let seq: number;
+      try {
+        seq = await db.transaction().execute(async (trx) => {
+          const next = await messages.nextSeq(trx, roomId);
+          await messages.insert(trx, {
+            id,
+            room_id: roomId,
+            seq: next,
+            sender_id: sender.id,
+            client_id: clientId,
+            body_format: 'fernet',
+            body_ciphertext: ciphertext,
+            body_key_id: keyId,
+            created_at: createdAt,
+            edited_at: null,
+          });
+          return next;
+        });
+      } catch (error) {
+        // The same clientId raced in from another request: that one won; the rollback
+        // gave back our seq, so the sequence stays contiguous.
+        const winner = await existing(roomId, sender, clientId);
+        if (winner) return { message: winner, created: false };
+        throw error;
+      }
+
+      const message: Message = {
+        id,
+        roomId,
+        seq,
+        sender: { id: sender.id, username: sender.username },
+        body: text,
+        clientId,
+        createdAt: new Date(createdAt).toISOString(),
+      };
+      await bus.publish({ kind: 'message', roomId, message });
+      return { message, created: true };
+    },
+
+    /** The newest page, or the page before `before`; oldest first. */
+    async history(userId: string, roomId: string, options: { before?: number; limit?: number }): Promise<MessagePage> {
+      await rooms.authorize(userId, roomId, 'read');
+      const limit = options.limit ?? LIMITS.pageDefault;
+      const rows = await messages.pageBefore(db, roomId, options.before, limit + 1);
+      const hasMore = rows.length > limit;
+      return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, keyring)), hasMore };
+    },
+
+    /** Everything after `after` (polling and catch-up), oldest first, in pages. */
+    async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
+      await rooms.authorize(userId, roomId, 'read');
+      const rows = await messages.pageAfter(db, roomId, after, limit + 1);
+      const hasMore = rows.length > limit;
+      return { messages: rows.slice(0, limit).map((row) => presentMessage(row, keyring)), hasMore };
+    },
+  };
+}
+
+export type MessagesService = ReturnType<typeof createMessagesService>;

@@ -1,0 +1,269 @@
+/**
+ * The WebSocket gateway: one connection per open client, subscribed to every room its
+ * user belongs to. Bus events are serialized once and written to the room's local
+ * sockets; a socket that cannot keep up is dropped (it reconnects and catches up with
+ * `after=`) rather than buffered without bound.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { Compile } from 'typebox/compile';
+import {
+  PingFrameSchema,
+  SendFrameSchema,
+  TypingFrameSchema,
+  type ErrorBody,
+  type ServerFrame,
+  type User,
+} from '../../shared/protocol.js';
+import { toAppError } from '../http/errors.js';
+import type { MessagesService } from '../messages/messages.service.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import type { Bus, BusEvent } from './bus.js';
+import type { Presence } from './presence.js';
+
+/** Close codes sent to clients (4000–4999 are ours to define). */
+export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDown: 1001 } as const;
+
+const HEARTBEAT_MS = 30_000;
+const TYPING_THROTTLE_MS = 2_000;
+
+interface Connection {
+  socket: WebSocket;
+  user: User;
+  sessionId: string;
+  rooms: Set<string>;
+  alive: boolean;
+  lastTypingAt: number;
+}
+
+const frameValidators = {
+  send: Compile(SendFrameSchema),
+  typing: Compile(TypingFrameSchema),
+  ping: Compile(PingFrameSchema),
+};
+
+export interface GatewayOptions {
+  rooms: RoomsService;
+  messages: MessagesService;
+  bus: Bus;
+  presence: Presence;
+  log: FastifyBaseLogger;
+  /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
+  maxBufferedBytes?: number;
+}
+
+export function createGateway(options: GatewayOptions) {
+  const { rooms, messages, bus, presence, log } = options;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const roomSockets = new Map<string, Set<Connection>>();
+  const userSockets = new Map<string, Set<Connection>>();
+
+  function write(connection: Connection, frame: string): void {
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    if (connection.socket.bufferedAmount > maxBufferedBytes) {
+      connection.socket.close(CLOSE_CODES.slowConsumer, 'too slow: reconnect and catch up');
+      connection.socket.terminate();
+      return;
+    }
+    connection.socket.send(frame);
+  }
+
+  const send = (connection: Connection, frame: ServerFrame) => write(connection, JSON.stringify(frame));
+
+  function subscribe(connection: Connection, roomId: string): void {
+    connection.rooms.add(roomId);
+    let sockets = roomSockets.get(roomId);
+    if (!sockets) roomSockets.set(roomId, (sockets = new Set()));
+    sockets.add(connection);
+  }
+
+  function unsubscribe(connection: Connection, roomId: string): void {
+    connection.rooms.delete(roomId);
+    const sockets = roomSockets.get(roomId);
+    sockets?.delete(connection);
+    if (sockets?.size === 0) roomSockets.delete(roomId);
+  }
+
+  /** Writes one pre-serialized frame to every local socket in the rooms, once each. */
+  function broadcast(roomIds: Iterable<string>, frame: ServerFrame, except?: (c: Connection) => boolean): void {
+    const text = JSON.stringify(frame);
+    const seen = new Set<Connection>();
+    for (const roomId of roomIds) {
+      for (const connection of roomSockets.get(roomId) ?? []) {
+        if (seen.has(connection) || except?.(connection)) continue;
+        seen.add(connection);
+        write(connection, text);
+      }
+    }
+  }
+
+  function deliver(event: BusEvent): void {
+    switch (event.kind) {
+      case 'message':
+        broadcast([event.roomId], { type: 'message', message: event.message });
+        return;
+      case 'typing':
+        broadcast([event.roomId], { type: 'typing', roomId: event.roomId, userId: event.userId }, (c) => c.user.id === event.userId);
+        return;
+      case 'presence':
+        broadcast(event.roomIds, { type: 'presence', userId: event.userId, online: event.online }, (c) => c.user.id === event.userId);
+        return;
+      case 'member': {
+        const frame: ServerFrame = { type: 'member', roomId: event.roomId, userId: event.userId, change: event.change };
+        const own = userSockets.get(event.userId) ?? new Set<Connection>();
+        if (event.change === 'joined') {
+          for (const connection of own) subscribe(connection, event.roomId);
+          broadcast([event.roomId], frame);
+        } else if (event.change === 'left' || event.change === 'removed') {
+          broadcast([event.roomId], frame);
+          // The leaver's sockets hear of it too, then stop receiving the room.
+          for (const connection of own) {
+            if (!connection.rooms.has(event.roomId)) send(connection, frame);
+            unsubscribe(connection, event.roomId);
+          }
+        } else {
+          broadcast([event.roomId], frame);
+        }
+      }
+    }
+  }
+
+  const stopListening = bus.subscribe(deliver);
+
+  function sendError(connection: Connection, error: ErrorBody['error'], clientId?: string): void {
+    send(connection, { type: 'error', ...(clientId ? { clientId } : {}), error });
+  }
+
+  async function handleFrame(connection: Connection, raw: string): Promise<void> {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(raw);
+    } catch {
+      return sendError(connection, { code: 'invalid_frame', message: 'Frames must be JSON objects.' });
+    }
+    const type = (frame as { type?: unknown })?.type;
+    const clientId = typeof (frame as { clientId?: unknown })?.clientId === 'string' ? (frame as { clientId: string }).clientId : undefined;
+    if (type !== 'send' && type !== 'typing' && type !== 'ping') {
+      return sendError(connection, { code: 'invalid_frame', message: 'Unknown frame type; expected send, typing or ping.' }, clientId);
+    }
+    if (!frameValidators[type].Check(frame)) {
+      const first = frameValidators[type].Errors(frame)[0];
+      const path = first?.instancePath.replace(/^\//, '') || 'frame';
+      return sendError(connection, { code: 'invalid_frame', message: `The ${type} frame is malformed at ${path}: ${first?.message ?? 'invalid'}.` }, clientId);
+    }
+    if (type === 'ping') return send(connection, { type: 'pong' });
+    if (type === 'typing') {
+      const { roomId } = frame as { roomId: string };
+      const now = Date.now();
+      if (!connection.rooms.has(roomId) || now - connection.lastTypingAt < TYPING_THROTTLE_MS) return;
+      connection.lastTypingAt = now;
+      await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
+      return;
+    }
+    const { roomId, body, clientId: id } = frame as { roomId: string; body: string; clientId: string };
+    try {
+      const { message } = await messages.send(connection.user, roomId, body, id);
+      send(connection, { type: 'ack', clientId: id, message });
+    } catch (error) {
+      const appError = toAppError(error);
+      if (!appError) log.error({ err: error }, 'send frame failed');
+      sendError(
+        connection,
+        appError?.toBody().error ?? { code: 'internal_error', message: 'The message could not be sent; try again.' },
+        id,
+      );
+    }
+  }
+
+  async function setUp(connection: Connection): Promise<void> {
+    // Subscribe first, then read the seqs for hello: a message committed in between is
+    // both pushed and counted, and the client drops the duplicate by seq.
+    for (const { id } of await rooms.roomSeqs(connection.user.id)) subscribe(connection, id);
+    const seqs = await rooms.roomSeqs(connection.user.id);
+    for (const { id } of seqs) subscribe(connection, id);
+    send(connection, { type: 'hello', user: connection.user, rooms: seqs });
+    if (presence.connected(connection.user.id)) {
+      await bus.publish({ kind: 'presence', userId: connection.user.id, online: true, roomIds: [...connection.rooms] });
+    }
+  }
+
+  function tearDown(connection: Connection, setUpDone: Promise<void>): void {
+    for (const roomId of [...connection.rooms]) unsubscribe(connection, roomId);
+    const own = userSockets.get(connection.user.id);
+    own?.delete(connection);
+    if (own?.size === 0) userSockets.delete(connection.user.id);
+    void setUpDone.then(async () => {
+      if (presence.disconnected(connection.user.id)) {
+        const roomIds = (await rooms.roomSeqs(connection.user.id)).map((room) => room.id);
+        await bus.publish({ kind: 'presence', userId: connection.user.id, online: false, roomIds });
+      }
+    }).catch((error: unknown) => log.warn({ err: error }, 'presence update failed'));
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const connections of userSockets.values()) {
+      for (const connection of connections) {
+        if (!connection.alive) {
+          connection.socket.terminate();
+          continue;
+        }
+        connection.alive = false;
+        connection.socket.ping();
+      }
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    /** Takes over an authenticated socket. Handlers are attached at once so no frame is missed. */
+    attach(socket: WebSocket, user: User, sessionId: string): void {
+      const connection: Connection = { socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: 0 };
+      let own = userSockets.get(user.id);
+      if (!own) userSockets.set(user.id, (own = new Set()));
+      own.add(connection);
+
+      const ready = setUp(connection).catch((error: unknown) => {
+        log.warn({ err: error }, 'socket set-up failed');
+        socket.close(1011, 'set-up failed; reconnect');
+      });
+      // Frames are handled one after another, after set-up, in the order they came.
+      let queue: Promise<void> = ready;
+      socket.on('message', (data) => {
+        const raw = data.toString();
+        queue = queue.then(() => handleFrame(connection, raw)).catch((error: unknown) => log.error({ err: error }, 'frame failed'));
+      });
+      socket.on('pong', () => {
+        connection.alive = true;
+      });
+      socket.on('close', () => tearDown(connection, ready));
+      socket.on('error', () => socket.terminate());
+    },
+
+    /** Closes the sockets opened with these sessions (logout, password change). */
+    closeSessions(sessionIds: readonly string[]): void {
+      const ended = new Set(sessionIds);
+      for (const connections of userSockets.values()) {
+        for (const connection of connections) {
+          if (ended.has(connection.sessionId)) connection.socket.close(CLOSE_CODES.sessionEnded, 'session ended');
+        }
+      }
+    },
+
+    connectionCount(): number {
+      let count = 0;
+      for (const connections of userSockets.values()) count += connections.size;
+      return count;
+    },
+
+    /** Closes every socket with a reason (shutdown). */
+    close(): void {
+      clearInterval(heartbeat);
+      stopListening();
+      for (const connections of userSockets.values()) {
+        for (const connection of connections) connection.socket.close(CLOSE_CODES.shuttingDown, 'server shutting down');
+      }
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,28 @@
+/** `GET /api/v1/ws`: the WebSocket endpoint. Cookie-authenticated, same-origin only. */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
+import { errors } from '../http/errors.js';
+import { siteOrigin } from '../http/origin.js';
+import type { Gateway } from './gateway.js';
+
+export const realtimeRoutes: FastifyPluginAsync<{ gateway: Gateway; guard: AuthGuard; publicUrl: string | undefined }> = async (
+  app,
+  { gateway, guard, publicUrl },
+) => {
+  // Browsers send cookies on cross-site WebSocket handshakes; the Origin check is what
+  // stops another site from opening a socket as the user.
+  async function checkOrigin(request: FastifyRequest): Promise<void> {
+    if (request.headers.origin !== siteOrigin(request, publicUrl)) {
+      throw errors.forbidden('WebSocket connections are accepted only from this site.');
+    }
+  }
+
+  app.get(
+    '/ws',
+    { websocket: true, onRequest: [checkOrigin, guard.requireUser], schema: { hide: true } },
+    (socket, request) => {
+      const { user, session } = callerOf(request);
+      gateway.attach(socket, user, session.id);
+    },
+  );
+};

@@ -1,0 +1,154 @@
+/** HTTP surface of rooms, membership and invites (the Rooms part of api.md). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorSchema, InviteSchema, LIMITS, MemberSchema, RoomSchema } from '../../shared/protocol.js';
+import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
+import { siteOrigin } from '../http/origin.js';
+import type { RoomsService } from './rooms.service.js';
+
+const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
+const RoomEnvelope = Type.Object({ room: RoomSchema });
+const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 410: ErrorSchema };
+
+export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard: AuthGuard; publicUrl: string | undefined }> = async (
+  app,
+  { rooms, guard, publicUrl },
+) => {
+  app.addHook('onRequest', guard.requireUser);
+  const userId = (request: Parameters<typeof callerOf>[0]) => callerOf(request).user.id;
+
+  app.get(
+    '/rooms',
+    { schema: { tags: ['rooms'], summary: 'Rooms you belong to', response: { 200: Type.Array(RoomSchema), 401: ErrorSchema } } },
+    async (request) => rooms.listMine(userId(request)),
+  );
+
+  app.get(
+    '/rooms/directory',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Public rooms, searchable by name',
+        querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: LIMITS.roomNameMax })) }),
+        response: { 200: Type.Array(RoomSchema), ...errorResponses },
+      },
+    },
+    async (request) => rooms.directory(userId(request), request.query.q ?? ''),
+  );
+
+  app.post(
+    '/rooms',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Create a room; you own it',
+        body: Type.Object({
+          name: Type.String(),
+          description: Type.Optional(Type.String()),
+          isPrivate: Type.Optional(Type.Boolean()),
+        }),
+        response: { 201: RoomEnvelope, ...errorResponses },
+      },
+    },
+    async (request, reply) => reply.status(201).send({ room: await rooms.create(userId(request), request.body) }),
+  );
+
+  app.post(
+    '/rooms/join',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Join a public room by its name',
+        body: Type.Object({ name: Type.String({ maxLength: 200 }) }),
+        response: { 200: RoomEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => ({ room: await rooms.joinByName(userId(request), request.body.name) }),
+  );
+
+  app.get(
+    '/rooms/:roomId',
+    { schema: { tags: ['rooms'], summary: 'One room', params: RoomParams, response: { 200: RoomEnvelope, ...errorResponses } } },
+    async (request) => ({ room: await rooms.get(userId(request), request.params.roomId) }),
+  );
+
+  app.post(
+    '/rooms/:roomId/join',
+    { schema: { tags: ['rooms'], summary: 'Join a public room', params: RoomParams, response: { 200: RoomEnvelope, ...errorResponses } } },
+    async (request) => ({ room: await rooms.join(userId(request), request.params.roomId) }),
+  );
+
+  app.post(
+    '/rooms/:roomId/leave',
+    { schema: { tags: ['rooms'], summary: 'Leave a room', params: RoomParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await rooms.leave(userId(request), request.params.roomId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/rooms/:roomId/members',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Members with role and online status',
+        params: RoomParams,
+        response: { 200: Type.Array(MemberSchema), ...errorResponses },
+      },
+    },
+    async (request) => rooms.members(userId(request), request.params.roomId),
+  );
+
+  app.post(
+    '/rooms/:roomId/read',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Mark the room read up to a seq (for unread counts)',
+        params: RoomParams,
+        body: Type.Object({ seq: Type.Integer({ minimum: 0 }) }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await rooms.markRead(userId(request), request.params.roomId, request.body.seq);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/rooms/:roomId/invites',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Create an invite link (owner or moderator)',
+        params: RoomParams,
+        body: Type.Optional(
+          Type.Object({
+            expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 90 })),
+            maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+          }),
+        ),
+        response: { 201: InviteSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const invite = await rooms.createInvite(userId(request), request.params.roomId, request.body ?? {}, siteOrigin(request, publicUrl));
+      return reply.status(201).send(invite);
+    },
+  );
+
+  app.post(
+    '/invites/:code/accept',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Accept an invite and join its room',
+        params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: RoomEnvelope, ...errorResponses },
+      },
+    },
+    async (request) => ({ room: await rooms.acceptInvite(userId(request), request.params.code) }),
+  );
+};
