@@ -70,6 +70,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.setValidatorCompiler(createValidatorCompiler());
   // The API speaks JSON only: anything else is a 415, not a string to validate.
   app.removeContentTypeParser(['text/plain']);
+  // Bodiless POSTs (join, leave, accept) often still say application/json: treat "" as no body.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body.toString(), done);
+  });
   registerErrorHandling(app);
 
   // ---- cross-cutting: cookies, security headers, API documentation ----
