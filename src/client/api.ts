@@ -1,0 +1,140 @@
+/**
+ * The HTTP side of the API contract (docs: /work/shared/design/api.md): one fetch
+ * wrapper that speaks JSON, carries the CSRF token and turns every failure into an
+ * ApiError, and one typed function per endpoint the client uses.
+ */
+import type {
+  ActiveSession,
+  ChangePasswordBody,
+  ErrorBody,
+  Invite,
+  LoginBody,
+  Me,
+  Member,
+  Message,
+  MessagePage,
+  RegisterBody,
+  Room,
+  SessionInfo,
+  User,
+} from '../shared/protocol.js';
+
+/** A refused or failed request; `status` 0 means the server could not be reached. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface RequestOptions {
+  body?: unknown;
+  /** Auth endpoints answer 401 as part of their contract; don't treat it as "signed out". */
+  expectUnauthorized?: boolean;
+}
+
+let csrfToken: string | null = null;
+let onUnauthorized: () => void = () => {};
+
+/** Remembers the token from login or GET /auth/session for state-changing requests. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when a request that needs a session is answered 401. */
+export function setUnauthorizedHandler(handler: () => void): void {
+  onUnauthorized = handler;
+}
+
+async function request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
+  // An empty JSON object rather than no body: it satisfies a route that declares an
+  // all-optional body schema as well as one that declares none.
+  const body = options.body ?? (method === 'POST' || method === 'PUT' || method === 'PATCH' ? {} : undefined);
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
+  }
+  if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
+  const error = await readError(response);
+  if (response.status === 401 && !options.expectUnauthorized) onUnauthorized();
+  throw error;
+}
+
+async function readError(response: Response): Promise<ApiError> {
+  try {
+    const { error } = (await response.json()) as ErrorBody;
+    return new ApiError(response.status, error.code, error.message, error.field);
+  } catch {
+    return new ApiError(response.status, 'http_error', `The server answered ${response.status}. Try again shortly.`);
+  }
+}
+
+const segment = encodeURIComponent;
+
+// ---- Auth --------------------------------------------------------------------
+
+export const getSession = () => request<SessionInfo>('GET', '/auth/session', { expectUnauthorized: true });
+export const login = (body: LoginBody) =>
+  request<SessionInfo>('POST', '/auth/login', { body, expectUnauthorized: true });
+export const register = (body: RegisterBody) => request<{ user: User }>('POST', '/auth/register', { body });
+export const logout = () => request<void>('POST', '/auth/logout', { expectUnauthorized: true });
+export const changePassword = (body: ChangePasswordBody) =>
+  request<void>('POST', '/auth/password', { body, expectUnauthorized: true });
+export const listSessions = () => request<ActiveSession[]>('GET', '/auth/sessions');
+export const endSession = (sessionId: string) => request<void>('DELETE', `/auth/sessions/${segment(sessionId)}`);
+export const getMe = () => request<Me>('GET', '/me');
+
+// ---- Rooms -------------------------------------------------------------------
+
+export interface CreateRoomBody {
+  name: string;
+  description?: string;
+  isPrivate?: boolean;
+}
+
+export const listRooms = () => request<Room[]>('GET', '/rooms');
+export const searchDirectory = (query: string) =>
+  request<Room[]>('GET', `/rooms/directory?${new URLSearchParams({ q: query })}`);
+export const createRoom = (body: CreateRoomBody) => request<{ room: Room }>('POST', '/rooms', { body });
+export const joinRoomByName = (name: string) => request<{ room: Room }>('POST', '/rooms/join', { body: { name } });
+export const joinRoom = (roomId: string) => request<unknown>('POST', `/rooms/${segment(roomId)}/join`);
+export const leaveRoom = (roomId: string) => request<unknown>('POST', `/rooms/${segment(roomId)}/leave`);
+export const listMembers = (roomId: string) => request<Member[]>('GET', `/rooms/${segment(roomId)}/members`);
+export const createInvite = (roomId: string) => request<Invite>('POST', `/rooms/${segment(roomId)}/invites`);
+export const acceptInvite = (code: string) => request<{ room: Room }>('POST', `/invites/${segment(code)}/accept`);
+/** Not in api.md yet: the room an invite leads to, for the accept screen. */
+export const previewInvite = (code: string) => request<{ room: Room }>('GET', `/invites/${segment(code)}`);
+/** Not in api.md yet: the caller has read `seq` in this room. */
+export const markRoomRead = (roomId: string, seq: number) =>
+  request<void>('POST', `/rooms/${segment(roomId)}/read`, { body: { seq } });
+
+// ---- Messages ----------------------------------------------------------------
+
+type MessageQuery = { before?: number; after?: number; limit?: number };
+
+export function listMessages(roomId: string, query: MessageQuery = {}): Promise<MessagePage> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const search = params.toString();
+  return request<MessagePage>('GET', `/rooms/${segment(roomId)}/messages${search ? `?${search}` : ''}`);
+}
+
+export const postMessage = (roomId: string, body: string, clientId: string) =>
+  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId } });

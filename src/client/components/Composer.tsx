@@ -1,0 +1,94 @@
+/** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. */
+import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
+import { useId, useState } from 'preact/hooks';
+import { MESSAGE_MAX } from '../limits.js';
+import { Icon } from './Icon.js';
+
+interface ComposerProps {
+  roomName: string;
+  onSend: (body: string) => void;
+  onTyping: () => void;
+}
+
+/** The counter appears once this few characters are left. */
+const COUNTER_FROM_REMAINING = 500;
+const MAX_ROWS = 8;
+
+export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
+  const [text, setText] = useState('');
+  const id = useId();
+  const body = text.trim();
+  // UTF-16 length, as the server's limit is counted; never more lenient than the server.
+  const remaining = MESSAGE_MAX - body.length;
+  const tooLong = remaining < 0;
+  const canSend = body.length > 0 && !tooLong;
+
+  function submit() {
+    if (!canSend) return;
+    onSend(body);
+    setText('');
+  }
+
+  function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
+    // isComposing: Enter that confirms an IME candidate must not send.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  }
+
+  function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
+    setText(event.currentTarget.value);
+    if (event.currentTarget.value.trim()) onTyping();
+  }
+
+  const rows = Math.min(MAX_ROWS, text.split('\n').length);
+  return (
+    <form
+      class="composer border-top px-3 py-2"
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+      }}
+    >
+      <label class="visually-hidden" for={id}>
+        Message #{roomName}
+      </label>
+      <div class="d-flex gap-2 align-items-end">
+        <textarea
+          id={id}
+          name="body"
+          data-testid="composer"
+          class={`form-control${tooLong ? ' is-invalid' : ''}`}
+          rows={rows}
+          placeholder={`Message #${roomName}`}
+          value={text}
+          onInput={onInput}
+          onKeyDown={onKeyDown}
+          aria-invalid={tooLong ? 'true' : undefined}
+          aria-describedby={`${id}-hint${tooLong ? ` ${id}-error` : ''}`}
+        />
+        <button type="submit" class="btn btn-primary" data-testid="send" disabled={!canSend} title="Send">
+          <Icon name="send" />
+          <span class="visually-hidden">Send</span>
+        </button>
+      </div>
+      <div class="d-flex justify-content-between gap-2 small text-body-secondary mt-1">
+        <span id={`${id}-hint`} class="composer-hint">
+          Enter to send, Shift+Enter for a new line
+        </span>
+        {remaining <= COUNTER_FROM_REMAINING && (
+          <span class={tooLong ? 'text-danger' : ''} data-testid="composer-counter">
+            {body.length.toLocaleString()} / {MESSAGE_MAX.toLocaleString()}
+          </span>
+        )}
+      </div>
+      {tooLong && (
+        <div id={`${id}-error`} class="small text-danger">
+          Messages can be at most {MESSAGE_MAX.toLocaleString()} characters; this one is{' '}
+          {(-remaining).toLocaleString()} over.
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * Feather icons, imported one by one as static SVG so the bundle holds only those used.
+ * This markup is package content, never user input: the one place HTML is injected.
+ */
+import arrowDown from 'feather-icons/dist/icons/arrow-down.svg?raw';
+import check from 'feather-icons/dist/icons/check.svg?raw';
+import copy from 'feather-icons/dist/icons/copy.svg?raw';
+import hash from 'feather-icons/dist/icons/hash.svg?raw';
+import lock from 'feather-icons/dist/icons/lock.svg?raw';
+import logOut from 'feather-icons/dist/icons/log-out.svg?raw';
+import menu from 'feather-icons/dist/icons/menu.svg?raw';
+import messageSquare from 'feather-icons/dist/icons/message-square.svg?raw';
+import moon from 'feather-icons/dist/icons/moon.svg?raw';
+import plus from 'feather-icons/dist/icons/plus.svg?raw';
+import search from 'feather-icons/dist/icons/search.svg?raw';
+import send from 'feather-icons/dist/icons/send.svg?raw';
+import settings from 'feather-icons/dist/icons/settings.svg?raw';
+import shield from 'feather-icons/dist/icons/shield.svg?raw';
+import sun from 'feather-icons/dist/icons/sun.svg?raw';
+import userPlus from 'feather-icons/dist/icons/user-plus.svg?raw';
+import users from 'feather-icons/dist/icons/users.svg?raw';
+import zap from 'feather-icons/dist/icons/zap.svg?raw';
+
+const ICONS = {
+  arrowDown,
+  check,
+  copy,
+  hash,
+  lock,
+  logOut,
+  menu,
+  messageSquare,
+  moon,
+  plus,
+  search,
+  send,
+  settings,
+  shield,
+  sun,
+  userPlus,
+  users,
+  zap,
+};
+
+export type IconName = keyof typeof ICONS;
+
+/** A decorative icon; the control it sits in carries the accessible name. */
+export function Icon({ name, class: className = '' }: { name: IconName; class?: string }) {
+  return <span class={`icon ${className}`} aria-hidden="true" dangerouslySetInnerHTML={{ __html: ICONS[name] }} />;
+}

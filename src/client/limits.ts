@@ -1,0 +1,13 @@
+/**
+ * The protocol limits the client needs. Importing LIMITS as a value would pull the
+ * TypeBox schema builders into the bundle, so the values are restated here and tied
+ * to protocol.ts by their types: if a limit changes there, this file stops compiling.
+ */
+import type { LIMITS } from '../shared/protocol.js';
+
+type Limits = typeof LIMITS;
+
+export const MESSAGE_MAX: Limits['messageMax'] = 4000;
+export const PAGE_SIZE: Limits['pageDefault'] = 50;
+export const ROOM_NAME_MAX: Limits['roomNameMax'] = 64;
+export const ROOM_DESCRIPTION_MAX: Limits['roomDescriptionMax'] = 500;

@@ -1,0 +1,210 @@
+/** The chat screen: rooms on the left, the open room in the middle, members on the right. */
+import { useEffect, useState } from 'preact/hooks';
+import type { ChatClient } from '../chat-client.js';
+import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
+import { Composer } from '../components/Composer.js';
+import { CreateRoomDialog } from '../components/CreateRoomDialog.js';
+import { Icon } from '../components/Icon.js';
+import { InviteDialog } from '../components/InviteDialog.js';
+import { LeaveRoomDialog } from '../components/LeaveRoomDialog.js';
+import { MemberList } from '../components/MemberList.js';
+import { MessageList } from '../components/MessageList.js';
+import { RoomHeader } from '../components/RoomHeader.js';
+import { RoomList } from '../components/RoomList.js';
+import { SidePanel } from '../components/SidePanel.js';
+import { TypingIndicator } from '../components/TypingIndicator.js';
+import { useDocumentTitle, useStore } from '../hooks.js';
+import { EMPTY_TIMELINE } from '../message-store.js';
+import { chatPath, roomPath } from '../paths.js';
+import { navigate, Redirect } from '../router.js';
+
+type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | null;
+
+const WIDE_SCREEN = '(min-width: 992px)';
+
+export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | null }) {
+  const snapshot = useStore(chat.subscribe, chat.getSnapshot);
+  const [roomsOpen, setRoomsOpen] = useState(false);
+  const [membersOpen, setMembersOpen] = useState(() => window.matchMedia(WIDE_SCREEN).matches);
+  const [dialog, setDialog] = useState<OpenDialog>(null);
+  const { rooms } = snapshot;
+  const room = rooms?.find((candidate) => candidate.id === roomId) ?? null;
+  const totalUnread = Object.values(snapshot.unread).reduce((sum, count) => sum + count, 0);
+  useDocumentTitle(`${totalUnread > 0 ? `(${totalUnread}) ` : ''}${room ? room.name : 'Chat'}`);
+
+  // Only a room known to be ours is opened, so a stale link never fetches what we can't read.
+  const openRoomId = room?.id ?? null;
+  useEffect(() => {
+    chat.openRoom(openRoomId);
+    return () => chat.openRoom(null);
+  }, [chat, openRoomId]);
+
+  const firstRoom = rooms?.[0];
+  if (roomId === null && firstRoom) return <Redirect to={roomPath(firstRoom.id)} />;
+
+  function openRoom(id: string) {
+    setDialog(null);
+    setRoomsOpen(false);
+    navigate(roomPath(id));
+  }
+
+  return (
+    <div class="chat-layout">
+      <SidePanel
+        id="rooms-panel"
+        title="Rooms"
+        side="start"
+        breakpoint="md"
+        open={roomsOpen}
+        onClose={() => setRoomsOpen(false)}
+        class="rooms-panel"
+      >
+        <div class="d-grid gap-2 p-2">
+          <button type="button" class="btn btn-primary btn-sm" onClick={() => setDialog('create')}>
+            <Icon name="plus" /> Create room
+          </button>
+          <button type="button" class="btn btn-outline-secondary btn-sm" onClick={() => setDialog('browse')}>
+            <Icon name="search" /> Browse rooms
+          </button>
+        </div>
+        {rooms ? (
+          <RoomList rooms={rooms} unread={snapshot.unread} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
+        ) : snapshot.roomsError ? (
+          <div class="alert alert-danger mx-2 small" role="alert">
+            {snapshot.roomsError}{' '}
+            <button type="button" class="btn btn-link btn-sm p-0" onClick={() => void chat.reloadRooms()}>
+              Try again
+            </button>
+          </div>
+        ) : (
+          <p class="text-body-secondary small px-3" role="status">
+            Loading rooms…
+          </p>
+        )}
+      </SidePanel>
+
+      <section class="chat-main" aria-label={room ? `Room ${room.name}` : 'Conversation'}>
+        {room ? (
+          <>
+            <RoomHeader
+              room={room}
+              roomsOpen={roomsOpen}
+              membersOpen={membersOpen}
+              onToggleRooms={() => setRoomsOpen(!roomsOpen)}
+              onToggleMembers={() => setMembersOpen(!membersOpen)}
+              onInvite={() => setDialog('invite')}
+              onLeave={() => setDialog('leave')}
+            />
+            <MessageList
+              key={room.id}
+              timeline={snapshot.timelines[room.id] ?? EMPTY_TIMELINE}
+              self={snapshot.self}
+              loadingOlder={snapshot.loadingOlder[room.id] ?? false}
+              historyError={snapshot.historyErrors[room.id] ?? null}
+              onLoadOlder={() => void chat.loadOlder(room.id)}
+              onReloadHistory={() => chat.openRoom(room.id)}
+              onRetry={(clientId) => chat.retry(room.id, clientId)}
+              onDiscard={(clientId) => chat.discard(room.id, clientId)}
+            />
+            <TypingIndicator names={snapshot.typing[room.id] ?? []} />
+            <Composer
+              key={room.id}
+              roomName={room.name}
+              onSend={(body) => chat.send(room.id, body)}
+              onTyping={() => chat.notifyTyping(room.id)}
+            />
+          </>
+        ) : (
+          <NoRoomOpen
+            loading={rooms === null}
+            missing={roomId !== null}
+            onShowRooms={() => setRoomsOpen(true)}
+            onCreate={() => setDialog('create')}
+            onBrowse={() => setDialog('browse')}
+          />
+        )}
+      </section>
+
+      {room && (
+        <SidePanel
+          id="members-panel"
+          title="Members"
+          side="end"
+          breakpoint="lg"
+          open={membersOpen}
+          collapsible
+          onClose={() => setMembersOpen(false)}
+          class="members-panel"
+        >
+          <MemberList members={snapshot.members[room.id]} online={snapshot.online} />
+        </SidePanel>
+      )}
+
+      {dialog === 'create' && (
+        <CreateRoomDialog chat={chat} onCreated={(created) => openRoom(created.id)} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'browse' && (
+        <BrowseRoomsDialog
+          chat={chat}
+          memberOf={new Set(rooms?.map((r) => r.id))}
+          onOpen={openRoom}
+          onClose={() => setDialog(null)}
+        />
+      )}
+      {dialog === 'invite' && room && <InviteDialog room={room} onClose={() => setDialog(null)} />}
+      {dialog === 'leave' && room && (
+        <LeaveRoomDialog
+          chat={chat}
+          room={room}
+          onLeft={() => {
+            setDialog(null);
+            navigate(chatPath, { replace: true });
+          }}
+          onClose={() => setDialog(null)}
+        />
+      )}
+    </div>
+  );
+}
+
+interface NoRoomOpenProps {
+  loading: boolean;
+  missing: boolean;
+  onShowRooms: () => void;
+  onCreate: () => void;
+  onBrowse: () => void;
+}
+
+function NoRoomOpen({ loading, missing, onShowRooms, onCreate, onBrowse }: NoRoomOpenProps) {
+  if (loading) {
+    return (
+      <div class="m-auto text-body-secondary" role="status">
+        <span class="spinner-border spinner-border-sm me-2" aria-hidden="true" />
+        Loading…
+      </div>
+    );
+  }
+  return (
+    <div class="m-auto p-4 text-center no-room">
+      <h1 class="h4" tabIndex={-1}>
+        {missing ? 'Room not available' : 'No room yet'}
+      </h1>
+      <p class="text-body-secondary">
+        {missing
+          ? 'This room does not exist, or you are not a member of it.'
+          : 'You are not in any room. Create one, or find a public room to join.'}
+      </p>
+      <div class="d-flex flex-wrap gap-2 justify-content-center">
+        <button type="button" class="btn btn-outline-secondary d-md-none" onClick={onShowRooms}>
+          <Icon name="menu" /> Your rooms
+        </button>
+        <button type="button" class="btn btn-primary" onClick={onCreate}>
+          <Icon name="plus" /> Create room
+        </button>
+        <button type="button" class="btn btn-outline-secondary" onClick={onBrowse}>
+          <Icon name="search" /> Browse rooms
+        </button>
+      </div>
+    </div>
+  );
+}
