@@ -25,6 +25,7 @@ import type { PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
 import { errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
+import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   // ---- features: repositories → services → routes ----
+  const limiter = createRateLimiter(clock);
   const presence = createPresence();
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
   const messages = createMessagesService({
@@ -104,6 +106,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     bus,
     maxLength: config.messageMaxLength,
+    limiter,
+    sendsPerMinute: config.rateLimits.messagesPerMinute,
   });
   const sessions = createSessionsService({
     db,
@@ -123,11 +127,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     passwords,
     clock,
     passwordMinLength: config.passwordMinLength,
+    loginThrottle: createLoginThrottle(clock),
     onRegistered: rooms.joinGeneral,
   });
   const guard = createAuthGuard(sessions);
   app.decorateRequest('auth', null);
-  const gateway = createGateway({ rooms, messages, bus, presence, log: app.log });
+  const gateway = createGateway({
+    rooms,
+    messages,
+    bus,
+    presence,
+    log: app.log,
+    limiter,
+    framesPerMinute: config.rateLimits.framesPerMinute,
+  });
   // Sockets get a reason before the server stops accepting and closes.
   app.addHook('preClose', async () => gateway.close());
 
@@ -140,6 +153,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         guard,
         secureCookies: config.forceHttps,
         rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,
+        limiter,
+        limits: config.rateLimits,
       });
       await api.register(roomsRoutes, { rooms, guard, publicUrl: config.publicUrl });
       await api.register(messagesRoutes, { messages, guard });

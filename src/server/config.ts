@@ -27,9 +27,22 @@ export interface Config {
   sessionTtlDays: number;
   sessionIdleHours: number;
   messageMaxLength: number;
+  rateLimits: RateLimitsConfig;
   logLevel: LogLevel;
   /** The site's own origin for WebSocket Origin checks and invite links; derived from the request when unset. */
   publicUrl: string | undefined;
+}
+
+/** Requests allowed per window; past them the API answers 429 with Retry-After. */
+export interface RateLimitsConfig {
+  /** Sign-in attempts per client IP per minute (accounts are also throttled after failures). */
+  loginPerMinute: number;
+  /** Registrations per client IP per hour. */
+  registerPerHour: number;
+  /** Messages sent per user per minute, over HTTP and WebSocket together. */
+  messagesPerMinute: number;
+  /** WebSocket frames per connection per minute. */
+  framesPerMinute: number;
 }
 
 /** A bad configuration value; its message is the one line printed before exiting. */
@@ -120,6 +133,12 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     sessionIdleHours: integer(env, 'SESSION_IDLE_HOURS', 72, 1, 24 * 3650),
     messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, 100_000),
+    rateLimits: {
+      loginPerMinute: integer(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1, 1_000_000),
+      registerPerHour: integer(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 20, 1, 1_000_000),
+      messagesPerMinute: integer(env, 'RATE_LIMIT_MESSAGES_PER_MINUTE', 300, 1, 100_000_000),
+      framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),
+    },
     logLevel,
     publicUrl,
   };

@@ -20,6 +20,15 @@ import { createTestDatabase, type Dialect, type TestDatabase } from './databases
 export const TEST_PASSWORD = 'correct horse battery staple';
 export const fastPasswords = createPasswordHasher({ N: 1024, r: 8, p: 1 });
 
+// Suites register many users from one IP; the rate-limit suite sets its own small limits.
+const TEST_ENV: Record<string, string> = {
+  LOG_LEVEL: 'silent',
+  RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
+  RATE_LIMIT_REGISTER_PER_HOUR: '1000000',
+  RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
+  RATE_LIMIT_FRAMES_PER_MINUTE: '1000000',
+};
+
 export class TestClock implements Clock {
   constructor(private current = Date.now()) {}
   now(): number {
@@ -43,7 +52,7 @@ export interface TestApp {
 /** Builds the app on a fresh database of the dialect; env entries override the defaults. */
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...env }), database: testDatabase.target };
+  const config = { ...loadConfig({ ...TEST_ENV, ...env }), database: testDatabase.target };
   const database = openDatabase(testDatabase.target);
   await migrateToLatest(database.db);
   const keyring = createKeyring(generateFernetKey());

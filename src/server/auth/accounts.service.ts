@@ -11,6 +11,7 @@ import { isCommonPassword, type PasswordHasher } from '../crypto/passwords.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
+import type { LoginThrottle } from '../http/rate-limit.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
@@ -31,10 +32,11 @@ export function createAccountsService(deps: {
   passwords: PasswordHasher;
   clock: Clock;
   passwordMinLength: number;
+  loginThrottle: LoginThrottle;
   /** Called inside the registration transaction: every new user joins General. */
   onRegistered: (trx: Db, userId: string) => Promise<void>;
 }) {
-  const { db, accounts, keyring, passwords, clock, passwordMinLength } = deps;
+  const { db, accounts, keyring, passwords, clock, passwordMinLength, loginThrottle } = deps;
   // Verified against when the username is unknown, so both failures take the same time.
   const decoyHash = passwords.hash(randomUUID());
 
@@ -110,15 +112,20 @@ export function createAccountsService(deps: {
       return presentUser(row);
     },
 
-    /** Checks a username and password; the same error for an unknown user and a wrong password. */
+    /**
+     * Checks a username and password: the same error, after the same work, for an unknown
+     * user and a wrong password; repeated failures slow the account's sign-ins down.
+     */
     async authenticate(username: string, password: string): Promise<User> {
-      const row = await accounts.findByUsernameKey(db, username.trim().toLowerCase());
-      if (!row) {
-        await passwords.verify(password, await decoyHash);
+      const accountKey = username.trim().toLowerCase();
+      loginThrottle.check(accountKey);
+      const row = await accounts.findByUsernameKey(db, accountKey);
+      const { ok, needsRehash } = await passwords.verify(password, row?.password_hash ?? (await decoyHash));
+      if (!row || !ok) {
+        loginThrottle.failed(accountKey);
         throw errors.invalidCredentials();
       }
-      const { ok, needsRehash } = await passwords.verify(password, row.password_hash);
-      if (!ok) throw errors.invalidCredentials();
+      loginThrottle.succeeded(accountKey);
       if (needsRehash) await accounts.updatePasswordHash(db, row.id, await passwords.hash(password));
       return presentUser(row);
     },

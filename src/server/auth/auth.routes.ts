@@ -12,6 +12,8 @@ import {
   UserSchema,
 } from '../../shared/protocol.js';
 import { errors } from '../http/errors.js';
+import type { RateLimiter } from '../http/rate-limit.js';
+import type { RateLimitsConfig } from '../config.js';
 import type { AccountsService } from './accounts.service.js';
 import { callerOf, SESSION_COOKIE, type AuthGuard } from './auth.guard.js';
 import type { SessionsService } from './sessions.service.js';
@@ -22,12 +24,16 @@ export interface AuthRoutesOptions {
   guard: AuthGuard;
   secureCookies: boolean;
   rememberMaxAgeSeconds: number;
+  limiter: RateLimiter;
+  limits: RateLimitsConfig;
 }
+
+const MINUTE_MS = 60_000;
 
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema };
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) => {
-  const { accounts, sessions, guard } = options;
+  const { accounts, sessions, guard, limiter, limits } = options;
   const requireUser = guard.requireUser;
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, signed: true };
 
@@ -42,6 +48,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
+      limiter.consume(`register-ip:${request.ip}`, { limit: limits.registerPerHour, windowMs: 60 * MINUTE_MS });
       const user = await accounts.register(request.body);
       return reply.status(201).send({ user });
     },
@@ -58,6 +65,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
+      limiter.consume(`login-ip:${request.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
       const { username, password, rememberMe = false } = request.body;
       const user = await accounts.authenticate(username, password);
       // A fresh session on every login; the old cookie's session (if any) ends.

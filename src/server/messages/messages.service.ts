@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { presentMessage } from './messages.presenter.js';
@@ -29,8 +30,10 @@ export function createMessagesService(deps: {
   clock: Clock;
   bus: Bus;
   maxLength: number;
+  limiter: RateLimiter;
+  sendsPerMinute: number;
 }) {
-  const { db, messages, rooms, keyring, clock, bus, maxLength } = deps;
+  const { db, messages, rooms, keyring, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
   function validate(body: string, clientId: string): string {
     const text = body.trim();
@@ -50,6 +53,7 @@ export function createMessagesService(deps: {
   return {
     async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
       const text = validate(body, clientId);
+      limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
       const replay = await existing(roomId, sender, clientId);
       if (replay) return { message: replay, created: false };

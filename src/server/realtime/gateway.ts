@@ -16,6 +16,7 @@ import {
   type User,
 } from '../../shared/protocol.js';
 import { toAppError } from '../http/errors.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { Bus, BusEvent } from './bus.js';
@@ -28,6 +29,7 @@ const HEARTBEAT_MS = 30_000;
 const TYPING_THROTTLE_MS = 2_000;
 
 interface Connection {
+  id: number;
   socket: WebSocket;
   user: User;
   sessionId: string;
@@ -48,12 +50,15 @@ export interface GatewayOptions {
   bus: Bus;
   presence: Presence;
   log: FastifyBaseLogger;
+  limiter: RateLimiter;
+  framesPerMinute: number;
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes?: number;
 }
 
 export function createGateway(options: GatewayOptions) {
-  const { rooms, messages, bus, presence, log } = options;
+  const { rooms, messages, bus, presence, log, limiter, framesPerMinute } = options;
+  let nextConnectionId = 1;
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const roomSockets = new Map<string, Set<Connection>>();
   const userSockets = new Map<string, Set<Connection>>();
@@ -135,6 +140,11 @@ export function createGateway(options: GatewayOptions) {
   }
 
   async function handleFrame(connection: Connection, raw: string): Promise<void> {
+    try {
+      limiter.consume(`frames:${connection.id}`, { limit: framesPerMinute, windowMs: 60_000 });
+    } catch (error) {
+      return sendError(connection, toAppError(error)!.toBody().error);
+    }
     let frame: unknown;
     try {
       frame = JSON.parse(raw);
@@ -217,7 +227,7 @@ export function createGateway(options: GatewayOptions) {
   return {
     /** Takes over an authenticated socket. Handlers are attached at once so no frame is missed. */
     attach(socket: WebSocket, user: User, sessionId: string): void {
-      const connection: Connection = { socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: 0 };
+      const connection: Connection = { id: nextConnectionId++, socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: 0 };
       let own = userSockets.get(user.id);
       if (!own) userSockets.set(user.id, (own = new Set()));
       own.add(connection);
