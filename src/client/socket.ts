@@ -52,12 +52,14 @@ export class ChatSocket {
     if (!this.stopped) return;
     this.stopped = false;
     window.addEventListener('online', this.retryNow);
+    window.addEventListener('offline', this.dropNow);
     this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     window.removeEventListener('online', this.retryNow);
+    window.removeEventListener('offline', this.dropNow);
     clearTimeout(this.retryTimer);
     this.drop(this.ws);
   }
@@ -146,6 +148,11 @@ export class ChatSocket {
     this.retryTimer = setTimeout(() => this.connect(), reconnectDelay(this.failures));
     this.failures += 1;
   }
+
+  /** The browser says the network is gone: the socket is as good as dead, so poll/retry now. */
+  private readonly dropNow = (): void => {
+    if (this.ws) this.handleLoss(this.ws);
+  };
 
   /** The browser says the network is back: don't sit out the rest of the backoff. */
   private readonly retryNow = (): void => {
