@@ -23,7 +23,7 @@ import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
 import type { PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
-import { errors, registerErrorHandling } from './http/errors.js';
+import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
@@ -67,6 +67,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
   // The API speaks JSON only: anything else is a 415, not a string to validate.
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     sessions: createSessionsRepository(),
     clock,
     secret: deps.sessionSecret,
+    bus,
     policy: {
       rememberTtlMs: config.sessionTtlDays * DAY_MS,
       browserTtlMs: DAY_MS,
@@ -130,6 +132,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     loginThrottle: createLoginThrottle(clock),
     onRegistered: rooms.joinGeneral,
   });
+  // Sessions nobody comes back for would otherwise stay in the table for ever.
+  const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed')), 60 * 60 * 1000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   const guard = createAuthGuard(sessions);
   app.decorateRequest('auth', null);
   const gateway = createGateway({

@@ -70,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       const user = await accounts.authenticate(username, password);
       // A fresh session on every login; the old cookie's session (if any) ends.
       const previous = await guard.readSession(request);
-      if (previous) await sessions.end(previous.session.id);
+      if (previous) await sessions.end(previous.session);
       const { token, session } = await sessions.start(user.id, {
         rememberMe,
         userAgent: request.headers['user-agent'],
@@ -88,7 +88,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     '/auth/logout',
     { onRequest: requireUser, schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await sessions.end(callerOf(request).session.id);
+      await sessions.end(callerOf(request).session);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

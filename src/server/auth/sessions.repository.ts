@@ -45,14 +45,16 @@ export function createSessionsRepository() {
       return Number(result.numDeletedRows) > 0;
     },
 
-    async deleteAllForUserExcept(db: Db, userId: string, keepId: string | null): Promise<void> {
-      let query = db.deleteFrom('sessions').where('user_id', '=', userId);
-      if (keepId) query = query.where('id', '!=', keepId);
-      await query.execute();
+    async deleteAllForUserExcept(db: Db, userId: string, keepId: string): Promise<void> {
+      await db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepId).execute();
     },
 
-    async deleteExpired(db: Db, now: number): Promise<void> {
-      await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
+    /** Deletes sessions past their expiry or unused since `idleCutoff`. */
+    async deleteExpired(db: Db, now: number, idleCutoff: number): Promise<void> {
+      await db
+        .deleteFrom('sessions')
+        .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<', idleCutoff)]))
+        .execute();
     },
   };
 }

@@ -8,6 +8,7 @@ import type { ActiveSession, User } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Bus } from '../realtime/bus.js';
 import type { SessionsRepository, SessionRow } from './sessions.repository.js';
 
 export interface SessionPolicy {
@@ -34,8 +35,10 @@ export function createSessionsService(deps: {
   clock: Clock;
   policy: SessionPolicy;
   secret: string;
+  /** Ended sessions are announced so their open sockets close on every instance. */
+  bus: Bus;
 }) {
-  const { db, sessions, clock, policy, secret } = deps;
+  const { db, sessions, clock, policy, secret, bus } = deps;
 
   function csrfTokenFor(sessionId: string): string {
     return createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
@@ -91,17 +94,28 @@ export function createSessionsService(deps: {
       return { session, user: { id: row.user_id, username, createdAt: isoTime(user_created_at) } };
     },
 
-    async end(sessionId: string): Promise<void> {
-      await sessions.delete(db, sessionId);
+    async end(session: Pick<SessionRow, 'id' | 'user_id'>): Promise<void> {
+      await sessions.delete(db, session.id);
+      await bus.publish({ kind: 'sessions-ended', userId: session.user_id, sessionIds: [session.id] });
     },
 
     /** Ends one of the user's own sessions; false when no such session of theirs exists. */
     async endOwn(userId: string, sessionId: string): Promise<boolean> {
-      return sessions.deleteForUser(db, userId, sessionId);
+      const ended = await sessions.deleteForUser(db, userId, sessionId);
+      if (ended) await bus.publish({ kind: 'sessions-ended', userId, sessionIds: [sessionId] });
+      return ended;
     },
 
-    async endAllExcept(userId: string, keepSessionId: string | null): Promise<void> {
+    /** Ends every session of the user but one (password change). */
+    async endAllExcept(userId: string, keepSessionId: string): Promise<void> {
       await sessions.deleteAllForUserExcept(db, userId, keepSessionId);
+      await bus.publish({ kind: 'sessions-ended', userId, exceptSessionId: keepSessionId });
+    },
+
+    /** Removes every expired or idle session (a periodic clean-up). */
+    async sweepExpired(): Promise<void> {
+      const now = clock.now();
+      await sessions.deleteExpired(db, now, now - policy.idleMs);
     },
 
     async list(userId: string, currentSessionId: string | null): Promise<ActiveSession[]> {

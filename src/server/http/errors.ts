@@ -3,7 +3,7 @@
  * right status. Services throw these; one handler turns anything else into a 4xx for
  * malformed requests, 503 for a lost database and, last resort, a generic 500.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorBody } from '../../shared/protocol.js';
 
 export class AppError extends Error {
@@ -112,6 +112,10 @@ export function toAppError(error: unknown): AppError | undefined {
       return new AppError(400, 'invalid_json', 'The request body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError(400, 'invalid_json', 'The request body is not valid JSON.');
+    case 'FST_ERR_BAD_URL':
+      return new AppError(400, 'bad_url', 'The URL is malformed (check its percent-encoding).');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError(414, 'uri_too_long', 'A part of the URL is too long.');
   }
   if (isDatabaseUnavailable(error)) return errors.unavailable();
   const status = fastifyError?.statusCode;
@@ -121,7 +125,13 @@ export function toAppError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** Installs the one error handler and the API's 404. */
+/** Fastify's `frameworkErrors` option: router-level failures (bad URLs) in the API's error shape. */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(error) ?? new AppError(400, 'bad_request', 'The request could not be understood.');
+  void reply.status(appError.status).headers(appError.headers).send(appError.toBody());
+}
+
+/** Installs the one error handler. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);

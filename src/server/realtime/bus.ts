@@ -9,7 +9,9 @@ export type BusEvent =
   | { kind: 'message'; roomId: string; message: Message }
   | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
-  | { kind: 'typing'; roomId: string; userId: string };
+  | { kind: 'typing'; roomId: string; userId: string }
+  /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
+  | { kind: 'sessions-ended'; userId: string; sessionIds?: string[]; exceptSessionId?: string };
 
 export interface Bus {
   publish(event: BusEvent): Promise<void>;

@@ -35,7 +35,8 @@ interface Connection {
   sessionId: string;
   rooms: Set<string>;
   alive: boolean;
-  lastTypingAt: number;
+  /** When this connection last announced typing, per room (typing is throttled per room). */
+  lastTypingAt: Map<string, number>;
 }
 
 const frameValidators = {
@@ -113,6 +114,14 @@ export function createGateway(options: GatewayOptions) {
       case 'presence':
         broadcast(event.roomIds, { type: 'presence', userId: event.userId, online: event.online }, (c) => c.user.id === event.userId);
         return;
+      case 'sessions-ended':
+        for (const connection of userSockets.get(event.userId) ?? []) {
+          const ended = event.sessionIds
+            ? event.sessionIds.includes(connection.sessionId)
+            : connection.sessionId !== event.exceptSessionId;
+          if (ended) connection.socket.close(CLOSE_CODES.sessionEnded, 'session ended');
+        }
+        return;
       case 'member': {
         const frame: ServerFrame = { type: 'member', roomId: event.roomId, userId: event.userId, change: event.change };
         const own = userSockets.get(event.userId) ?? new Set<Connection>();
@@ -165,8 +174,8 @@ export function createGateway(options: GatewayOptions) {
     if (type === 'typing') {
       const { roomId } = frame as { roomId: string };
       const now = Date.now();
-      if (!connection.rooms.has(roomId) || now - connection.lastTypingAt < TYPING_THROTTLE_MS) return;
-      connection.lastTypingAt = now;
+      if (!connection.rooms.has(roomId) || now - (connection.lastTypingAt.get(roomId) ?? 0) < TYPING_THROTTLE_MS) return;
+      connection.lastTypingAt.set(roomId, now);
       await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
       return;
     }
@@ -187,10 +196,13 @@ export function createGateway(options: GatewayOptions) {
 
   async function setUp(connection: Connection): Promise<void> {
     // Subscribe first, then read the seqs for hello: a message committed in between is
-    // both pushed and counted, and the client drops the duplicate by seq.
+    // both pushed and counted, and the client drops the duplicate by seq. The second read
+    // is the truth: a room left meanwhile is dropped again.
     for (const { id } of await rooms.roomSeqs(connection.user.id)) subscribe(connection, id);
     const seqs = await rooms.roomSeqs(connection.user.id);
-    for (const { id } of seqs) subscribe(connection, id);
+    const current = new Set(seqs.map((room) => room.id));
+    for (const roomId of [...connection.rooms]) if (!current.has(roomId)) unsubscribe(connection, roomId);
+    for (const roomId of current) subscribe(connection, roomId);
     send(connection, { type: 'hello', user: connection.user, rooms: seqs });
     if (presence.connected(connection.user.id)) {
       await bus.publish({ kind: 'presence', userId: connection.user.id, online: true, roomIds: [...connection.rooms] });
@@ -227,7 +239,7 @@ export function createGateway(options: GatewayOptions) {
   return {
     /** Takes over an authenticated socket. Handlers are attached at once so no frame is missed. */
     attach(socket: WebSocket, user: User, sessionId: string): void {
-      const connection: Connection = { id: nextConnectionId++, socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: 0 };
+      const connection: Connection = { id: nextConnectionId++, socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: new Map() };
       let own = userSockets.get(user.id);
       if (!own) userSockets.set(user.id, (own = new Set()));
       own.add(connection);
@@ -247,22 +259,6 @@ export function createGateway(options: GatewayOptions) {
       });
       socket.on('close', () => tearDown(connection, ready));
       socket.on('error', () => socket.terminate());
-    },
-
-    /** Closes the sockets opened with these sessions (logout, password change). */
-    closeSessions(sessionIds: readonly string[]): void {
-      const ended = new Set(sessionIds);
-      for (const connections of userSockets.values()) {
-        for (const connection of connections) {
-          if (ended.has(connection.sessionId)) connection.socket.close(CLOSE_CODES.sessionEnded, 'session ended');
-        }
-      }
-    },
-
-    connectionCount(): number {
-      let count = 0;
-      for (const connections of userSockets.values()) count += connections.size;
-      return count;
     },
 
     /** Closes every socket with a reason (shutdown). */
