@@ -1,0 +1,97 @@
+/**
+ * Transport and browser-facing controls: the Content-Security-Policy and usual headers,
+ * FORCE_HTTPS (redirect, HSTS, Secure cookies), TRUST_PROXY (X-Forwarded-* believed only
+ * when set), and request size limits.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { as, signUp, startTestApp, TEST_PASSWORD, uniqueName, type TestApp } from '../support/app.js';
+
+describe('transport security', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('sends a strict CSP with no inline script or style, and the usual headers', async () => {
+    t = await startTestApp('sqlite');
+    const response = await t.app.inject({ method: 'GET', url: '/healthz' });
+    const csp = String(response.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['referrer-policy']).toBe('same-origin');
+    expect(response.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  it('with FORCE_HTTPS redirects plain HTTP, sends HSTS and marks the cookie Secure', async () => {
+    t = await startTestApp('sqlite', { FORCE_HTTPS: 'true', TRUST_PROXY: 'true' });
+    const plain = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { host: 'chat.example.com' } });
+    expect(plain.statusCode).toBe(308);
+    expect(plain.headers.location).toBe('https://chat.example.com/api/v1/auth/session');
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+
+    const https = { 'x-forwarded-proto': 'https', host: 'chat.example.com' };
+    const username = uniqueName();
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: https,
+      payload: { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
+    });
+    expect(registered.statusCode).toBe(201);
+    expect(String(registered.headers['strict-transport-security'])).toMatch(/max-age=31536000; includeSubDomains/);
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: https, payload: { username, password: TEST_PASSWORD } });
+    expect(login.statusCode).toBe(200);
+    expect(String(login.headers['set-cookie'])).toMatch(/; Secure/);
+  });
+
+  it('believes X-Forwarded-For only with TRUST_PROXY', async () => {
+    for (const trustProxy of ['false', 'true']) {
+      t = await startTestApp('sqlite', { TRUST_PROXY: trustProxy });
+      const session = await signUp(t.app);
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '10.9.9.9',
+        headers: { 'x-forwarded-for': '203.0.113.7' },
+        payload: { username: session.user.username, password: TEST_PASSWORD },
+      });
+      const sessions = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: as(session) })).json() as Array<{ ip: string }>;
+      expect(sessions.map((s) => s.ip)).toContain(trustProxy === 'true' ? '203.0.113.7' : '10.9.9.9');
+      expect(sessions.map((s) => s.ip)).not.toContain(trustProxy === 'true' ? '10.9.9.9' : '203.0.113.7');
+      await t.close();
+      t = undefined;
+    }
+  });
+
+  it('refuses a request body over 64 KiB with 413 and a message longer than the limit with 400', async () => {
+    t = await startTestApp('sqlite');
+    const session = await signUp(t.app);
+    const roomId = (await t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(session) })).json()[0].id;
+    const huge = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/rooms/${roomId}/messages`,
+      headers: as(session),
+      payload: { body: 'x'.repeat(70 * 1024), clientId: 'big' },
+    });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json().error.code).toBe('payload_too_large');
+    const long = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/rooms/${roomId}/messages`,
+      headers: as(session),
+      payload: { body: 'x'.repeat(4001), clientId: 'long' },
+    });
+    expect(long.statusCode).toBe(400);
+    expect(long.json().error).toMatchObject({ code: 'validation_failed', field: 'body' });
+    const page = await t.app.inject({ method: 'GET', url: `/api/v1/rooms/${roomId}/messages`, headers: as(session) });
+    expect(page.json().messages).toEqual([]);
+  });
+});
