@@ -37,40 +37,59 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-/** Opens and migrates the database and loads and verifies the keyring. */
+/**
+ * Opens the database, loads the keyring and proves it reads the data, then migrates.
+ * A database that already holds data is checked against the key before anything is
+ * written to it (migrations included), and only a database never keyed gets a new key file.
+ */
 export async function openServices(config: Config): Promise<Services> {
-  let keyring: Keyring;
-  let warnings: string[];
-  try {
-    ({ keyring, warnings } = await loadKeyring({
-      key: config.masterKey,
-      fallbacks: config.masterKeyFallbacks,
-      keyFile: config.masterKeyFile,
-      createIfMissing: !config.production,
-    }));
-  } catch (error) {
-    if (error instanceof KeyConfigError) throw new StartupError(error.message);
-    throw error;
-  }
-
   const database = openDatabase(config.database);
+  const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
   try {
-    await migrateToLatest(database.db);
+    const keysRepository = createKeysRepository();
+    let keyed: boolean;
+    try {
+      const tables = await database.db.introspection.getTables();
+      keyed = tables.some((table) => table.name === 'key_canary') && (await keysRepository.readCanary(database.db)) !== undefined;
+    } catch (error) {
+      throw new StartupError(`Cannot open the database (${where}): ${(error as Error).message}`);
+    }
+
+    let loaded: Awaited<ReturnType<typeof loadKeyring>>;
+    try {
+      loaded = await loadKeyring({
+        key: config.masterKey,
+        fallbacks: config.masterKeyFallbacks,
+        keyFile: config.masterKeyFile,
+        createIfMissing: !config.production && !keyed,
+      });
+    } catch (error) {
+      if (error instanceof KeyConfigError) throw new StartupError(error.message);
+      throw error;
+    }
+    const { keyring, warnings } = loaded;
+    const keys = createKeysService({ db: database.db, keys: keysRepository, keyring, clock: systemClock });
+    if (keyed) await verifyKeys(keys);
+    try {
+      await migrateToLatest(database.db);
+    } catch (error) {
+      throw new StartupError(`Cannot migrate the database (${where}): ${(error as Error).message}`);
+    }
+    if (!keyed) await verifyKeys(keys);
+    return { config, database, keyring, keys, warnings };
   } catch (error) {
     await database.close();
-    const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
-    throw new StartupError(`Cannot open the database (${where}): ${(error as Error).message}`);
+    throw error;
   }
+}
 
-  const keys = createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock: systemClock });
+async function verifyKeys(keys: KeysService): Promise<void> {
   try {
     await keys.verify();
   } catch (error) {
-    await database.close();
     if (error instanceof KeyMismatchError) throw new StartupError(error.message);
     throw error;
   }
-  return { config, database, keyring, keys, warnings };
 }
 
 /** SESSION_SECRET, or in development a random one kept in the data folder (mode 0600). */

@@ -87,15 +87,15 @@ export function createKeysRepository() {
 
     /**
      * Replaces one ciphertext, but only if it is still the one that was read: a row
-     * edited meanwhile keeps its new text (and is picked up by the next pass).
+     * edited meanwhile keeps its new text (and is picked up by the next pass). True when replaced.
      */
     async replaceCiphertext(
       db: Db,
       column: EncryptedColumn,
       row: CiphertextRow,
       replacement: { ciphertext: string; keyId: string; index?: string },
-    ): Promise<void> {
-      await untyped(db)
+    ): Promise<boolean> {
+      const result = await untyped(db)
         .updateTable(column.table)
         .set({
           [column.ciphertext]: replacement.ciphertext,
@@ -104,7 +104,8 @@ export function createKeysRepository() {
         })
         .where('id', '=', row.id)
         .where(column.ciphertext, '=', row.ciphertext)
-        .execute();
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

@@ -87,15 +87,16 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
         for (;;) {
           const batch = await keys.nextBatchNotUnder(db, column, keyring.primaryKeyId, afterId, batchSize);
           if (batch.length === 0) break;
-          await db.transaction().execute(async (trx) => {
+          done += await db.transaction().execute(async (trx) => {
+            let replaced = 0;
             for (const row of batch) {
               const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
               const { ciphertext, keyId } = keyring.encrypt(plaintext);
               const index = column.index ? keyring.blindIndex(plaintext) : undefined;
-              await keys.replaceCiphertext(trx, column, row, { ciphertext, keyId, index });
+              if (await keys.replaceCiphertext(trx, column, row, { ciphertext, keyId, index })) replaced += 1;
             }
+            return replaced;
           });
-          done += batch.length;
           afterId = batch[batch.length - 1]!.id;
           options.onProgress?.({ done, total: Math.max(total, done) });
         }
