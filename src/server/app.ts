@@ -25,6 +25,7 @@ import type { PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
+import { findNul } from './http/nul.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -33,7 +34,7 @@ import { messagesRoutes } from './messages/messages.routes.js';
 import { createMessagesService } from './messages/messages.service.js';
 import type { Bus } from './realtime/bus.js';
 import { createGateway } from './realtime/gateway.js';
-import { createPresence } from './realtime/presence.js';
+import { createMemoryPresence, type Presence } from './realtime/presence.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
@@ -46,6 +47,8 @@ export interface AppDependencies {
   passwords: PasswordHasher;
   clock: Clock;
   bus: Bus;
+  /** Who is online; shared between instances along with the bus (see realtime/create-bus.ts). Default: this process only. */
+  presence?: Presence;
   sessionSecret: string;
   /** The built browser client; defaults to dist/client. */
   clientDir?: string;
@@ -80,6 +83,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return parseJson(request, body.toString(), done);
   });
   registerErrorHandling(app);
+  app.addHook('preValidation', async (request) => {
+    const field = findNul(request.params) ?? findNul(request.query) ?? findNul(request.body);
+    if (field !== undefined) throw errors.validation(`${field} may not contain the NUL character (U+0000).`, field);
+  });
 
   // ---- cross-cutting: cookies, security headers, API documentation ----
   await app.register(cookie, { secret: deps.sessionSecret });
@@ -97,7 +104,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // ---- features: repositories → services → routes ----
   const limiter = createRateLimiter(clock);
-  const presence = createPresence();
+  const presence = deps.presence ?? createMemoryPresence();
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
   const messages = createMessagesService({
     db,
@@ -146,6 +153,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     log: app.log,
     limiter,
     framesPerMinute: config.rateLimits.framesPerMinute,
+  });
+  // A remote bus sends pointers for events too large for its wire; it reads them back here.
+  bus.attach?.({
+    loadMessage: messages.loadForFanOut,
+    loadRoomIds: async (userId) => (await rooms.roomSeqs(userId)).map((room) => room.id),
+    log: app.log,
   });
   // Sockets get a reason before the server stops accepting and closes.
   app.addHook('preClose', async () => gateway.close());

@@ -31,6 +31,10 @@ export interface Config {
   logLevel: LogLevel;
   /** The site's own origin for WebSocket Origin checks and invite links; derived from the request when unset. */
   publicUrl: string | undefined;
+  /** Redis for the fan-out bus and presence between instances (`redis://` or `rediss://`); unset: PostgreSQL or in-process. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  redisPrefix: string;
 }
 
 /** Requests allowed per window; past them the API answers 429 with Retry-After. */
@@ -114,6 +118,19 @@ export function loadConfig(env: Env = process.env): Config {
 
   const host = env.HOST?.trim() || '0.0.0.0';
 
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  // The URL may hold a password: the message never repeats it.
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL, like redis://127.0.0.1:6379.');
+  }
+  if (redisUrl !== undefined && !URL.canParse(redisUrl)) {
+    throw new ConfigError('REDIS_URL is not a valid URL; expected redis://[user:password@]host[:port][/db].');
+  }
+  const redisPrefix = env.REDIS_PREFIX?.trim() || 'securechat';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError(`REDIS_PREFIX must be 1 to 64 letters, digits or _.:- (got "${env.REDIS_PREFIX}").`);
+  }
+
   return {
     production,
     host,
@@ -141,6 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel,
     publicUrl,
+    redisUrl,
+    redisPrefix,
   };
 }
 

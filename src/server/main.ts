@@ -6,23 +6,29 @@ import { buildApp } from './app.js';
 import { openServices, readConfig, sessionSecretFor, StartupError } from './boot.js';
 import { systemClock } from './clock.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS } from './crypto/passwords.js';
-import { createMemoryBus } from './realtime/bus.js';
+import { BusStartError, createBus } from './realtime/create-bus.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = readConfig();
   const services = await openServices(config);
+  const realtime = await createBus(config, { database: services.database, keyring: services.keyring }).catch(async (error: unknown) => {
+    await services.database.close();
+    throw error instanceof BusStartError ? new StartupError(error.message) : error;
+  });
   const app = await buildApp({
     config,
     database: services.database,
     keyring: services.keyring,
     passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
     clock: systemClock,
-    bus: createMemoryBus(),
+    bus: realtime.bus,
+    presence: realtime.presence,
     sessionSecret: await sessionSecretFor(config),
   });
   for (const warning of services.warnings) app.log.warn(warning);
+  app.log.info({ bus: realtime.kind, instance: realtime.instanceId }, 'fan-out bus ready');
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -35,6 +41,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     await app.close();
+    await realtime.close();
     await services.database.close();
     process.exit(0);
   };

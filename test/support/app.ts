@@ -42,6 +42,8 @@ export class TestClock implements Clock {
 export interface TestApp {
   app: FastifyInstance;
   database: DatabaseHandle;
+  /** The SQL of every query the app has run, in order (clear it to count a step's queries). */
+  queries: string[];
   keyring: Keyring;
   clock: TestClock;
   config: Config;
@@ -53,7 +55,8 @@ export interface TestApp {
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
   const config = { ...loadConfig({ ...TEST_ENV, ...env }), database: testDatabase.target };
-  const database = openDatabase(testDatabase.target);
+  const queries: string[] = [];
+  const database = openDatabase(testDatabase.target, { onQuery: (sql) => queries.push(sql) });
   await migrateToLatest(database.db);
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
@@ -71,6 +74,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   return {
     app,
     database,
+    queries,
     keyring,
     clock,
     config,

@@ -66,7 +66,7 @@ export function createAccountsService(deps: {
         throw errors.validation('Username may contain only letters, digits, underscores, dots and hyphens.', 'username');
       }
       const email = normaliseEmail(input.email);
-      if (email.length > LIMITS.emailMax || !EMAIL.test(email)) {
+      if (email.length > LIMITS.emailMax || !EMAIL.test(email) || /[\p{Cc}\p{Cf}]/u.test(email)) {
         throw errors.validation('Enter a valid email address, like name@example.com.', 'email');
       }
       checkNewPassword(input.password, 'password');

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './schema.js';
@@ -41,7 +41,13 @@ const pgTypes = {
     oid === PG_INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-function openSqlite(file: string): Kysely<Database> {
+export interface OpenOptions {
+  pool?: Partial<PoolOptions>;
+  /** Sees every query Kysely runs (tests pin the number of queries on hot paths). */
+  onQuery?: (sql: string) => void;
+}
+
+function openSqlite(file: string): Dialect {
   mkdirSync(path.dirname(file), { recursive: true });
   const connection = new SQLite(file);
   connection.pragma('journal_mode = WAL');
@@ -50,10 +56,10 @@ function openSqlite(file: string): Kysely<Database> {
   connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return new SqliteDialect({ database: connection });
 }
 
-function openPostgres(url: string, pool: PoolOptions): { db: Kysely<Database>; pool: pg.Pool } {
+function openPostgres(url: string, pool: PoolOptions): Dialect {
   const pgPool = new pg.Pool({
     connectionString: url,
     max: pool.max,
@@ -66,12 +72,19 @@ function openPostgres(url: string, pool: PoolOptions): { db: Kysely<Database>; p
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pgPool.on('error', () => {});
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool }) }), pool: pgPool };
+  return new PostgresDialect({ pool: pgPool });
 }
 
 /** Opens the configured database. Migrations are separate: see migrate.ts. */
-export function openDatabase(target: DatabaseTarget, pool: Partial<PoolOptions> = {}): DatabaseHandle {
-  const db = target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, { ...DEFAULT_POOL, ...pool }).db;
+export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): DatabaseHandle {
+  const dialect = target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, { ...DEFAULT_POOL, ...options.pool });
+  const { onQuery } = options;
+  const log = onQuery
+    ? (event: LogEvent) => {
+        if (event.level === 'query') onQuery(event.query.sql);
+      }
+    : undefined;
+  const db = new Kysely<Database>({ dialect, ...(log ? { log } : {}) });
   return {
     db,
     dialect: target.dialect,

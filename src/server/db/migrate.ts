@@ -4,10 +4,12 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/001-initial.js';
+import * as presence from './migrations/002-presence.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-presence': presence,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

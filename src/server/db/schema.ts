@@ -86,6 +86,14 @@ export interface KeyCanaryTable {
   created_at: number;
 }
 
+/** One row while an instance holds a socket of the user (presence across instances). */
+export interface PresenceTable {
+  user_id: string;
+  instance_id: string;
+  /** The database's clock, in ms, at the holding instance's last heartbeat. */
+  heartbeat_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -94,6 +102,7 @@ export interface Database {
   messages: MessagesTable;
   room_invites: RoomInvitesTable;
   key_canary: KeyCanaryTable;
+  presence: PresenceTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */

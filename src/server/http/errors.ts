@@ -117,6 +117,9 @@ export function toAppError(error: unknown): AppError | undefined {
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new AppError(414, 'uri_too_long', 'A part of the URL is too long.');
   }
+  // Safety net: text PostgreSQL cannot store is the client's input, not our failure.
+  const sqlState = (error as { code?: unknown })?.code;
+  if (sqlState === '22021' || sqlState === '22P05') return errors.validation('Text may not contain the NUL character (U+0000).');
   if (isDatabaseUnavailable(error)) return errors.unavailable();
   const status = fastifyError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

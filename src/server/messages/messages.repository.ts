@@ -44,6 +44,10 @@ export function createMessagesRepository() {
       return query.orderBy('messages.seq', 'desc').limit(limit).execute();
     },
 
+    async findBySeq(db: Db, roomId: string, seq: number): Promise<MessageWithSenderRow | undefined> {
+      return withSender(db).where('messages.room_id', '=', roomId).where('messages.seq', '=', seq).executeTakeFirst();
+    },
+
     /** The first `limit` messages after `afterSeq`, oldest first. */
     async pageAfter(db: Db, roomId: string, afterSeq: number, limit: number): Promise<MessageWithSenderRow[]> {
       return withSender(db)

@@ -55,9 +55,9 @@ export function createMessagesService(deps: {
       const text = validate(body, clientId);
       limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
-      const replay = await existing(roomId, sender, clientId);
-      if (replay) return { message: replay, created: false };
 
+      // Optimistic: a retried clientId is rare, so the unique index finds it (below)
+      // instead of a lookup before every send.
       const { ciphertext, keyId } = keyring.encrypt(text);
       const id = randomUUID();
       const createdAt = clock.now();
@@ -80,10 +80,10 @@ export function createMessagesService(deps: {
           return next;
         });
       } catch (error) {
-        // The same clientId raced in from another request: that one won; the rollback
-        // gave back our seq, so the sequence stays contiguous.
-        const winner = await existing(roomId, sender, clientId);
-        if (winner) return { message: winner, created: false };
+        // The clientId was used before (a retry, or a racing duplicate): return that
+        // message. The rollback gave our seq back, so the sequence stays contiguous.
+        const earlier = await existing(roomId, sender, clientId);
+        if (earlier) return { message: earlier, created: false };
         throw error;
       }
 
@@ -115,6 +115,16 @@ export function createMessagesService(deps: {
       const rows = await messages.pageAfter(db, roomId, after, limit + 1);
       const hasMore = rows.length > limit;
       return { messages: rows.slice(0, limit).map((row) => presentMessage(row, keyring)), hasMore };
+    },
+
+    /**
+     * One message as members see it, for fan-out: a remote bus sends a pointer when the
+     * event is too large for the wire and each instance reads it here, once per event.
+     * No authorization: it goes only to sockets already subscribed to the room.
+     */
+    async loadForFanOut(roomId: string, seq: number): Promise<Message | undefined> {
+      const row = await messages.findBySeq(db, roomId, seq);
+      return row ? presentMessage(row, keyring) : undefined;
     },
   };
 }

@@ -1,11 +1,14 @@
 /**
  * The fan-out bus: services publish what happened after it is committed; every
  * instance's gateway receives it and delivers it to its own sockets. In-process for a
- * single instance; PostgreSQL LISTEN/NOTIFY and Redis implementations share this shape.
+ * single instance; PostgreSQL LISTEN/NOTIFY (bus-postgres.ts) and Redis pub/sub
+ * (bus-redis.ts) share this shape, and create-bus.ts picks one from the configuration.
  */
+import type { FastifyBaseLogger } from 'fastify';
 import type { MemberChange, Message } from '../../shared/protocol.js';
 
-export type BusEvent =
+/** What services publish: it reaches every instance, the publishing one included. */
+export type FanOutEvent =
   | { kind: 'message'; roomId: string; message: Message }
   | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
@@ -13,10 +16,32 @@ export type BusEvent =
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
   | { kind: 'sessions-ended'; userId: string; sessionIds?: string[]; exceptSessionId?: string };
 
+/**
+ * What subscribers receive: every published event, and `resync` when this instance may
+ * have missed some (its connection to the bus was lost and is back): the gateway then
+ * tells every local socket where each room stands, and clients fetch what they lack.
+ */
+export type BusEvent = FanOutEvent | { kind: 'resync' };
+
+/** What a bus reads back from the app: an event too large for the wire travels as a pointer. */
+export interface BusContext {
+  /** The message with this seq, as members see it (one query per event per instance). */
+  loadMessage(roomId: string, seq: number): Promise<Message | undefined>;
+  /** The rooms a user belongs to (a presence event whose room list did not fit). */
+  loadRoomIds(userId: string): Promise<string[]>;
+  log: Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+}
+
 export interface Bus {
-  publish(event: BusEvent): Promise<void>;
+  /** Hands the event to every instance. Never throws: a failure is logged and the local sockets resync. */
+  publish(event: FanOutEvent): Promise<void>;
   /** Registers a handler for every event; returns the function that removes it. */
   subscribe(handler: (event: BusEvent) => void): () => void;
+  /**
+   * buildApp hands over the readers and the logger once the services exist (they publish
+   * on this bus, so they cannot exist before it). The in-process bus needs neither.
+   */
+  attach?(context: BusContext): void;
   close(): Promise<void>;
 }
 

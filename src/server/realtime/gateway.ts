@@ -16,6 +16,7 @@ import {
   type User,
 } from '../../shared/protocol.js';
 import { toAppError } from '../http/errors.js';
+import { findNul } from '../http/nul.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
@@ -27,6 +28,8 @@ export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDow
 
 const HEARTBEAT_MS = 30_000;
 const TYPING_THROTTLE_MS = 2_000;
+/** Users whose rooms are re-read at once on a resync (bounds the burst of queries). */
+const RESYNC_CONCURRENCY = 8;
 
 interface Connection {
   id: number;
@@ -37,6 +40,12 @@ interface Connection {
   alive: boolean;
   /** When this connection last announced typing, per room (typing is throttled per room). */
   lastTypingAt: Map<string, number>;
+  /** Settles once hello is sent (or set-up failed). */
+  setUpDone: Promise<void>;
+  /** Counted in presence: its close must be counted too. */
+  counted: boolean;
+  /** While the user's rooms are being read: joins (true) and leaves (false) heard meanwhile. */
+  heardWhileReading?: Map<string, boolean>;
 }
 
 const frameValidators = {
@@ -114,6 +123,9 @@ export function createGateway(options: GatewayOptions) {
       case 'presence':
         broadcast(event.roomIds, { type: 'presence', userId: event.userId, online: event.online }, (c) => c.user.id === event.userId);
         return;
+      case 'resync':
+        void resync().catch((error: unknown) => log.error({ err: error }, 'resync failed'));
+        return;
       case 'sessions-ended':
         for (const connection of userSockets.get(event.userId) ?? []) {
           const ended = event.sessionIds
@@ -125,6 +137,7 @@ export function createGateway(options: GatewayOptions) {
       case 'member': {
         const frame: ServerFrame = { type: 'member', roomId: event.roomId, userId: event.userId, change: event.change };
         const own = userSockets.get(event.userId) ?? new Set<Connection>();
+        for (const connection of own) connection.heardWhileReading?.set(event.roomId, event.change !== 'left' && event.change !== 'removed');
         if (event.change === 'joined') {
           for (const connection of own) subscribe(connection, event.roomId);
           broadcast([event.roomId], frame);
@@ -144,6 +157,45 @@ export function createGateway(options: GatewayOptions) {
 
   const stopListening = bus.subscribe(deliver);
 
+  /**
+   * The bus may have lost events (its connection dropped and is back): bring every local
+   * socket's rooms in line with the database, then send it a fresh hello so the client
+   * fetches `after=` whatever it lacks. One query per user, a few users at a time.
+   */
+  async function resync(): Promise<void> {
+    const users = [...userSockets.entries()];
+    const next = async (): Promise<void> => {
+      for (let entry = users.shift(); entry; entry = users.shift()) {
+        const [userId, own] = entry;
+        const connections = [...own];
+        await Promise.all(connections.map((connection) => connection.setUpDone));
+        for (const connection of connections) connection.heardWhileReading = new Map();
+        try {
+          const seqs = await rooms.roomSeqs(userId);
+          for (const connection of connections) {
+            const current = adopt(connection, seqs);
+            if (current) send(connection, { type: 'hello', user: connection.user, rooms: current });
+          }
+        } finally {
+          for (const connection of connections) delete connection.heardWhileReading;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, next));
+  }
+
+  /** Tells the user's rooms they came online or went offline. */
+  async function announcePresence(userId: string, online: boolean, roomIds?: string[]): Promise<void> {
+    const ids = roomIds ?? (await rooms.roomSeqs(userId)).map((room) => room.id);
+    await bus.publish({ kind: 'presence', userId, online, roomIds: ids });
+  }
+
+  // Transitions no socket here caused: the last socket was on an instance that died.
+  const stopWatching = presence.watch({
+    changed: (userId, online) => void announcePresence(userId, online).catch((error: unknown) => log.warn({ err: error }, 'presence update failed')),
+    failed: (error) => log.warn({ err: error }, 'presence store unreachable; retrying at the next heartbeat'),
+  });
+
   function sendError(connection: Connection, error: ErrorBody['error'], clientId?: string): void {
     send(connection, { type: 'error', ...(clientId ? { clientId } : {}), error });
   }
@@ -159,6 +211,12 @@ export function createGateway(options: GatewayOptions) {
       frame = JSON.parse(raw);
     } catch {
       return sendError(connection, { code: 'invalid_frame', message: 'Frames must be JSON objects.' });
+    }
+    const nulAt = findNul(frame);
+    if (nulAt !== undefined) {
+      const id = (frame as { clientId?: unknown })?.clientId;
+      const error = { code: 'invalid_frame', message: `${nulAt} may not contain the NUL character (U+0000).`, field: nulAt };
+      return sendError(connection, error, typeof id === 'string' && !id.includes('\u0000') ? id : undefined);
     }
     const type = (frame as { type?: unknown })?.type;
     const clientId = typeof (frame as { clientId?: unknown })?.clientId === 'string' ? (frame as { clientId: string }).clientId : undefined;
@@ -194,19 +252,38 @@ export function createGateway(options: GatewayOptions) {
     }
   }
 
-  async function setUp(connection: Connection): Promise<void> {
-    // Subscribe first, then read the seqs for hello: a message committed in between is
-    // both pushed and counted, and the client drops the duplicate by seq. The second read
-    // is the truth: a room left meanwhile is dropped again.
-    for (const { id } of await rooms.roomSeqs(connection.user.id)) subscribe(connection, id);
-    const seqs = await rooms.roomSeqs(connection.user.id);
+  /**
+   * Subscribes the connection to exactly the rooms read, corrected by the joins and leaves
+   * heard while the read ran (they are newer than it, whichever way the race went).
+   * Returns the rooms for hello, or undefined when the socket closed meanwhile.
+   */
+  function adopt(connection: Connection, seqs: Array<{ id: string; lastSeq: number }>): Array<{ id: string; lastSeq: number }> | undefined {
+    if (!userSockets.get(connection.user.id)?.has(connection)) return undefined;
     const current = new Set(seqs.map((room) => room.id));
+    for (const [roomId, member] of connection.heardWhileReading ?? []) {
+      if (member) current.add(roomId);
+      else current.delete(roomId);
+    }
     for (const roomId of [...connection.rooms]) if (!current.has(roomId)) unsubscribe(connection, roomId);
     for (const roomId of current) subscribe(connection, roomId);
-    send(connection, { type: 'hello', user: connection.user, rooms: seqs });
-    if (presence.connected(connection.user.id)) {
-      await bus.publish({ kind: 'presence', userId: connection.user.id, online: true, roomIds: [...connection.rooms] });
+    return seqs.filter((room) => current.has(room.id));
+  }
+
+  async function setUp(connection: Connection): Promise<void> {
+    // Subscribe first, then read the seqs for hello: a message committed in between is
+    // both pushed and counted, and the client drops the duplicate by seq.
+    connection.heardWhileReading = new Map();
+    let seqs: Array<{ id: string; lastSeq: number }> | undefined;
+    try {
+      if (!adopt(connection, await rooms.roomSeqs(connection.user.id))) return;
+      seqs = adopt(connection, await rooms.roomSeqs(connection.user.id));
+    } finally {
+      delete connection.heardWhileReading;
     }
+    if (!seqs) return;
+    send(connection, { type: 'hello', user: connection.user, rooms: seqs });
+    connection.counted = true;
+    if (await presence.connected(connection.user.id)) await announcePresence(connection.user.id, true, [...connection.rooms]);
   }
 
   function tearDown(connection: Connection, setUpDone: Promise<void>): void {
@@ -215,10 +292,7 @@ export function createGateway(options: GatewayOptions) {
     own?.delete(connection);
     if (own?.size === 0) userSockets.delete(connection.user.id);
     void setUpDone.then(async () => {
-      if (presence.disconnected(connection.user.id)) {
-        const roomIds = (await rooms.roomSeqs(connection.user.id)).map((room) => room.id);
-        await bus.publish({ kind: 'presence', userId: connection.user.id, online: false, roomIds });
-      }
+      if (connection.counted && (await presence.disconnected(connection.user.id))) await announcePresence(connection.user.id, false);
     }).catch((error: unknown) => log.warn({ err: error }, 'presence update failed'));
   }
 
@@ -239,7 +313,17 @@ export function createGateway(options: GatewayOptions) {
   return {
     /** Takes over an authenticated socket. Handlers are attached at once so no frame is missed. */
     attach(socket: WebSocket, user: User, sessionId: string): void {
-      const connection: Connection = { id: nextConnectionId++, socket, user, sessionId, rooms: new Set(), alive: true, lastTypingAt: new Map() };
+      const connection: Connection = {
+        id: nextConnectionId++,
+        socket,
+        user,
+        sessionId,
+        rooms: new Set(),
+        alive: true,
+        lastTypingAt: new Map(),
+        setUpDone: Promise.resolve(),
+        counted: false,
+      };
       let own = userSockets.get(user.id);
       if (!own) userSockets.set(user.id, (own = new Set()));
       own.add(connection);
@@ -248,6 +332,7 @@ export function createGateway(options: GatewayOptions) {
         log.warn({ err: error }, 'socket set-up failed');
         socket.close(1011, 'set-up failed; reconnect');
       });
+      connection.setUpDone = ready;
       // Frames are handled one after another, after set-up, in the order they came.
       let queue: Promise<void> = ready;
       socket.on('message', (data) => {
@@ -265,6 +350,7 @@ export function createGateway(options: GatewayOptions) {
     close(): void {
       clearInterval(heartbeat);
       stopListening();
+      stopWatching();
       for (const connections of userSockets.values()) {
         for (const connection of connections) connection.socket.close(CLOSE_CODES.shuttingDown, 'server shutting down');
       }

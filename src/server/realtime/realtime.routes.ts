@@ -17,12 +17,20 @@ export const realtimeRoutes: FastifyPluginAsync<{ gateway: Gateway; guard: AuthG
     }
   }
 
-  app.get(
-    '/ws',
-    { websocket: true, onRequest: [checkOrigin, guard.requireUser], schema: { hide: true } },
-    (socket, request) => {
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    onRequest: [checkOrigin, guard.requireUser],
+    schema: { hide: true },
+    // A plain HTTP request (no Upgrade): say what to do, in the API's error shape.
+    handler: async (_request, reply) =>
+      reply
+        .status(426)
+        .header('upgrade', 'websocket')
+        .send({ error: { code: 'upgrade_required', message: 'Connect with a WebSocket client (Upgrade: websocket).' } }),
+    wsHandler: (socket, request) => {
       const { user, session } = callerOf(request);
       gateway.attach(socket, user, session.id);
     },
-  );
+  });
 };

@@ -8,6 +8,8 @@ export type InviteRow = RoomInvitesTable;
 export type Role = MemberRow['role'];
 /** A room as one user sees it: their role (null when not a member) and the member count. */
 export type RoomViewRow = RoomRow & { role: Role | null; last_read_seq: number | null; member_count: number };
+/** Just what an authorization decision needs: one indexed lookup on the hot path. */
+export type RoomAccessRow = Pick<RoomRow, 'id' | 'is_private' | 'last_seq'> & { role: Role | null };
 export type MemberWithUserRow = { user_id: string; username: string; user_created_at: number; role: Role; joined_at: number };
 
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
@@ -49,6 +51,15 @@ export function createRoomsRepository() {
 
     async findByNameKey(db: Db, nameKey: string): Promise<RoomRow | undefined> {
       return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).executeTakeFirst();
+    },
+
+    async findAccess(db: Db, userId: string, roomId: string): Promise<RoomAccessRow | undefined> {
+      return db
+        .selectFrom('rooms')
+        .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', '=', userId))
+        .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role'])
+        .where('rooms.id', '=', roomId)
+        .executeTakeFirst();
     },
 
     async findView(db: Db, viewerId: string, roomId: string): Promise<RoomViewRow | undefined> {

@@ -14,7 +14,7 @@ import type { Bus } from '../realtime/bus.js';
 import type { Presence } from '../realtime/presence.js';
 import { can, type RoomAction } from './rooms.policy.js';
 import { presentRoom } from './rooms.presenter.js';
-import type { Role, RoomRow, RoomsRepository, RoomViewRow } from './rooms.repository.js';
+import type { Role, RoomAccessRow, RoomRow, RoomsRepository } from './rooms.repository.js';
 
 export const GENERAL_ROOM_NAME = 'General';
 const DIRECTORY_LIMIT = 50;
@@ -45,13 +45,13 @@ export function createRoomsService(deps: {
    * The room as the caller sees it, if the policy allows the action. A private room the
    * caller is not in answers 404, exactly like a room that does not exist.
    */
-  async function authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomViewRow> {
-    const view = await rooms.findView(db, userId, roomId);
-    if (!view || !can(view.role, 'view', view)) throw roomNotFound();
-    if (!can(view.role, action, view)) {
+  async function authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomAccessRow> {
+    const access = await rooms.findAccess(db, userId, roomId);
+    if (!access || !can(access.role, 'view', access)) throw roomNotFound();
+    if (!can(access.role, action, access)) {
       throw action === 'invite' ? errors.forbidden('Only the owner or a moderator can invite to this room.') : errors.notMember();
     }
-    return view;
+    return access;
   }
 
   async function addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {
@@ -110,7 +110,10 @@ export function createRoomsService(deps: {
     },
 
     async get(userId: string, roomId: string): Promise<Room> {
-      return presentRoom(await authorize(userId, roomId, 'view'), keyring);
+      await authorize(userId, roomId, 'view');
+      const view = await rooms.findView(db, userId, roomId);
+      if (!view) throw roomNotFound();
+      return presentRoom(view, keyring);
     },
 
     async create(userId: string, input: CreateRoomInput): Promise<Room> {
@@ -143,7 +146,7 @@ export function createRoomsService(deps: {
     /** The seed's join-by-name: public rooms only; a private name answers like an unknown one. */
     async joinByName(userId: string, rawName: string): Promise<Room> {
       const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
-      if (!room || !can(null, 'join', room)) throw errors.notFound('No public room with that name');
+      if (!room || !can(null, 'join', room)) throw errors.notFound('A public room with that name');
       await addMember(room.id, userId, 'member');
       return joined(userId, room.id);
     },
@@ -172,10 +175,13 @@ export function createRoomsService(deps: {
 
     async members(userId: string, roomId: string): Promise<Member[]> {
       await authorize(userId, roomId, 'listMembers');
-      return (await rooms.listMembers(db, roomId)).map((row) => ({
+      const rows = await rooms.listMembers(db, roomId);
+      // One presence look-up for the whole list (presence may be shared between instances).
+      const online = await presence.onlineAmong(rows.map((row) => row.user_id));
+      return rows.map((row) => ({
         user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) },
         role: row.role,
-        online: presence.isOnline(row.user_id),
+        online: online.has(row.user_id),
       }));
     },
 

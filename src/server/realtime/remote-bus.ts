@@ -1,0 +1,206 @@
+/**
+ * What the PostgreSQL and Redis buses share; their transports only move strings.
+ *
+ * - The wire carries no plaintext: each event's JSON is a Fernet token under the master
+ *   key (every instance has it), so neither the database nor Redis sees a message body,
+ *   and a payload injected by anyone without the key fails authentication and is dropped.
+ * - An event too large for the transport travels as a pointer (room + seq, or a user
+ *   without their room list); the receiving instance reads the rest once per event.
+ * - Events are handed to subscribers in the order they arrived, pointers included.
+ * - Every instance receives its own events back through the transport and delivers only
+ *   those: one path, so each socket gets each event once, and all instances see events
+ *   in the same order.
+ * - After the transport reconnects (events sent meanwhile are lost), subscribers get
+ *   `resync`.
+ */
+import type { Message } from '../../shared/protocol.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Bus, BusContext, BusEvent, FanOutEvent } from './bus.js';
+
+const WIRE_VERSION = '1';
+
+/** What goes on the wire: an event, or a pointer to one. */
+export type WireEvent =
+  | FanOutEvent
+  | { kind: 'message-ref'; roomId: string; seq: number }
+  | { kind: 'presence-ref'; userId: string; online: boolean };
+
+interface Envelope {
+  event: WireEvent;
+  /** Publisher's clock (ms): for the publish-to-receive lag. */
+  sentAt: number;
+}
+
+export interface Transport {
+  /** Sends one payload to every instance listening, this one included. */
+  send(payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How a transport reports back to the bus. */
+export interface TransportLink {
+  /** Each payload received, in the order received. */
+  receive(payload: string): void;
+  /** Listening again after the connection was lost: events may have been missed. */
+  reconnected(): void;
+  readonly log: BusContext['log'];
+}
+
+export interface RemoteBusOptions {
+  keyring: Keyring;
+  /** The largest payload the transport carries. */
+  maxPayloadBytes: number;
+  /** Connects the transport (rejects when it cannot, so start-up fails clearly). */
+  open(link: TransportLink): Promise<Transport>;
+}
+
+/** Reconnect delays: doubling from `initialMs` up to `maxMs`. */
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 100, maxMs: 5_000 };
+
+/** The wait before reconnect attempt `attempt` (0-based), with jitter so instances spread out. */
+export function backoffDelay(backoff: Backoff, attempt: number): number {
+  const capped = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(attempt, 20));
+  return Math.round(capped * (0.5 + Math.random() / 2));
+}
+
+const quietLog: BusContext['log'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function seal(keyring: Keyring, event: WireEvent): string {
+  const envelope: Envelope = { event, sentAt: Date.now() };
+  const { ciphertext, keyId } = keyring.encrypt(JSON.stringify(envelope));
+  // Fernet tokens are url-safe base64 (no dots); the key id saves trying every key.
+  return `${WIRE_VERSION}.${keyId}.${ciphertext}`;
+}
+
+/** Decrypts and checks one payload; throws when it is not ours. Exported for tests and debugging. */
+export function openPayload(keyring: Keyring, payload: string): WireEvent {
+  const [version, keyId, token, extra] = payload.split('.');
+  if (version !== WIRE_VERSION || !keyId || !token || extra !== undefined) throw new Error('not a SecureChat bus payload');
+  const envelope = JSON.parse(keyring.decrypt(token, keyId)) as Partial<Envelope>;
+  if (typeof envelope.event?.kind !== 'string') throw new Error('bus payload without an event');
+  return envelope.event;
+}
+
+function pointerTo(event: FanOutEvent): WireEvent | undefined {
+  if (event.kind === 'message') return { kind: 'message-ref', roomId: event.roomId, seq: event.message.seq };
+  if (event.kind === 'presence') return { kind: 'presence-ref', userId: event.userId, online: event.online };
+  return undefined;
+}
+
+/** The payload for an event: the whole event when it fits, else a pointer to it. */
+export function encodeEvent(keyring: Keyring, event: FanOutEvent, maxPayloadBytes: number): string {
+  const whole = seal(keyring, event);
+  if (whole.length <= maxPayloadBytes) return whole;
+  const pointer = pointerTo(event);
+  const small = pointer && seal(keyring, pointer);
+  if (small && small.length <= maxPayloadBytes) return small;
+  throw new Error(`a ${event.kind} event takes ${whole.length} bytes, more than the bus carries (${maxPayloadBytes})`);
+}
+
+/** A bus over a transport that moves strings between instances. */
+export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
+  const { keyring, maxPayloadBytes } = options;
+  const handlers = new Set<(event: BusEvent) => void>();
+  let context: BusContext | undefined;
+  let log = quietLog;
+  let closed = false;
+  // Events go to subscribers strictly in arrival order, even when a pointer must be read first.
+  let queue: Promise<void> = Promise.resolve();
+
+  function emit(event: BusEvent): void {
+    for (const handler of handlers) {
+      try {
+        handler(event);
+      } catch (error) {
+        log.error({ err: error, kind: event.kind }, 'bus subscriber failed');
+      }
+    }
+  }
+
+  function enqueue(produce: () => Promise<BusEvent | undefined>): void {
+    queue = queue
+      .then(produce)
+      .then(
+        (event) => {
+          if (event && !closed) emit(event);
+        },
+        (error: unknown) => {
+          // The event is lost to this instance's sockets: they catch up from the database.
+          log.warn({ err: error }, 'bus event could not be read back; local clients resync');
+          if (!closed) emit({ kind: 'resync' });
+        },
+      );
+  }
+
+  async function resolve(event: WireEvent): Promise<FanOutEvent | undefined> {
+    if (event.kind !== 'message-ref' && event.kind !== 'presence-ref') return event;
+    if (!context) throw new Error('the bus has no reader attached for pointers');
+    if (event.kind === 'presence-ref') {
+      return { kind: 'presence', userId: event.userId, online: event.online, roomIds: await context.loadRoomIds(event.userId) };
+    }
+    const message: Message | undefined = await context.loadMessage(event.roomId, event.seq);
+    if (!message) throw new Error(`message ${event.seq} of room ${event.roomId} not found`);
+    return { kind: 'message', roomId: event.roomId, message };
+  }
+
+  const link: TransportLink = {
+    receive(payload) {
+      if (closed || handlers.size === 0) return;
+      let event: WireEvent;
+      try {
+        event = openPayload(keyring, payload);
+      } catch (error) {
+        // Not encrypted under our keys: forged, or from an instance with another key.
+        log.warn({ err: error }, 'dropped a bus payload that does not decrypt with this keyring');
+        return;
+      }
+      enqueue(() => resolve(event));
+    },
+    reconnected() {
+      log.info('bus connection is back; local clients resync');
+      enqueue(async () => ({ kind: 'resync' }));
+    },
+    get log() {
+      return log;
+    },
+  };
+
+  const transport = await options.open(link);
+
+  return {
+    async publish(event) {
+      if (closed) {
+        log.debug({ kind: event.kind }, 'bus closed; event not published');
+        return;
+      }
+      try {
+        await transport.send(encodeEvent(keyring, event, maxPayloadBytes));
+      } catch (error) {
+        // Already committed, so the sender is not told; this instance's sockets resync now,
+        // others find the gap with their next message.
+        log.error({ err: error, kind: event.kind }, 'bus publish failed');
+        enqueue(async () => ({ kind: 'resync' }));
+      }
+    },
+    subscribe(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    attach(attached) {
+      context = attached;
+      log = attached.log;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      handlers.clear();
+      await transport.close();
+      await queue;
+    },
+  };
+}
