@@ -5,11 +5,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/001-initial.js';
 import * as presence from './migrations/002-presence.js';
+import * as roomBans from './migrations/003-room-bans.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-presence': presence,
+  '003-room-bans': roomBans,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

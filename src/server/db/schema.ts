@@ -86,6 +86,13 @@ export interface KeyCanaryTable {
   created_at: number;
 }
 
+export interface RoomBansTable {
+  room_id: string;
+  user_id: string;
+  banned_by: string;
+  created_at: number;
+}
+
 /** One row while an instance holds a socket of the user (presence across instances). */
 export interface PresenceTable {
   user_id: string;
@@ -103,6 +110,7 @@ export interface Database {
   room_invites: RoomInvitesTable;
   key_canary: KeyCanaryTable;
   presence: PresenceTable;
+  room_bans: RoomBansTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */

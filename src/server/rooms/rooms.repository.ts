@@ -148,6 +148,29 @@ export function createRoomsRepository() {
         .execute();
     },
 
+    async insertBan(db: Db, ban: { room_id: string; user_id: string; banned_by: string; created_at: number }): Promise<void> {
+      await db
+        .insertInto('room_bans')
+        .values(ban)
+        .onConflict((conflict) => conflict.columns(['room_id', 'user_id']).doNothing())
+        .execute();
+    },
+
+    async deleteBan(db: Db, roomId: string, userId: string): Promise<boolean> {
+      const result = await db.deleteFrom('room_bans').where('room_id', '=', roomId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+
+    async isBanned(db: Db, roomId: string, userId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('room_bans')
+        .select('user_id')
+        .where('room_id', '=', roomId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async insertInvite(db: Db, invite: InviteRow): Promise<void> {
       await db.insertInto('room_invites').values(invite).execute();
     },

@@ -139,6 +139,71 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
     },
   );
 
+  const MemberParams = Type.Object({
+    roomId: Type.String({ minLength: 1, maxLength: 64 }),
+    userId: Type.String({ minLength: 1, maxLength: 64 }),
+  });
+
+  app.post(
+    '/rooms/:roomId/members/:userId/remove',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Remove a member (owner or moderator; moderators only by the owner)',
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await rooms.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: false });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.put(
+    '/rooms/:roomId/bans/:userId',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Ban a member: removed, and unable to join again by any path',
+        params: MemberParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await rooms.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: true });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/rooms/:roomId/bans/:userId',
+    {
+      schema: { tags: ['rooms'], summary: 'Lift a ban', params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
+    },
+    async (request, reply) => {
+      await rooms.unban(userId(request), request.params.roomId, request.params.userId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.put(
+    '/rooms/:roomId/members/:userId/role',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: "Change a member's role (owner only)",
+        params: MemberParams,
+        body: Type.Object({ role: Type.Union([Type.Literal('moderator'), Type.Literal('member')]) }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await rooms.setRole(userId(request), request.params.roomId, request.params.userId, request.body.role);
+      return reply.status(204).send(null);
+    },
+  );
+
   app.post(
     '/invites/:code/accept',
     {

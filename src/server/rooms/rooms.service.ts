@@ -12,7 +12,7 @@ import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { Bus } from '../realtime/bus.js';
 import type { Presence } from '../realtime/presence.js';
-import { can, type RoomAction } from './rooms.policy.js';
+import { can, outranks, type RoomAction } from './rooms.policy.js';
 import { presentRoom } from './rooms.presenter.js';
 import type { Role, RoomAccessRow, RoomRow, RoomsRepository } from './rooms.repository.js';
 
@@ -21,6 +21,14 @@ const DIRECTORY_LIMIT = 50;
 const DEFAULT_INVITE_HOURS = 7 * 24;
 // Control characters in names would make them render differently from how they compare.
 const CONTROL_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
+
+const FORBIDDEN_MESSAGES: Partial<Record<RoomAction, string>> = {
+  invite: 'Only the owner or a moderator can invite to this room.',
+  moderate: 'Only the owner or a moderator can remove or ban members.',
+  setRole: 'Only the owner can change roles.',
+};
+
+const bannedError = () => new AppError(403, 'banned', 'You are banned from this room.');
 
 const hashInviteCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
@@ -49,9 +57,29 @@ export function createRoomsService(deps: {
     const access = await rooms.findAccess(db, userId, roomId);
     if (!access || !can(access.role, 'view', access)) throw roomNotFound();
     if (!can(access.role, action, access)) {
-      throw action === 'invite' ? errors.forbidden('Only the owner or a moderator can invite to this room.') : errors.notMember();
+      if (access.role === null) throw errors.notMember();
+      throw errors.forbidden(FORBIDDEN_MESSAGES[action] ?? 'You are not allowed to do that in this room.');
     }
     return access;
+  }
+
+  /** A banned user may not come back by any path; a private room stays invisible to them. */
+  async function refuseIfBanned(room: { id: string; is_private: number }, userId: string, trx: Db = db): Promise<void> {
+    if (!(await rooms.isBanned(trx, room.id, userId))) return;
+    if (room.is_private) throw roomNotFound();
+    throw bannedError();
+  }
+
+  /** The member an owner or moderator wants to act on, if their ranks allow it. */
+  async function moderationTarget(actorId: string, roomId: string, targetId: string) {
+    const actor = await authorize(actorId, roomId, 'moderate');
+    if (actorId === targetId) throw errors.validation('To leave a room yourself, use leave.', 'userId');
+    const target = await rooms.findMember(db, roomId, targetId);
+    if (!target) throw errors.notFound('That member');
+    if (!outranks(actor.role, target.role)) {
+      throw errors.forbidden(target.role === 'owner' ? 'Nobody can remove the owner.' : 'Only the owner can act on a moderator.');
+    }
+    return target;
   }
 
   async function addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {
@@ -147,6 +175,7 @@ export function createRoomsService(deps: {
     async joinByName(userId: string, rawName: string): Promise<Room> {
       const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
       if (!room || !can(null, 'join', room)) throw errors.notFound('A public room with that name');
+      await refuseIfBanned(room, userId);
       await addMember(room.id, userId, 'member');
       return joined(userId, room.id);
     },
@@ -154,7 +183,10 @@ export function createRoomsService(deps: {
     async join(userId: string, roomId: string): Promise<Room> {
       const view = await rooms.findView(db, userId, roomId);
       if (!view || (view.role === null && !can(null, 'join', view))) throw roomNotFound();
-      if (view.role === null) await addMember(roomId, userId, 'member');
+      if (view.role === null) {
+        await refuseIfBanned(view, userId);
+        await addMember(roomId, userId, 'member');
+      }
       return joined(userId, roomId);
     },
 
@@ -183,6 +215,32 @@ export function createRoomsService(deps: {
         role: row.role,
         online: online.has(row.user_id),
       }));
+    },
+
+    /** Removes a member (a kick), or also bans them so they cannot come back. */
+    async removeMember(actorId: string, roomId: string, targetId: string, options: { ban: boolean }): Promise<void> {
+      await moderationTarget(actorId, roomId, targetId);
+      await db.transaction().execute(async (trx) => {
+        await rooms.removeMember(trx, roomId, targetId);
+        if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
+      });
+      await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
+    },
+
+    /** Lifts a ban (owner or moderator); the user may then join or be invited again. */
+    async unban(actorId: string, roomId: string, targetId: string): Promise<void> {
+      await authorize(actorId, roomId, 'moderate');
+      if (!(await rooms.deleteBan(db, roomId, targetId))) throw errors.notFound('That ban');
+    },
+
+    /** The owner makes a member a moderator, or a moderator a member again. */
+    async setRole(actorId: string, roomId: string, targetId: string, role: 'moderator' | 'member'): Promise<void> {
+      await authorize(actorId, roomId, 'setRole');
+      const target = await rooms.findMember(db, roomId, targetId);
+      if (!target) throw errors.notFound('That member');
+      if (target.role === 'owner') throw errors.forbidden('The owner keeps their role; the owner hands it over by leaving.');
+      await rooms.setRole(db, roomId, targetId, role);
+      await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'role' });
     },
 
     async markRead(userId: string, roomId: string, seq: number): Promise<void> {
@@ -218,6 +276,8 @@ export function createRoomsService(deps: {
       const invite = await rooms.findInviteByCodeHash(db, hashInviteCode(code));
       if (!invite) throw new AppError(404, 'invite_not_found', 'This invite link is not valid; ask for a new one.');
       if (await rooms.findMember(db, invite.room_id, userId)) return joined(userId, invite.room_id);
+      // An invite does not override a ban (the holder knows the room exists already).
+      if (await rooms.isBanned(db, invite.room_id, userId)) throw bannedError();
       const now = clock.now();
       const accepted = await db.transaction().execute(async (trx) => {
         if (!(await rooms.useInvite(trx, invite.id, now))) return false;
