@@ -26,6 +26,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { findNul } from './http/nul.js';
+import { createMemoryCounterStore, type CounterStore } from './http/counters.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -49,6 +50,8 @@ export interface AppDependencies {
   bus: Bus;
   /** Who is online; shared between instances along with the bus (see realtime/create-bus.ts). Default: this process only. */
   presence?: Presence;
+  /** Rate-limit counters shared between instances (sign-in, registration). Default: this process only. */
+  counters?: CounterStore;
   sessionSecret: string;
   /** The built browser client; defaults to dist/client. */
   clientDir?: string;
@@ -103,7 +106,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   // ---- features: repositories → services → routes ----
-  const limiter = createRateLimiter(clock);
+  const sharedCounters = deps.counters ?? createMemoryCounterStore();
+  const sharedLimiter = createRateLimiter(sharedCounters, clock);
+  // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
+  const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
   const presence = deps.presence ?? createMemoryPresence();
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
   const messages = createMessagesService({
@@ -114,7 +120,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     bus,
     maxLength: config.messageMaxLength,
-    limiter,
+    limiter: localLimiter,
     sendsPerMinute: config.rateLimits.messagesPerMinute,
   });
   const sessions = createSessionsService({
@@ -136,7 +142,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     passwords,
     clock,
     passwordMinLength: config.passwordMinLength,
-    loginThrottle: createLoginThrottle(clock),
+    loginThrottle: createLoginThrottle(sharedCounters, clock),
     onRegistered: rooms.joinGeneral,
   });
   // Sessions nobody comes back for would otherwise stay in the table for ever.
@@ -151,7 +157,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     bus,
     presence,
     log: app.log,
-    limiter,
+    limiter: localLimiter,
     framesPerMinute: config.rateLimits.framesPerMinute,
   });
   // A remote bus sends pointers for events too large for its wire; it reads them back here.
@@ -172,7 +178,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         guard,
         secureCookies: config.forceHttps,
         rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,
-        limiter,
+        limiter: sharedLimiter,
         limits: config.rateLimits,
       });
       await api.register(roomsRoutes, { rooms, guard, publicUrl: config.publicUrl });

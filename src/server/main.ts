@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     bus: realtime.bus,
     presence: realtime.presence,
+    counters: realtime.counters,
     sessionSecret: await sessionSecretFor(config),
   });
   for (const warning of services.warnings) app.log.warn(warning);

@@ -118,14 +118,14 @@ export function createAccountsService(deps: {
      */
     async authenticate(username: string, password: string): Promise<User> {
       const accountKey = username.trim().toLowerCase();
-      loginThrottle.check(accountKey);
+      await loginThrottle.check(accountKey);
       const row = await accounts.findByUsernameKey(db, accountKey);
       const { ok, needsRehash } = await passwords.verify(password, row?.password_hash ?? (await decoyHash));
       if (!row || !ok) {
-        loginThrottle.failed(accountKey);
+        await loginThrottle.failed(accountKey);
         throw errors.invalidCredentials();
       }
-      loginThrottle.succeeded(accountKey);
+      await loginThrottle.succeeded(accountKey);
       if (needsRehash) await accounts.updatePasswordHash(db, row.id, await passwords.hash(password));
       return presentUser(row);
     },

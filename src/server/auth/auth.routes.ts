@@ -48,7 +48,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      limiter.consume(`register-ip:${request.ip}`, { limit: limits.registerPerHour, windowMs: 60 * MINUTE_MS });
+      await limiter.consume(`register-ip:${request.ip}`, { limit: limits.registerPerHour, windowMs: 60 * MINUTE_MS });
       const user = await accounts.register(request.body);
       return reply.status(201).send({ user });
     },
@@ -65,7 +65,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      limiter.consume(`login-ip:${request.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
+      await limiter.consume(`login-ip:${request.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
       const { username, password, rememberMe = false } = request.body;
       const user = await accounts.authenticate(username, password);
       // A fresh session on every login; the old cookie's session (if any) ends.

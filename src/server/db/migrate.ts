@@ -6,12 +6,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/001-initial.js';
 import * as presence from './migrations/002-presence.js';
 import * as roomBans from './migrations/003-room-bans.js';
+import * as rateLimitCounters from './migrations/004-rate-limit-counters.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-presence': presence,
   '003-room-bans': roomBans,
+  '004-rate-limit-counters': rateLimitCounters,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

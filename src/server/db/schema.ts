@@ -86,6 +86,12 @@ export interface KeyCanaryTable {
   created_at: number;
 }
 
+export interface RateLimitCountersTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
 export interface RoomBansTable {
   room_id: string;
   user_id: string;
@@ -111,6 +117,7 @@ export interface Database {
   key_canary: KeyCanaryTable;
   presence: PresenceTable;
   room_bans: RoomBansTable;
+  rate_limit_counters: RateLimitCountersTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */

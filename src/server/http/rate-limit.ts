@@ -1,9 +1,11 @@
 /**
- * Rate limits: fixed-window counters per key ("login-ip:1.2.3.4", "send:<userId>") and a
- * sign-in throttle whose delay grows with each failure for an account. Counters live
- * in this process; a shared store for several instances is future work (issue 6).
+ * Rate limits: fixed-window budgets per key ("login-ip:1.2.3.4", "send:<userId>") and a
+ * sign-in throttle whose delay grows with each failure for an account. The counters live
+ * in a CounterStore: shared between instances for sign-in and registration, in memory
+ * for the per-message budgets (a round trip per message would cost more than it guards).
  */
 import type { Clock } from '../clock.js';
+import type { CounterStore } from './counters.js';
 import { errors } from './errors.js';
 
 export interface RateLimit {
@@ -11,46 +13,22 @@ export interface RateLimit {
   windowMs: number;
 }
 
-interface Window {
-  count: number;
-  resetAt: number;
-}
+const retryAfterSeconds = (resetAt: number, now: number) => Math.max(1, Math.ceil((resetAt - now) / 1000));
 
-// Keys are pruned when the map grows, so one-off IPs cannot grow memory without bound.
-const PRUNE_AT = 10_000;
-
-export function createRateLimiter(clock: Clock) {
-  const windows = new Map<string, Window>();
-
-  function prune(now: number): void {
-    if (windows.size < PRUNE_AT) return;
-    for (const [key, window] of windows) if (window.resetAt <= now) windows.delete(key);
-  }
-
+export function createRateLimiter(store: CounterStore, clock: Clock) {
   return {
     /** Counts one hit on the key; throws a 429 (with Retry-After) past the limit. */
-    consume(key: string, { limit, windowMs }: RateLimit): void {
+    async consume(key: string, { limit, windowMs }: RateLimit): Promise<void> {
       const now = clock.now();
-      let window = windows.get(key);
-      if (!window || window.resetAt <= now) {
-        prune(now);
-        window = { count: 0, resetAt: now + windowMs };
-        windows.set(key, window);
-      }
-      window.count += 1;
-      if (window.count > limit) throw errors.rateLimited(Math.max(1, Math.ceil((window.resetAt - now) / 1000)));
+      const window = await store.hit(key, windowMs, now);
+      if (window.count > limit) throw errors.rateLimited(retryAfterSeconds(window.resetAt, now));
     },
   };
 }
 
 export type RateLimiter = ReturnType<typeof createRateLimiter>;
 
-interface Failures {
-  count: number;
-  lastAt: number;
-}
-
-/** Failures forgiven after this long without another. */
+/** Failures are counted in windows of this length. */
 const FAILURE_MEMORY_MS = 15 * 60 * 1000;
 const FREE_FAILURES = 5;
 const MAX_DELAY_MS = 15 * 60 * 1000;
@@ -59,29 +37,26 @@ const MAX_DELAY_MS = 15 * 60 * 1000;
  * Sign-in throttle per account: after a few failures, each further attempt must wait
  * twice as long as the last (1 s, 2 s, 4 s … up to 15 minutes). A success clears it.
  */
-export function createLoginThrottle(clock: Clock) {
-  const failures = new Map<string, Failures>();
+export function createLoginThrottle(store: CounterStore, clock: Clock) {
+  const failures = (account: string) => `login-failures:${account}`;
+  const lock = (account: string) => `login-lock:${account}`;
 
   return {
     /** Throws a 429 while the account is cooling down. */
-    check(accountKey: string): void {
-      const entry = failures.get(accountKey);
-      if (!entry || entry.count < FREE_FAILURES) return;
-      const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** (entry.count - FREE_FAILURES));
-      const waitMs = entry.lastAt + delay - clock.now();
-      if (waitMs > 0) throw errors.rateLimited(Math.ceil(waitMs / 1000));
-    },
-    failed(accountKey: string): void {
+    async check(account: string): Promise<void> {
       const now = clock.now();
-      const entry = failures.get(accountKey);
-      if (!entry || now - entry.lastAt > FAILURE_MEMORY_MS) failures.set(accountKey, { count: 1, lastAt: now });
-      else failures.set(accountKey, { count: entry.count + 1, lastAt: now });
-      if (failures.size > PRUNE_AT) {
-        for (const [key, value] of failures) if (now - value.lastAt > FAILURE_MEMORY_MS) failures.delete(key);
-      }
+      const locked = await store.peek(lock(account), now);
+      if (locked) throw errors.rateLimited(retryAfterSeconds(locked.resetAt, now));
     },
-    succeeded(accountKey: string): void {
-      failures.delete(accountKey);
+    async failed(account: string): Promise<void> {
+      const now = clock.now();
+      const { count } = await store.hit(failures(account), FAILURE_MEMORY_MS, now);
+      if (count < FREE_FAILURES) return;
+      await store.reset(lock(account));
+      await store.hit(lock(account), Math.min(MAX_DELAY_MS, 1000 * 2 ** (count - FREE_FAILURES)), now);
+    },
+    async succeeded(account: string): Promise<void> {
+      await Promise.all([store.reset(failures(account)), store.reset(lock(account))]);
     },
   };
 }

@@ -53,7 +53,7 @@ export function createMessagesService(deps: {
   return {
     async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
       const text = validate(body, clientId);
-      limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
+      await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
 
       // Optimistic: a retried clientId is rare, so the unique index finds it (below)

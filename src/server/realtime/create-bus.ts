@@ -1,9 +1,9 @@
 /**
- * Picks the fan-out bus, and the presence that goes with it (both shared between
- * instances, or both local):
+ * Picks the fan-out bus, and the presence and rate-limit counters that go with it (all
+ * shared between instances, or all local):
  *
- *   REDIS_URL set            → Redis pub/sub, presence in Redis keys
- *   else PostgreSQL database → LISTEN/NOTIFY, presence in the `presence` table
+ *   REDIS_URL set            → Redis pub/sub, presence and counters in Redis keys
+ *   else PostgreSQL database → LISTEN/NOTIFY, presence and counters in tables
  *   else (SQLite)            → in-process: one instance
  */
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { DatabaseHandle } from '../db/database.js';
+import { createMemoryCounterStore, createRedisCounterStore, createSqlCounterStore, type CounterStore } from '../http/counters.js';
 import { createMemoryBus, type Bus } from './bus.js';
 import { createPostgresBus } from './bus-postgres.js';
 import { createRedisBus, redisOptions } from './bus-redis.js';
@@ -26,6 +27,8 @@ export interface Realtime {
   instanceId: string;
   bus: Bus;
   presence: Presence;
+  /** Rate-limit counters with the same reach as the bus. */
+  counters: CounterStore;
   /** Stops presence (removing this instance's entries), then the bus and its connections. */
   close(): Promise<void>;
 }
@@ -80,6 +83,7 @@ export async function createBus(config: Config, deps: CreateBusDeps): Promise<Re
       instanceId,
       bus,
       presence,
+      counters: createRedisCounterStore(redis, prefix),
       async close() {
         await presence.close().catch(() => undefined);
         await bus.close();
@@ -101,6 +105,7 @@ export async function createBus(config: Config, deps: CreateBusDeps): Promise<Re
       instanceId,
       bus,
       presence,
+      counters: createSqlCounterStore(database.db),
       async close() {
         await presence.close().catch(() => undefined);
         await bus.close();
@@ -115,6 +120,7 @@ export async function createBus(config: Config, deps: CreateBusDeps): Promise<Re
     instanceId,
     bus,
     presence,
+    counters: createMemoryCounterStore(),
     async close() {
       await presence.close();
       await bus.close();

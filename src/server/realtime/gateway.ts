@@ -202,7 +202,7 @@ export function createGateway(options: GatewayOptions) {
 
   async function handleFrame(connection: Connection, raw: string): Promise<void> {
     try {
-      limiter.consume(`frames:${connection.id}`, { limit: framesPerMinute, windowMs: 60_000 });
+      await limiter.consume(`frames:${connection.id}`, { limit: framesPerMinute, windowMs: 60_000 });
     } catch (error) {
       return sendError(connection, toAppError(error)!.toBody().error);
     }
