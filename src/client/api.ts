@@ -14,6 +14,7 @@ import type {
   Message,
   MessagePage,
   RegisterBody,
+  Role,
   Room,
   SessionInfo,
   User,
@@ -124,6 +125,18 @@ export const previewInvite = (code: string) => request<{ room: Room }>('GET', `/
 /** Not in api.md yet: the caller has read `seq` in this room. */
 export const markRoomRead = (roomId: string, seq: number) =>
   request<void>('POST', `/rooms/${segment(roomId)}/read`, { body: { seq } });
+
+// ---- Moderation (owner and moderators) ---------------------------------------
+
+const memberPath = (roomId: string, userId: string) => `/rooms/${segment(roomId)}/members/${segment(userId)}`;
+/** Removes a member; they may join again (a public room) or be invited back. */
+export const removeMember = (roomId: string, userId: string) => request<void>('POST', `${memberPath(roomId, userId)}/remove`);
+/** Removes a member and keeps them from coming back by any path. */
+export const banMember = (roomId: string, userId: string) =>
+  request<void>('PUT', `/rooms/${segment(roomId)}/bans/${segment(userId)}`);
+/** Owner only: makes a member a moderator, or a moderator a member again. */
+export const setMemberRole = (roomId: string, userId: string, role: Exclude<Role, 'owner'>) =>
+  request<void>('PUT', `${memberPath(roomId, userId)}/role`, { body: { role } });
 
 // ---- Messages ----------------------------------------------------------------
 

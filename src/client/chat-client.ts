@@ -4,7 +4,7 @@
  * members with presence, typing, and the connection state. Views read immutable
  * snapshots and call the methods; nothing here knows about Preact.
  */
-import type { Member, Message, Room, ServerFrame, User } from '../shared/protocol.js';
+import type { Member, Message, Role, Room, ServerFrame, User } from '../shared/protocol.js';
 import * as api from './api.js';
 import { ApiError, type CreateRoomBody } from './api.js';
 import { newClientId } from './client-id.js';
@@ -15,6 +15,15 @@ import { ChatSocket, socketUrl, type LinkState } from './socket.js';
 import { TypingTracker } from './typing-tracker.js';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'polling';
+
+/** Something the user should be told that no control of theirs caused (e.g. being removed from a room). */
+export interface ChatNotice {
+  /** Grows with each notice, so a view can tell a new one from the one it already handled. */
+  id: number;
+  /** The room it concerns. */
+  roomId: string;
+  text: string;
+}
 
 export interface ChatSnapshot {
   self: User;
@@ -32,6 +41,8 @@ export interface ChatSnapshot {
   online: Readonly<Record<string, boolean>>;
   /** Names of the people typing, by room. */
   typing: Readonly<Record<string, readonly string[]>>;
+  /** The latest notice, until dismissed. */
+  notice: ChatNotice | null;
 }
 
 const ACK_TIMEOUT_MS = 10_000;
@@ -54,6 +65,10 @@ export class ChatClient {
   private readonly readReports = new Map<string, ReturnType<typeof setTimeout>>();
 
   private roomsRequest = 0;
+  /** The GET /rooms whose answer is awaited, if any. */
+  private roomsInFlight = 0;
+  private noticeCount = 0;
+  private readonly membersRequest = new Map<string, number>();
   private roomsReloadTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly loadingHistory = new Set<string>();
   private readonly catchUpFrom = new Map<string, number>();
@@ -82,6 +97,7 @@ export class ChatClient {
       members: {},
       online: {},
       typing: {},
+      notice: null,
     };
     this.socket = new ChatSocket({
       url: socketUrl(window.location),
@@ -139,6 +155,7 @@ export class ChatClient {
 
   async reloadRooms(): Promise<void> {
     const request = ++this.roomsRequest;
+    this.roomsInFlight = request;
     try {
       const rooms = await api.listRooms();
       if (request !== this.roomsRequest || this.stopped) return;
@@ -148,6 +165,8 @@ export class ChatClient {
       if (request === this.roomsRequest && this.snapshot.rooms === null) {
         this.update({ roomsError: messageOf(error) });
       }
+    } finally {
+      if (this.roomsInFlight === request) this.roomsInFlight = 0;
     }
   }
 
@@ -180,14 +199,54 @@ export class ChatClient {
   }
 
   async reloadMembers(roomId: string): Promise<void> {
+    const request = (this.membersRequest.get(roomId) ?? 0) + 1;
+    this.membersRequest.set(roomId, request);
     try {
       const members = await api.listMembers(roomId);
+      // An older answer must not replace a newer one, nor bring back a room just left.
+      if (this.membersRequest.get(roomId) !== request || this.stopped) return;
+      if (this.snapshot.rooms && !this.snapshot.rooms.some((room) => room.id === roomId)) return;
       const online = { ...this.snapshot.online };
       for (const member of members) online[member.user.id] = member.online;
       this.update({ members: { ...this.snapshot.members, [roomId]: members }, online });
     } catch {
       // The panel keeps what it had; the next member frame or reconnect tries again.
     }
+  }
+
+  // ---- moderation (owner and moderators) -------------------------------------------------
+
+  /**
+   * Removes a member from a room, and with `ban` keeps them out. Throws the ApiError the
+   * server answered with, for the confirm dialog to show.
+   */
+  async removeMember(roomId: string, userId: string, options: { ban: boolean }): Promise<void> {
+    await (options.ban ? api.banMember(roomId, userId) : api.removeMember(roomId, userId));
+    const members = this.snapshot.members[roomId];
+    if (members) this.setMembers(roomId, members.filter((member) => member.user.id !== userId));
+    this.afterModeration(roomId);
+  }
+
+  /** Owner only: makes a member a moderator or a moderator a member. */
+  async setMemberRole(roomId: string, userId: string, role: Exclude<Role, 'owner'>): Promise<void> {
+    await api.setMemberRole(roomId, userId, role);
+    const members = this.snapshot.members[roomId];
+    if (members) this.setMembers(roomId, members.map((member) => (member.user.id === userId ? { ...member, role } : member)));
+    this.afterModeration(roomId);
+  }
+
+  dismissNotice(): void {
+    if (this.snapshot.notice) this.update({ notice: null });
+  }
+
+  private setMembers(roomId: string, members: readonly Member[]): void {
+    this.update({ members: { ...this.snapshot.members, [roomId]: members } });
+  }
+
+  /** The change shows at once; the server's `member` frame then resyncs, or we do if it can't come. */
+  private afterModeration(roomId: string): void {
+    this.reloadRoomsSoon();
+    if (this.snapshot.connection !== 'connected') void this.reloadMembers(roomId);
   }
 
   private addRoom(room: Room): void {
@@ -201,6 +260,15 @@ export class ChatClient {
     const rooms = this.snapshot.rooms?.filter((room) => room.id !== roomId) ?? null;
     this.readSeq.delete(roomId);
     this.latestSeq.delete(roomId);
+    this.membersRequest.delete(roomId);
+    clearTimeout(this.readReports.get(roomId));
+    this.readReports.delete(roomId);
+    // A room list asked for before this could still hold the room: ask again instead.
+    if (this.roomsInFlight) {
+      this.roomsRequest++;
+      this.roomsInFlight = 0;
+      this.reloadRoomsSoon();
+    }
     this.update({
       rooms,
       timelines: without(this.snapshot.timelines, roomId),
@@ -482,12 +550,20 @@ export class ChatClient {
         return this.typing.typing(frame.roomId, frame.userId, this.usernameOf(frame.roomId, frame.userId) ?? 'Someone');
       case 'member':
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {
+          if (frame.change === 'removed') this.noticeRemoval(frame.roomId);
           return this.forgetRoom(frame.roomId);
         }
         this.reloadRoomsSoon();
         if (this.snapshot.members[frame.roomId]) void this.reloadMembers(frame.roomId);
         return;
     }
+  }
+
+  /** Tells the user an owner or moderator removed them from a room they still hold. */
+  private noticeRemoval(roomId: string): void {
+    const room = this.snapshot.rooms?.find((candidate) => candidate.id === roomId);
+    if (!room) return;
+    this.update({ notice: { id: ++this.noticeCount, roomId, text: `You were removed from ${room.name}.` } });
   }
 
   /** After (re)connecting: fetch what was missed in every room held, resync the rest. */

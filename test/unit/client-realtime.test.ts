@@ -460,6 +460,123 @@ describe('ChatClient', () => {
     expect(client!.getSnapshot().rooms?.map((r) => r.id)).toEqual(['r1']);
   });
 
+  it('tells the user they were removed from a room, but not when they left it themselves', async () => {
+    serverWith({}, (call) =>
+      call.path === '/api/v1/rooms' ? { status: 200, body: [room('r1', 0, { name: 'Lobby' }), room('r2', 0)] } : undefined,
+    );
+    await startClient();
+    const socket = FakeWebSocket.latest();
+    socket.accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }, { id: 'r2', lastSeq: 0 }] });
+    socket.receive({ type: 'member', roomId: 'r2', userId: self.id, change: 'left' });
+    expect(client!.getSnapshot().notice).toBeNull();
+
+    socket.receive({ type: 'member', roomId: 'r1', userId: self.id, change: 'removed' });
+    expect(client!.getSnapshot().rooms).toEqual([]);
+    expect(client!.getSnapshot().notice).toMatchObject({ roomId: 'r1', text: 'You were removed from Lobby.' });
+    // A repeated frame for a room no longer held says nothing new.
+    const { notice } = client!.getSnapshot();
+    socket.receive({ type: 'member', roomId: 'r1', userId: self.id, change: 'removed' });
+    expect(client!.getSnapshot().notice).toBe(notice);
+    client!.dismissNotice();
+    expect(client!.getSnapshot().notice).toBeNull();
+  });
+
+  it('does not bring back a room the user was removed from with a room list asked for before', async () => {
+    let answerRooms: (() => void) | undefined;
+    let listed = [room('r1', 0), room('r2', 0)];
+    vi.stubGlobal('fetch', async (input: string) => {
+      const path = new URL(input, 'http://chat.test').pathname;
+      if (path !== '/api/v1/rooms') return new Response(null, { status: 404 });
+      const body = JSON.stringify(listed);
+      await new Promise<void>((resolve) => (answerRooms = resolve));
+      return new Response(body, { status: 200 });
+    });
+    await startClient();
+    answerRooms!();
+    await settle();
+    expect(client!.getSnapshot().rooms?.map((r) => r.id)).toEqual(['r1', 'r2']);
+
+    const stale = client!.reloadRooms(); // asked while r2 still held
+    const socket = FakeWebSocket.latest();
+    socket.accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }, { id: 'r2', lastSeq: 0 }] });
+    socket.receive({ type: 'member', roomId: 'r2', userId: self.id, change: 'removed' });
+    listed = [room('r1', 0)];
+    answerRooms!();
+    await stale;
+    expect(client!.getSnapshot().rooms?.map((r) => r.id)).toEqual(['r1']);
+    await vi.advanceTimersByTimeAsync(300);
+    answerRooms!();
+    await settle();
+    expect(client!.getSnapshot().rooms?.map((r) => r.id)).toEqual(['r1']);
+  });
+
+  describe('moderation', () => {
+    const bob = { id: 'u-bob', username: 'bob', createdAt: '2026-01-01T00:00:00.000Z' };
+    const members = () => [
+      { user: self, role: 'owner', online: true },
+      { user: bob, role: 'member', online: false },
+    ];
+
+    function moderatedServer(refuse?: Answer) {
+      return serverWith({ r1: [] }, (call) => {
+        if (call.path === '/api/v1/rooms') return { status: 200, body: [room('r1', 0, { role: 'owner' })] };
+        if (call.path === '/api/v1/rooms/r1/members') return { status: 200, body: members() };
+        if (call.method !== 'GET') return refuse ?? { status: 204 };
+        return undefined;
+      });
+    }
+
+    async function openModeratedRoom() {
+      await startClient();
+      FakeWebSocket.latest().accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }] });
+      client!.openRoom('r1');
+      await settle();
+      expect(client!.getSnapshot().members.r1).toHaveLength(2);
+    }
+
+    const moderationCalls = (calls: Call[]) => calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path}`);
+
+    it('removes, bans and changes roles through the API, showing the change at once', async () => {
+      const calls = moderatedServer();
+      await openModeratedRoom();
+
+      await client!.setMemberRole('r1', bob.id, 'moderator');
+      expect(client!.getSnapshot().members.r1?.find((m) => m.user.id === bob.id)?.role).toBe('moderator');
+      expect(calls.at(-1)).toMatchObject({ method: 'PUT', path: '/api/v1/rooms/r1/members/u-bob/role', body: { role: 'moderator' } });
+
+      await client!.removeMember('r1', bob.id, { ban: false });
+      expect(client!.getSnapshot().members.r1?.map((m) => m.user.id)).toEqual([self.id]);
+      await client!.removeMember('r1', bob.id, { ban: true });
+      expect(moderationCalls(calls)).toEqual([
+        'PUT /api/v1/rooms/r1/members/u-bob/role',
+        'POST /api/v1/rooms/r1/members/u-bob/remove',
+        'PUT /api/v1/rooms/r1/bans/u-bob',
+      ]);
+    });
+
+    it("passes the server's refusal on and leaves the list as it was", async () => {
+      moderatedServer({ status: 403, body: { error: { code: 'forbidden', message: 'Only the owner can act on a moderator.' } } });
+      await openModeratedRoom();
+      await expect(client!.removeMember('r1', bob.id, { ban: true })).rejects.toMatchObject({
+        status: 403,
+        message: 'Only the owner can act on a moderator.',
+      });
+      expect(client!.getSnapshot().members.r1).toHaveLength(2);
+    });
+
+    it("refreshes the open room's members on role and removal frames", async () => {
+      const calls = moderatedServer();
+      await openModeratedRoom();
+      const memberLoads = () => calls.filter((c) => c.path === '/api/v1/rooms/r1/members').length;
+      const before = memberLoads();
+      FakeWebSocket.latest().receive({ type: 'member', roomId: 'r1', userId: bob.id, change: 'role' });
+      await settle();
+      FakeWebSocket.latest().receive({ type: 'member', roomId: 'r1', userId: bob.id, change: 'removed' });
+      await settle();
+      expect(memberLoads()).toBe(before + 2);
+    });
+  });
+
   it('polls the open room every 3 s while the socket is down, and stops once it is back', async () => {
     const calls = serverWith({ r1: range('r1', 1, 2) }, (call) =>
       call.path === '/api/v1/rooms' ? { status: 200, body: [room('r1', 2)] } : undefined,

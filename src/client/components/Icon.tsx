@@ -11,6 +11,7 @@ import logOut from 'feather-icons/dist/icons/log-out.svg?raw';
 import menu from 'feather-icons/dist/icons/menu.svg?raw';
 import messageSquare from 'feather-icons/dist/icons/message-square.svg?raw';
 import moon from 'feather-icons/dist/icons/moon.svg?raw';
+import moreVertical from 'feather-icons/dist/icons/more-vertical.svg?raw';
 import plus from 'feather-icons/dist/icons/plus.svg?raw';
 import search from 'feather-icons/dist/icons/search.svg?raw';
 import send from 'feather-icons/dist/icons/send.svg?raw';
@@ -31,6 +32,7 @@ const ICONS = {
   menu,
   messageSquare,
   moon,
+  moreVertical,
   plus,
   search,
   send,

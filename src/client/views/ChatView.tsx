@@ -1,5 +1,6 @@
 /** The chat screen: rooms on the left, the open room in the middle, members on the right. */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Member } from '../../shared/protocol.js';
 import type { ChatClient } from '../chat-client.js';
 import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
 import { Composer } from '../components/Composer.js';
@@ -7,6 +8,7 @@ import { CreateRoomDialog } from '../components/CreateRoomDialog.js';
 import { Icon } from '../components/Icon.js';
 import { InviteDialog } from '../components/InviteDialog.js';
 import { LeaveRoomDialog } from '../components/LeaveRoomDialog.js';
+import { MemberActionDialog } from '../components/MemberActionDialog.js';
 import { MemberList } from '../components/MemberList.js';
 import { MessageList } from '../components/MessageList.js';
 import { RoomHeader } from '../components/RoomHeader.js';
@@ -15,10 +17,18 @@ import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
 import { EMPTY_TIMELINE } from '../message-store.js';
+import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
 
 type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | null;
+
+/** A removal or ban waiting for confirmation. */
+interface PendingMemberAction {
+  roomId: string;
+  action: 'remove' | 'ban';
+  member: Member;
+}
 
 const WIDE_SCREEN = '(min-width: 992px)';
 
@@ -27,7 +37,8 @@ export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | 
   const [roomsOpen, setRoomsOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => window.matchMedia(WIDE_SCREEN).matches);
   const [dialog, setDialog] = useState<OpenDialog>(null);
-  const { rooms } = snapshot;
+  const [memberAction, setMemberAction] = useState<PendingMemberAction | null>(null);
+  const { rooms, notice } = snapshot;
   const room = rooms?.find((candidate) => candidate.id === roomId) ?? null;
   const totalUnread = Object.values(snapshot.unread).reduce((sum, count) => sum + count, 0);
   useDocumentTitle(`${totalUnread > 0 ? `(${totalUnread}) ` : ''}${room ? room.name : 'Chat'}`);
@@ -38,6 +49,17 @@ export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | 
     chat.openRoom(openRoomId);
     return () => chat.openRoom(null);
   }, [chat, openRoomId]);
+
+  // Removed from the room on screen by an owner or moderator: back to /chat, notice shown.
+  const handledNotice = useRef(0);
+  useEffect(() => {
+    if (!notice || notice.id === handledNotice.current) return;
+    handledNotice.current = notice.id;
+    if (notice.roomId === roomId) {
+      setDialog(null);
+      navigate(chatPath, { replace: true });
+    }
+  }, [notice, roomId]);
 
   const firstRoom = rooms?.[0];
   if (roomId === null && firstRoom) return <Redirect to={roomPath(firstRoom.id)} />;
@@ -84,6 +106,12 @@ export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | 
       </SidePanel>
 
       <section class="chat-main" aria-label={room ? `Room ${room.name}` : 'Conversation'}>
+        {notice && (
+          <div class="alert alert-warning alert-dismissible small m-2 mb-0" role="alert" data-testid="chat-notice">
+            {notice.text}
+            <button type="button" class="btn-close" aria-label="Dismiss" onClick={() => chat.dismissNotice()} />
+          </div>
+        )}
         {room ? (
           <>
             <RoomHeader
@@ -136,7 +164,16 @@ export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | 
           onClose={() => setMembersOpen(false)}
           class="members-panel"
         >
-          <MemberList members={snapshot.members[room.id]} online={snapshot.online} />
+          <MemberList
+            key={room.id}
+            members={snapshot.members[room.id]}
+            online={snapshot.online}
+            moderation={{
+              viewer: { id: snapshot.self.id, role: viewerRole(snapshot.self.id, snapshot.members[room.id], room.role) },
+              onConfirm: (action, member) => setMemberAction({ roomId: room.id, action, member }),
+              onSetRole: (member, role) => chat.setMemberRole(room.id, member.user.id, role),
+            }}
+          />
         </SidePanel>
       )}
 
@@ -149,6 +186,16 @@ export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | 
           memberOf={new Set(rooms?.map((r) => r.id))}
           onOpen={openRoom}
           onClose={() => setDialog(null)}
+        />
+      )}
+      {memberAction && room?.id === memberAction.roomId && (
+        <MemberActionDialog
+          chat={chat}
+          room={room}
+          member={memberAction.member}
+          action={memberAction.action}
+          onDone={() => setMemberAction(null)}
+          onClose={() => setMemberAction(null)}
         />
       )}
       {dialog === 'invite' && room && <InviteDialog room={room} onClose={() => setDialog(null)} />}
