@@ -30,11 +30,19 @@ export async function registerSecurity(app: FastifyInstance, options: { forceHtt
     referrerPolicy: { policy: 'same-origin' },
   });
 
+  // The API reader (Swagger UI) sets inline styles. It shows no user content, so it alone
+  // may; scripts stay 'self' only there too.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/api/docs')) return;
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp === 'string') reply.header('content-security-policy', csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
+  });
+
   if (options.forceHttps) {
     app.addHook('onRequest', async (request, reply) => {
       if (request.protocol === 'https') return;
-      // Probes stay reachable over plain HTTP from inside the network.
-      if (request.url === '/healthz' || request.url === '/readyz') return;
+      // Probes and the metrics scrape stay reachable over plain HTTP from inside the network.
+      if (request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics') return;
       return reply.redirect(`https://${request.host}${request.url}`, 308);
     });
   }
