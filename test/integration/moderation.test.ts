@@ -130,6 +130,18 @@ describe.each(DIALECTS)('moderation on %s', (dialect) => {
     expect(rooms.map((r) => r.id)).not.toContain(room.id);
   });
 
+  it('bans someone who already left, and answers 404 for a user who does not exist', async () => {
+    const { owner, member, room } = await roomWith(false);
+    await call(member, 'POST', `/rooms/${room.id}/leave`);
+    expect((await call(owner, 'POST', `/rooms/${room.id}/members/${member.user.id}/remove`)).statusCode).toBe(404);
+    expect((await call(owner, 'PUT', `/rooms/${room.id}/bans/${member.user.id}`)).statusCode).toBe(204);
+    const back = await call(member, 'POST', `/rooms/${room.id}/join`);
+    expect(back.statusCode).toBe(403);
+    expect(back.json().error.code).toBe('banned');
+    const ghost = await call(owner, 'PUT', `/rooms/${room.id}/bans/00000000-0000-0000-0000-000000000000`);
+    expect(ghost.statusCode).toBe(404);
+  });
+
   it('answers 401 to every moderation endpoint when signed out', async () => {
     for (const [method, url] of [
       ['POST', '/api/v1/rooms/x/members/y/remove'],

@@ -1,33 +1,39 @@
 /**
  * The authorization matrix (issue 4), on SQLite and PostgreSQL.
  *
- * A private room R (owner O, member M) and a public room P (same owner and member). The
- * callers who must be refused: logged out (no cookie, and a cookie whose session ended),
- * a non-member, a member of another room only (a private room Q they share with O), a
- * removed member (joined R and P, then left), and a user holding an expired invite to R.
- * No kick or ban endpoint exists yet; the route-coverage test fails when one appears
- * without rows here.
+ * A private room R (owner O, moderators D and D2, members M and T) and a public room P
+ * (the same people). The callers who must be refused: logged out (no cookie, and a
+ * cookie whose session ended), a non-member, a member of another room only (a private
+ * room Q they share with O), a member who left R and P, a user holding an expired invite
+ * to R, a member kicked from R and P and a member banned from R and P (both with sockets
+ * open since before the kick or ban).
  *
  * Every HTTP endpoint under /api/v1 has a row: the coverage test compares the rows with
  * the routes the running app's router serves. Each caller gets exactly the answer the
  * row gives (401 logged out; 404 for R, byte-for-byte the answer for a room that does
- * not exist; 403 `not_member` on P for member-only actions; 403 for invites by anyone
- * but the owner). Every client frame type (send, typing, ping) is tried by every caller
- * on their own socket, and — the point of it all — while O and M talk, type, join and
- * leave, none of those sockets receives any frame that mentions R (its id, name,
- * description or any of its message bodies).
+ * not exist; 403 `not_member` on P for member-only actions, including inviting and
+ * moderating; 403 `banned` for the banned member's ways back into P). The rank rules
+ * (a plain member moderates nobody; a moderator acts on plain members only; nobody acts
+ * on the owner or on themselves) are checked on R and P with the members as callers.
+ * Every client frame type (send, typing, ping) is tried by every caller on their own
+ * socket, and — the point of it all — while O and M talk, type, join and leave, none of
+ * those sockets receives any frame that mentions R (its id, name, description or any of
+ * its message bodies), nor, after their own `removed` frame, R or P for the kicked and
+ * the banned member.
  *
  * The tests in one dialect's block share one world and run in order: the scenario, the
  * matrix rows (whose positive controls add more traffic to R), then the isolation check
- * over everything the sockets received, and last the one change a stranger may make
- * (joining P) — which proves their sockets were listening all along.
+ * over everything the sockets received, and last the changes allowed: a stranger (the
+ * kicked member too, but not the banned one) joins P, the kicked member comes back to R
+ * by invite, the banned one once the ban is lifted — which proves their sockets were
+ * listening all along.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Room, ServerFrame } from '../../src/shared/protocol.js';
+import type { Member, Room, ServerFrame } from '../../src/shared/protocol.js';
 import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { attemptWs, connectWs, WS_PATH, type WsClient } from '../support/ws-client.js';
@@ -51,6 +57,8 @@ const CALLER_KINDS = [
   'member-of-another-room',
   'removed-member',
   'expired-invite-holder',
+  'kicked-member',
+  'banned-member',
 ] as const;
 type CallerKind = (typeof CALLER_KINDS)[number];
 const SIGNED_IN_KINDS = CALLER_KINDS.filter((kind) => kind !== 'logged-out' && kind !== 'ended-session');
@@ -62,6 +70,8 @@ const CALLER_LABELS: Record<CallerKind, string> = {
   'member-of-another-room': 'a member of another room (shared with the owner) only',
   'removed-member': 'a removed member (joined R and P, then left)',
   'expired-invite-holder': 'a user holding an expired invite to R',
+  'kicked-member': 'a member kicked from R (by the owner) and P (by a moderator)',
+  'banned-member': 'a member banned from R (by a moderator) and P (by the owner)',
 };
 
 interface Caller {
@@ -93,11 +103,18 @@ interface Probe {
 /** A row about one room (R or P in its URL): the answer depends on membership. */
 interface RoomRow {
   key: string;
-  probe(room: Room, world: World): Probe;
+  /** `self`: the session sending it (moderation rows aimed at the caller themselves). */
+  probe(room: Room, world: World, self: Session | undefined): Probe;
   /** What a signed-in caller who is not in public P gets; 'allowed' rows change state and run last. */
   onPublic: Expectation | 'allowed-last';
-  /** Positive controls on R: the member M and the owner O ('skip' where it would change their membership). */
+  /** What the member banned from P gets instead, where it differs (the ways back in). */
+  onPublicBanned?: Expectation;
+  /**
+   * Positive controls on R and P: the plain member M, the moderator D and the owner O
+   * ('skip' where it would change the membership of the world).
+   */
   member: Expectation | 'skip';
+  moderator: Expectation | 'skip';
   owner: Expectation | 'skip';
 }
 
@@ -119,6 +136,9 @@ interface UserRow {
   sameAs?(world: World): Probe;
 }
 
+/** The caller's own id (T's for a caller without a session, who is refused before it matters). */
+const targetSelf = (world: World, self: Session | undefined) => (self ?? world.T).user.id;
+
 const sendBody = (world: World, room: Room) => `${room.id === world.R.id ? world.rMark : world.pMark} body ${randomUUID()}`;
 
 const ROOM_ROWS: RoomRow[] = [
@@ -127,13 +147,17 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}` }),
     onPublic: ok(200),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
     key: 'POST /api/v1/rooms/:roomId/join',
     probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/join` }),
     onPublic: 'allowed-last',
+    // A ban holds even against the public room's join.
+    onPublicBanned: refused(403, 'banned'),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
@@ -141,6 +165,7 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/leave` }),
     onPublic: refused(403, 'not_member'),
     member: 'skip',
+    moderator: 'skip',
     owner: 'skip',
   },
   {
@@ -148,6 +173,7 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/members` }),
     onPublic: refused(403, 'not_member'),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
@@ -155,13 +181,16 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/read`, payload: { seq: 0 } }),
     onPublic: refused(403, 'not_member'),
     member: ok(204),
+    moderator: ok(204),
     owner: ok(204),
   },
   {
     key: 'POST /api/v1/rooms/:roomId/invites',
     probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/invites`, payload: {} }),
-    onPublic: refused(403, 'forbidden'),
+    // Not a member of P: asked to join first, like every member-only action.
+    onPublic: refused(403, 'not_member'),
     member: refused(403, 'forbidden'),
+    moderator: ok(201),
     owner: ok(201),
   },
   {
@@ -169,6 +198,7 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages` }),
     onPublic: refused(403, 'not_member'),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
@@ -176,6 +206,7 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages?after=0` }),
     onPublic: refused(403, 'not_member'),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
@@ -183,6 +214,7 @@ const ROOM_ROWS: RoomRow[] = [
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages?before=1000&limit=5` }),
     onPublic: refused(403, 'not_member'),
     member: ok(200),
+    moderator: ok(200),
     owner: ok(200),
   },
   {
@@ -194,7 +226,83 @@ const ROOM_ROWS: RoomRow[] = [
     }),
     onPublic: refused(403, 'not_member'),
     member: ok(201),
+    moderator: ok(201),
     owner: ok(201),
+  },
+  // Moderation, aimed at the plain member T (a bystander) and at the caller themselves: an
+  // outsider gets the room's answer before anything about the target; a plain member is
+  // refused whoever the target is; the owner and moderators may not act on themselves.
+  {
+    key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+    probe: (room, world) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/members/${world.T.user.id}/remove` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: 'skip',
+    owner: 'skip',
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+    probe: (room, world, self) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/members/${targetSelf(world, self)}/remove` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(400, 'validation_failed'),
+    owner: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/bans/${world.T.user.id}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: 'skip',
+    owner: 'skip',
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+    probe: (room, world, self) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/bans/${targetSelf(world, self)}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(400, 'validation_failed'),
+    owner: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+    // T is not banned: the owner and moderators get past authorization to "no such ban".
+    probe: (room, world) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${world.T.user.id}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(404, 'not_found'),
+    owner: refused(404, 'not_found'),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+    // Above all, the banned member lifting their own ban.
+    probe: (room, world, self) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${targetSelf(world, self)}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(404, 'not_found'),
+    owner: refused(404, 'not_found'),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${world.T.user.id}/role`, payload: { role: 'member' } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    // T stays a plain member (and every member of the room hears `role`).
+    owner: ok(204),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+    // Promoting oneself.
+    probe: (room, world, self) => ({
+      method: 'PUT',
+      url: `/api/v1/rooms/${room.id}/members/${targetSelf(world, self)}/role`,
+      payload: { role: 'moderator' },
+    }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    owner: refused(403, 'forbidden'),
   },
 ];
 
@@ -335,6 +443,11 @@ const WS_KEY = 'GET /api/v1/ws';
 interface World {
   O: Session;
   M: Session;
+  /** A plain member of R and P, the bystander the moderation rows aim at. */
+  T: Session;
+  /** Moderators of R and P (appointed by O). */
+  D: Session;
+  D2: Session;
   R: Room;
   P: Room;
   Q: Room;
@@ -354,6 +467,8 @@ interface World {
   listeners: Array<{ label: string; client: WsClient; fromR: number; fromP: number }>;
   ownerSocket: WsClient;
   memberSocket: WsClient;
+  /** Who is in R and P with which role, and who is banned, once the world is set up. */
+  membershipAtStart: string[];
 }
 
 type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
@@ -410,6 +525,14 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     );
   }
 
+  /** Every membership (with its role) and every ban in R and P, as sorted lines. */
+  async function membershipOfRP(): Promise<string[]> {
+    const roomIds = [world.R.id, world.P.id];
+    const members = await t.database.db.selectFrom('room_members').select(['room_id', 'user_id', 'role']).where('room_id', 'in', roomIds).execute();
+    const bans = await t.database.db.selectFrom('room_bans').select(['room_id', 'user_id']).where('room_id', 'in', roomIds).execute();
+    return [...members.map((m) => `member ${m.room_id} ${m.user_id} ${m.role}`), ...bans.map((b) => `ban ${b.room_id} ${b.user_id}`)].sort();
+  }
+
   /** Checks a refusal: status, exact error shape, code. */
   function answerProblems(response: LightMyRequestResponse, expected: Expectation, method: string): string[] {
     if (response.statusCode !== expected.status) return [`answered ${response.statusCode} ${response.body.slice(0, 200)}, expected ${expected.status}`];
@@ -436,6 +559,21 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     const Q = await createRoom(O, { isPrivate: true });
     await post(M, `/api/v1/invites/${await inviteCode(O, R.id)}/accept`);
     await post(M, `/api/v1/rooms/${P.id}/join`);
+    // The bystander, two moderators, and the two members who are about to be kicked and banned.
+    const T = await signUp(t.app, uniqueName('bystander'));
+    const D = await signUp(t.app, uniqueName('mod'));
+    const D2 = await signUp(t.app, uniqueName('mod'));
+    const kicked = await signUp(t.app, uniqueName('kicked'));
+    const banned = await signUp(t.app, uniqueName('banned'));
+    for (const session of [T, D, D2, kicked, banned]) {
+      await post(session, `/api/v1/invites/${await inviteCode(O, R.id)}/accept`);
+      await post(session, `/api/v1/rooms/${P.id}/join`);
+    }
+    for (const moderator of [D, D2]) {
+      for (const room of [R, P]) {
+        await must(O, { method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${moderator.user.id}/role`, payload: { role: 'moderator' } }, 204);
+      }
+    }
 
     const stranger = await signUp(t.app, uniqueName('stranger'));
     const outsider = await signUp(t.app, uniqueName('outsider'));
@@ -460,6 +598,9 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     world = {
       O,
       M,
+      T,
+      D,
+      D2,
       R,
       P,
       Q,
@@ -473,6 +614,8 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         'member-of-another-room': { kind: 'member-of-another-room', session: outsider, signedIn: true },
         'removed-member': { kind: 'removed-member', session: leaver, signedIn: true },
         'expired-invite-holder': { kind: 'expired-invite-holder', session: late, signedIn: true },
+        'kicked-member': { kind: 'kicked-member', session: kicked, signedIn: true },
+        'banned-member': { kind: 'banned-member', session: banned, signedIn: true },
       },
       ender,
       loginTarget,
@@ -483,6 +626,7 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       listeners: [],
       ownerSocket: undefined as unknown as WsClient,
       memberSocket: undefined as unknown as WsClient,
+      membershipAtStart: [],
     };
 
     // Every socket is open before anything happens in R.
@@ -502,10 +646,40 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
     leaverSocket.fromR = leaverSocket.client.frames.findIndex(isMember(R.id, leaver.user.id, 'left')) + 1;
     leaverSocket.fromP = leaverSocket.client.frames.findIndex(isMember(P.id, leaver.user.id, 'left')) + 1;
     world.listeners.push({ label: 'removed-member socket opened after leaving', client: await connect(leaver), fromR: 0, fromP: 0 });
+
+    // The kicked and the banned member, each with a second socket (another tab): both hear
+    // R and P up to the kick or ban, and from their own `removed` frame on, nothing more.
+    // The owner kicks from R and bans from P; the moderator D kicks from P and bans from R.
+    const removedUsers = { 'kicked-member': kicked, 'banned-member': banned } as const;
+    for (const kind of ['kicked-member', 'banned-member'] as const) {
+      world.listeners.push({ label: `${kind} second socket`, client: await connect(removedUsers[kind]), fromR: 0, fromP: 0 });
+    }
+    const removedListeners = world.listeners.filter((l) => l.label.startsWith('kicked-member') || l.label.startsWith('banned-member'));
+    const heardR = await sendHttp(O, R, `${rMark} before the kick and the ban`);
+    const heardP = await sendHttp(O, P, `${pMark} before the kick and the ban`);
+    for (const listener of removedListeners) {
+      await listener.client.waitFor(isMessageIn(R.id, heardR));
+      await listener.client.waitFor(isMessageIn(P.id, heardP));
+    }
+    await must(O, { method: 'POST', url: `/api/v1/rooms/${R.id}/members/${kicked.user.id}/remove` }, 204);
+    await must(D, { method: 'POST', url: `/api/v1/rooms/${P.id}/members/${kicked.user.id}/remove` }, 204);
+    await must(D, { method: 'PUT', url: `/api/v1/rooms/${R.id}/bans/${banned.user.id}` }, 204);
+    await must(O, { method: 'PUT', url: `/api/v1/rooms/${P.id}/bans/${banned.user.id}` }, 204);
+    for (const listener of removedListeners) {
+      const userId = (listener.label.startsWith('kicked') ? kicked : banned).user.id;
+      await listener.client.waitFor(isMember(R.id, userId, 'removed'));
+      await listener.client.waitFor(isMember(P.id, userId, 'removed'));
+      listener.fromR = listener.client.frames.findIndex(isMember(R.id, userId, 'removed')) + 1;
+      listener.fromP = listener.client.frames.findIndex(isMember(P.id, userId, 'removed')) + 1;
+    }
+    for (const kind of ['kicked-member', 'banned-member'] as const) {
+      world.listeners.push({ label: `${kind} socket opened after the removal`, client: await connect(removedUsers[kind]), fromR: 0, fromP: 0 });
+    }
     // A member of R whose session is logged out while their socket is open.
     const enderSocket = await connect(ender);
     await post(ender, '/api/v1/auth/logout', undefined, 204);
     world.listeners.push({ label: 'socket of a member whose session was logged out', client: enderSocket, fromR: enderSocket.frames.length, fromP: 0 });
+    world.membershipAtStart = await membershipOfRP();
   });
 
   afterAll(async () => {
@@ -531,7 +705,27 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       expect(documented.filter((key) => !served.has(key))).toEqual([]);
     });
 
-    it.todo('refuses a kicked or banned member on every row and frame (no kick/ban endpoint exists yet)');
+    it('counts a kicked and a banned member among the callers: out of R and P, only the banned one on record as banned', async () => {
+      const kicked = world.callers['kicked-member'].session!.user.id;
+      const banned = world.callers['banned-member'].session!.user.id;
+      for (const room of [world.R, world.P]) {
+        const members = (await must(world.O, { method: 'GET', url: `/api/v1/rooms/${room.id}/members` }, 200)).json() as Member[];
+        const ids = members.map((m) => m.user.id);
+        expect(ids).not.toContain(kicked);
+        expect(ids).not.toContain(banned);
+        expect(ids).toContain(world.T.user.id);
+        expect(members.filter((m) => m.role === 'moderator').map((m) => m.user.id).sort()).toEqual([world.D.user.id, world.D2.user.id].sort());
+      }
+      const bans = await t.database.db
+        .selectFrom('room_bans')
+        .select(['room_id', 'user_id', 'banned_by'])
+        .where('room_id', 'in', [world.R.id, world.P.id])
+        .execute();
+      expect(bans.sort((a, b) => (a.room_id === world.R.id ? -1 : 1) - (b.room_id === world.R.id ? -1 : 1))).toEqual([
+        { room_id: world.R.id, user_id: banned, banned_by: world.D.user.id },
+        { room_id: world.P.id, user_id: banned, banned_by: world.O.user.id },
+      ]);
+    });
   });
 
   // ---------------------------------------------------------------------------------------
@@ -621,14 +815,15 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       const problems: string[] = [];
       for (const row of ROOM_ROWS) {
         for (const room of [world.R, world.P]) {
-          const probe = row.probe(room, world);
+          const probe = row.probe(room, world, caller.session);
+          const onPublic = kind === 'banned-member' ? (row.onPublicBanned ?? row.onPublic) : row.onPublic;
           if (!caller.signedIn) {
             problems.push(...(await tryProbe(caller, probe, AUTH_REQUIRED)));
           } else if (room === world.R) {
-            problems.push(...(await tryProbe(caller, probe, HIDDEN, { sameAs: row.probe(unknownRoom(), world) })));
-          } else if (row.onPublic !== 'allowed-last') {
+            problems.push(...(await tryProbe(caller, probe, HIDDEN, { sameAs: row.probe(unknownRoom(), world, caller.session) })));
+          } else if (onPublic !== 'allowed-last') {
             problems.push(
-              ...(await tryProbe(caller, probe, row.onPublic, {
+              ...(await tryProbe(caller, probe, onPublic, {
                 // The public room's own view: fine to see, but not as a member.
                 inspect: (response) => ((response.json() as { room: Room }).room.role === null ? [] : ['shows a role in P']),
               })),
@@ -677,16 +872,17 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       expect(members.map((m) => m.user.id)).not.toContain(late.user.id);
     });
 
-    it('answers the owner and a member of R as the matrix says (positive controls)', async () => {
+    it('answers the owner, a moderator and a plain member of R and P as the matrix says (positive controls)', async () => {
       const problems: string[] = [];
       for (const row of ROOM_ROWS) {
         for (const [who, session, expected] of [
           ['member', world.M, row.member],
+          ['moderator', world.D, row.moderator],
           ['owner', world.O, row.owner],
         ] as const) {
           if (expected === 'skip') continue;
           for (const room of [world.R, world.P]) {
-            const probe = row.probe(room, world);
+            const probe = row.probe(room, world, session);
             const response = await call(session, probe);
             problems.push(...answerProblems(response, expected, probe.method).map((p) => `${who}: ${probe.method} ${probe.url}: ${p}`));
           }
@@ -703,6 +899,100 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
         .execute();
       const outsiders = new Set(SIGNED_IN_KINDS.map((k) => world.callers[k].session!.user.id));
       expect(rows.filter((row) => outsiders.has(row.sender_id))).toEqual([]);
+    });
+
+    it('keeps ranks in R and P: a moderator acts on plain members only, never re-roles; a member moderates nobody; the owner keeps their role', async () => {
+      const { O, M, D, D2, T } = world;
+      const stranger = world.callers['non-member'].session!;
+      type Action = 'remove' | 'ban' | 'unban' | 'promote' | 'demote';
+      const probeOf = (action: Action, room: Room, target: Session): Probe => {
+        const id = target.user.id;
+        switch (action) {
+          case 'remove':
+            return { method: 'POST', url: `/api/v1/rooms/${room.id}/members/${id}/remove` };
+          case 'ban':
+            return { method: 'PUT', url: `/api/v1/rooms/${room.id}/bans/${id}` };
+          case 'unban':
+            return { method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${id}` };
+          case 'promote':
+          case 'demote':
+            return { method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${id}/role`, payload: { role: action === 'promote' ? 'moderator' : 'member' } };
+        }
+      };
+      const FORBIDDEN = refused(403, 'forbidden');
+      const NO_SUCH = refused(404, 'not_found');
+      const ALL: Action[] = ['remove', 'ban', 'unban', 'promote', 'demote'];
+      const cases: Array<[string, Session, Session, Action[], Expectation]> = [
+        ['a moderator on the owner', D, O, ['remove', 'ban', 'promote', 'demote'], FORBIDDEN],
+        ['a moderator on another moderator', D, D2, ['remove', 'ban', 'promote', 'demote'], FORBIDDEN],
+        ['a moderator re-roling a plain member', D, T, ['promote', 'demote'], FORBIDDEN],
+        ['a plain member on the owner', M, O, ALL, FORBIDDEN],
+        ['a plain member on a moderator', M, D, ALL, FORBIDDEN],
+        ['a plain member on another plain member', M, T, ALL, FORBIDDEN],
+        ['a plain member on a non-member', M, stranger, ALL, FORBIDDEN],
+        ['the owner on their own role', O, O, ['promote', 'demote'], FORBIDDEN],
+        ['a moderator removing a non-member', D, stranger, ['remove'], NO_SUCH],
+        ['the owner removing a non-member', O, stranger, ['remove'], NO_SUCH],
+        ['the owner re-roling a non-member', O, stranger, ['promote', 'demote'], NO_SUCH],
+        ['a moderator lifting a ban nobody holds', D, O, ['unban'], NO_SUCH],
+      ];
+      // A first request of each actor, so that refreshing their session is not counted as a change.
+      for (const session of [O, M, D]) await must(session, { method: 'GET', url: '/api/v1/me' }, 200);
+      const problems: string[] = [];
+      for (const [label, actor, target, actions, expected] of cases) {
+        for (const room of [world.R, world.P]) {
+          for (const action of actions) {
+            const probe = probeOf(action, room, target);
+            const before = await snapshotDatabase(t.database.db);
+            const response = await call(actor, probe);
+            const changed = changedTables(before, await snapshotDatabase(t.database.db));
+            const where = `${label}, ${action} in ${room === world.R ? 'R' : 'P'}`;
+            problems.push(...answerProblems(response, expected, probe.method).map((p) => `${where}: ${p}`));
+            if (changed.length > 0) problems.push(`${where}: changed ${changed.join(', ')}`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('keeps the banned member out of P by every way back in (403 banned) and out of R (404; 403 banned with an invite), changing nothing', async () => {
+      const banned = world.callers['banned-member'].session!;
+      const { R, P } = world;
+      const codes = { R: await inviteCode(world.O, R.id), P: await inviteCode(world.D, P.id) };
+      const BANNED = refused(403, 'banned');
+      const attempts: Array<[string, Probe, Expectation]> = [
+        ['join P by id', { method: 'POST', url: `/api/v1/rooms/${P.id}/join` }, BANNED],
+        ['join P by name', { method: 'POST', url: '/api/v1/rooms/join', payload: { name: P.name } }, BANNED],
+        ['join P by its name in capitals', { method: 'POST', url: '/api/v1/rooms/join', payload: { name: ` ${P.name.toUpperCase()} ` } }, BANNED],
+        ['accept an invite to P', { method: 'POST', url: `/api/v1/invites/${codes.P}/accept` }, BANNED],
+        ['lift their own ban on P', { method: 'DELETE', url: `/api/v1/rooms/${P.id}/bans/${banned.user.id}` }, refused(403, 'not_member')],
+        ['join R by id', { method: 'POST', url: `/api/v1/rooms/${R.id}/join` }, HIDDEN],
+        ['join R by name', { method: 'POST', url: '/api/v1/rooms/join', payload: { name: R.name } }, HIDDEN],
+        // Whoever holds a code knows the room exists: the answer may say why.
+        ['accept an invite to R', { method: 'POST', url: `/api/v1/invites/${codes.R}/accept` }, BANNED],
+        ['lift their own ban on R', { method: 'DELETE', url: `/api/v1/rooms/${R.id}/bans/${banned.user.id}` }, HIDDEN],
+      ];
+      await must(banned, { method: 'GET', url: '/api/v1/me' }, 200);
+      const problems: string[] = [];
+      for (const [label, probe, expected] of attempts) {
+        const before = await snapshotDatabase(t.database.db);
+        const response = await call(banned, probe);
+        const changed = changedTables(before, await snapshotDatabase(t.database.db));
+        problems.push(...answerProblems(response, expected, probe.method).map((p) => `${label}: ${p}`));
+        problems.push(...leakProblems(response.body, world, false).map((p) => `${label}: ${p}`));
+        if (changed.length > 0) problems.push(`${label}: changed ${changed.join(', ')}`);
+      }
+      expect(problems).toEqual([]);
+      // The invites were good: someone else gets in with each (and leaves again).
+      const other = await signUp(t.app, uniqueName('other'));
+      for (const [room, code] of [[R, codes.R], [P, codes.P]] as const) {
+        await post(other, `/api/v1/invites/${code}/accept`);
+        await post(other, `/api/v1/rooms/${room.id}/leave`, undefined, 204);
+      }
+    });
+
+    it('left who is in R and P, with which role, and who is banned as it was: every refused remove, ban, unban and role change changed nothing', async () => {
+      expect(await membershipOfRP()).toEqual(world.membershipAtStart);
     });
 
     it('left the owner’s session alive after others tried to end it', async () => {
@@ -762,6 +1052,31 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
 
   // ---------------------------------------------------------------------------------------
   describe('isolation', () => {
+    it('told every socket the kicked and the banned member had open of their removal from R and from P, once — and the members too', async () => {
+      await barrier();
+      const problems: string[] = [];
+      for (const kind of ['kicked-member', 'banned-member'] as const) {
+        const userId = world.callers[kind].session!.user.id;
+        for (const room of [world.R, world.P]) {
+          const name = room === world.R ? 'R' : 'P';
+          for (const label of [`${kind} socket`, `${kind} second socket`]) {
+            const count = world.listeners.find((l) => l.label === label)!.client.received(isMember(room.id, userId, 'removed')).length;
+            if (count !== 1) problems.push(`${label}: ${count} removed frames for ${name}`);
+          }
+          const opened = world.listeners.find((l) => l.label === `${kind} socket opened after the removal`)!.client;
+          if (opened.received(isMember(room.id, userId, 'removed')).length !== 0) problems.push(`${kind}: a socket opened later was told of ${name}`);
+          for (const [who, client] of [
+            ['owner', world.ownerSocket],
+            ['member', world.memberSocket],
+          ] as const) {
+            const heard = client.received(isMember(room.id, userId, 'removed')).length;
+            if (heard !== 1) problems.push(`the ${who} heard ${heard} removed frames of the ${kind} in ${name}`);
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
     it('none of the callers’ sockets received any frame that mentions R — or P, which they are not in', async () => {
       await barrier();
       const leaks: string[] = [];
@@ -783,24 +1098,63 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       }
     });
 
-    it('lets a signed-in non-member join P (the one allowed change) — then P reaches them, and R still does not', async () => {
+    it('lets a signed-in non-member — the kicked one too — join P (the one allowed change): then P reaches them, and R still does not; the banned one stays out (403 banned)', async () => {
       const joined: WsClient[] = [];
+      const shutOut: WsClient[] = [];
       for (const kind of SIGNED_IN_KINDS) {
         const caller = world.callers[kind];
-        const listener = world.listeners.find((l) => l.label === `${kind} socket`)!;
-        const probe = ROOM_ROWS.find((r) => r.key === 'POST /api/v1/rooms/:roomId/join')!.probe(world.P, world);
+        // Every socket of theirs still open (the kicked and the banned member have three).
+        const clients = world.listeners
+          .filter((l) => l.label.startsWith(`${kind} `) && l.client.socket.readyState === WebSocket.OPEN)
+          .map((l) => l.client);
+        const probe = ROOM_ROWS.find((r) => r.key === 'POST /api/v1/rooms/:roomId/join')!.probe(world.P, world, caller.session);
         const byId = await call(caller.session, probe);
+        const byName = await call(caller.session, { method: 'POST', url: '/api/v1/rooms/join', payload: { name: world.P.name } });
+        if (kind === 'banned-member') {
+          expect(answerProblems(byId, refused(403, 'banned'), 'POST'), `${kind} joins P by id`).toEqual([]);
+          expect(answerProblems(byName, refused(403, 'banned'), 'POST'), `${kind} joins P by name`).toEqual([]);
+          shutOut.push(...clients);
+          continue;
+        }
         expect(byId.statusCode, `${kind} joins P by id`).toBe(200);
         expect((byId.json() as { room: Room }).room.role).toBe('member');
-        const byName = await call(caller.session, { method: 'POST', url: '/api/v1/rooms/join', payload: { name: world.P.name } });
         expect(byName.statusCode, `${kind} joins P by name`).toBe(200);
-        joined.push(listener.client);
+        joined.push(...clients);
       }
+      expect(shutOut.length).toBe(3);
       const inP = await sendHttp(world.O, world.P, `${world.pMark} now you can hear me`);
       const inR = await sendHttp(world.O, world.R, `${world.rMark} but still not this`);
       await Promise.all(joined.map((client) => client.waitFor(isMessageIn(world.P.id, inP))));
       await barrier();
       for (const client of joined) expect(client.received(isMessageIn(world.R.id, inR))).toEqual([]);
+      for (const client of shutOut) expect(client.received(isMessageIn(world.P.id, inP))).toEqual([]);
+    });
+
+    it('lets the kicked member back into R with a new invite (a kick is not a ban); the banned one only once a moderator lifts the ban', async () => {
+      const { O, D, M, R, P } = world;
+      const kicked = world.callers['kicked-member'].session!;
+      const banned = world.callers['banned-member'].session!;
+      const kickedSocket = world.listeners.find((l) => l.label === 'kicked-member socket')!.client;
+      const bannedSocket = world.listeners.find((l) => l.label === 'banned-member socket')!.client;
+      await post(kicked, `/api/v1/invites/${await inviteCode(D, R.id)}/accept`);
+      await kickedSocket.waitFor(isMember(R.id, kicked.user.id, 'joined'));
+
+      // One use only: the refused attempt must not spend it.
+      const code = await inviteCode(D, R.id, { maxUses: 1 });
+      const refusedAccept = await call(banned, { method: 'POST', url: `/api/v1/invites/${code}/accept` });
+      expect(answerProblems(refusedAccept, refused(403, 'banned'), 'POST')).toEqual([]);
+      const lift = (room: Room): Probe => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${banned.user.id}` });
+      expect(answerProblems(await call(M, lift(R)), refused(403, 'forbidden'), 'DELETE')).toEqual([]);
+      await must(D, lift(R), 204);
+      expect(answerProblems(await call(D, lift(R)), refused(404, 'not_found'), 'DELETE')).toEqual([]);
+      await must(O, lift(P), 204);
+      await post(banned, `/api/v1/invites/${code}/accept`);
+      await post(banned, `/api/v1/rooms/${P.id}/join`);
+
+      // Both hear R again on the sockets they had open all along.
+      const inR = await sendHttp(O, R, `${world.rMark} welcome back, both`);
+      await kickedSocket.waitFor(isMessageIn(R.id, inR));
+      await bannedSocket.waitFor(isMessageIn(R.id, inR));
     });
   });
 
@@ -880,6 +1234,39 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
           probe: { method: 'POST', url: `/api/v1/rooms/${cw.ownRoom.id}/messages`, payload: { body: 'forged?', clientId: randomUUID() } },
         }),
       },
+      // Moderation in the caller's own room, each on a fresh plain member.
+      {
+        key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+        build: async () => {
+          const target = await freshMemberOf(cw.ownRoom);
+          return { session: cw.caller, probe: { method: 'POST', url: `/api/v1/rooms/${cw.ownRoom.id}/members/${target.user.id}/remove` } };
+        },
+      },
+      {
+        key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+        build: async () => {
+          const target = await freshMemberOf(cw.ownRoom);
+          return { session: cw.caller, probe: { method: 'PUT', url: `/api/v1/rooms/${cw.ownRoom.id}/bans/${target.user.id}` } };
+        },
+      },
+      {
+        key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+        build: async () => {
+          const target = await freshMemberOf(cw.ownRoom);
+          await must(cw.caller, { method: 'PUT', url: `/api/v1/rooms/${cw.ownRoom.id}/bans/${target.user.id}` }, 204);
+          return { session: cw.caller, probe: { method: 'DELETE', url: `/api/v1/rooms/${cw.ownRoom.id}/bans/${target.user.id}` } };
+        },
+      },
+      {
+        key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+        build: async () => {
+          const target = await freshMemberOf(cw.ownRoom);
+          return {
+            session: cw.caller,
+            probe: { method: 'PUT', url: `/api/v1/rooms/${cw.ownRoom.id}/members/${target.user.id}/role`, payload: { role: 'moderator' } },
+          };
+        },
+      },
       // Last: a successful password change ends the caller's other sessions.
       {
         key: 'POST /api/v1/auth/password',
@@ -890,6 +1277,12 @@ describe.each(DIALECTS)('authorization on %s', (dialect) => {
       },
     ];
     const PUBLIC_STATE_CHANGES = ['POST /api/v1/auth/register', 'POST /api/v1/auth/login'];
+
+    async function freshMemberOf(room: Room): Promise<Session> {
+      const member = await signUp(t.app, uniqueName('target'));
+      await post(member, `/api/v1/rooms/${room.id}/join`);
+      return member;
+    }
 
     beforeAll(async () => {
       const caller = await signUp(t.app, uniqueName('csrf'));

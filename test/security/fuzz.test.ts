@@ -70,7 +70,7 @@ interface Field {
 
 interface Endpoint {
   key: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path template: `:name` segments are filled from `params`. */
   path: string;
   params?: Record<string, { max: number; valid(): string }>;
@@ -298,12 +298,58 @@ describe.each(DIALECTS)('fuzzing on %s', (dialect) => {
     othersPrivate = await create(other, { isPrivate: true });
     othersPublic = await create(other, {});
     await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${leaveRoom.id}/join`, headers: as(fuzzer) });
+    // The target of the moderation endpoints: a plain member of the fuzzer's room.
+    const rejoinOther = async () => {
+      await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${other.user.id}`, headers: as(fuzzer) });
+      await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${room.id}/join`, headers: as(other) });
+      await t.app.inject({ method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${other.user.id}/role`, headers: as(fuzzer), payload: { role: 'member' } });
+    };
     await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${room.id}/messages`, headers: as(fuzzer), payload: { body: 'seed', clientId: 'seed' } });
 
     let counter = 0;
     const fresh = (prefix: string) => `${prefix}${++counter}x${Math.floor(Math.random() * 1e6)}`;
     const roomParam = (valid: () => string) => ({ roomId: { max: 64, valid } });
+    const memberParams = { roomId: { max: 64, valid: () => room.id }, userId: { max: 64, valid: () => other.user.id } };
+    await rejoinOther();
     endpoints = [
+      {
+        key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+        method: 'POST',
+        path: '/api/v1/rooms/:roomId/members/:userId/remove',
+        params: memberParams,
+        auth: 'user',
+        body: 'none',
+        repair: rejoinOther,
+      },
+      {
+        key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+        method: 'PUT',
+        path: '/api/v1/rooms/:roomId/bans/:userId',
+        params: memberParams,
+        auth: 'user',
+        body: 'none',
+        repair: rejoinOther,
+      },
+      {
+        key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+        method: 'DELETE',
+        path: '/api/v1/rooms/:roomId/bans/:userId',
+        params: memberParams,
+        auth: 'user',
+        body: 'none',
+        // Nobody is banned while the fuzzer runs, so even the untouched request is a 404.
+        alwaysRefused: true,
+      },
+      {
+        key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+        method: 'PUT',
+        path: '/api/v1/rooms/:roomId/members/:userId/role',
+        params: memberParams,
+        auth: 'user',
+        body: [{ name: 'role', type: 'string', required: true, min: 6, max: 9 }],
+        validBody: () => ({ role: 'member' }),
+        repair: rejoinOther,
+      },
       {
         key: 'POST /api/v1/auth/register',
         method: 'POST',
@@ -415,6 +461,12 @@ describe.each(DIALECTS)('fuzzing on %s', (dialect) => {
         body: 'none',
         repair: async () => {
           await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${leaveRoom.id}/join`, headers: as(fuzzer) });
+    // The target of the moderation endpoints: a plain member of the fuzzer's room.
+    const rejoinOther = async () => {
+      await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${other.user.id}`, headers: as(fuzzer) });
+      await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${room.id}/join`, headers: as(other) });
+      await t.app.inject({ method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${other.user.id}/role`, headers: as(fuzzer), payload: { role: 'member' } });
+    };
         },
       },
       {

@@ -28,6 +28,12 @@ const FORBIDDEN_MESSAGES: Partial<Record<RoomAction, string>> = {
   setRole: 'Only the owner can change roles.',
 };
 
+/** A row naming a user (or room) that does not exist, on SQLite or PostgreSQL. */
+const isForeignKeyViolation = (error: unknown) => {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+};
+
 const bannedError = () => new AppError(403, 'banned', 'You are banned from this room.');
 
 const hashInviteCode = (code: string) => createHash('sha256').update(code).digest('hex');
@@ -70,14 +76,18 @@ export function createRoomsService(deps: {
     throw bannedError();
   }
 
-  /** The member an owner or moderator wants to act on, if their ranks allow it. */
-  async function moderationTarget(actorId: string, roomId: string, targetId: string) {
+  /**
+   * The member an owner or moderator wants to act on (undefined: not a member, which a
+   * ban still covers — someone who left can be kept out), if their ranks allow it.
+   */
+  async function moderationTarget(actorId: string, roomId: string, targetId: string, options: { ban: boolean }) {
     const actor = await authorize(actorId, roomId, 'moderate');
     if (actorId === targetId) throw errors.validation('To leave a room yourself, use leave.', 'userId');
     const target = await rooms.findMember(db, roomId, targetId);
-    if (!target) throw errors.notFound('That member');
-    if (!outranks(actor.role, target.role)) {
-      throw errors.forbidden(target.role === 'owner' ? 'Nobody can remove the owner.' : 'Only the owner can act on a moderator.');
+    if (!target && !options.ban) throw errors.notFound('That member');
+    const targetRole = target?.role ?? 'member';
+    if (!outranks(actor.role, targetRole)) {
+      throw errors.forbidden(targetRole === 'owner' ? 'Nobody can remove the owner.' : 'Only the owner can act on a moderator.');
     }
     return target;
   }
@@ -219,12 +229,17 @@ export function createRoomsService(deps: {
 
     /** Removes a member (a kick), or also bans them so they cannot come back. */
     async removeMember(actorId: string, roomId: string, targetId: string, options: { ban: boolean }): Promise<void> {
-      await moderationTarget(actorId, roomId, targetId);
-      await db.transaction().execute(async (trx) => {
-        await rooms.removeMember(trx, roomId, targetId);
-        if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
-      });
-      await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
+      const target = await moderationTarget(actorId, roomId, targetId, options);
+      try {
+        await db.transaction().execute(async (trx) => {
+          if (target) await rooms.removeMember(trx, roomId, targetId);
+          if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
+        });
+      } catch (error) {
+        if (!target && isForeignKeyViolation(error)) throw errors.notFound('That user');
+        throw error;
+      }
+      if (target) await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
     },
 
     /** Lifts a ban (owner or moderator); the user may then join or be invited again. */
