@@ -25,6 +25,7 @@ import type { PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
+import { createMetrics, metricsRoutes } from './http/metrics.js';
 import { findNul } from './http/nul.js';
 import { createMemoryCounterStore, type CounterStore } from './http/counters.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
@@ -74,6 +75,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     frameworkErrors: answerFrameworkError,
+    // A request that arrives while closing gets our 503 (hook below), in the API's error shape.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
   // The API speaks JSON only: anything else is a 415, not a string to validate.
@@ -86,6 +89,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return parseJson(request, body.toString(), done);
   });
   registerErrorHandling(app);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw errors.unavailable();
+  });
   app.addHook('preValidation', async (request) => {
     const field = findNul(request.params) ?? findNul(request.query) ?? findNul(request.body);
     if (field !== undefined) throw errors.validation(`${field} may not contain the NUL character (U+0000).`, field);
@@ -103,13 +115,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // The gateway closes every socket itself with 1001 and a reason (its preClose hook, below);
+  // the plugin's default preClose would close them first, with no code at all.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 }, preClose: (done) => done() });
 
   // ---- features: repositories → services → routes ----
   const sharedCounters = deps.counters ?? createMemoryCounterStore();
   const sharedLimiter = createRateLimiter(sharedCounters, clock);
   // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
+  const metrics = createMetrics({ poolStats: database.poolStats });
   const presence = deps.presence ?? createMemoryPresence();
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
   const messages = createMessagesService({
@@ -122,6 +137,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     maxLength: config.messageMaxLength,
     limiter: localLimiter,
     sendsPerMinute: config.rateLimits.messagesPerMinute,
+    metrics,
   });
   const sessions = createSessionsService({
     db,
@@ -159,17 +175,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     log: app.log,
     limiter: localLimiter,
     framesPerMinute: config.rateLimits.framesPerMinute,
+    metrics,
   });
   // A remote bus sends pointers for events too large for its wire; it reads them back here.
   bus.attach?.({
     loadMessage: messages.loadForFanOut,
     loadRoomIds: async (userId) => (await rooms.roomSeqs(userId)).map((room) => room.id),
     log: app.log,
+    observeLag: metrics.busReceived,
   });
   // Sockets get a reason before the server stops accepting and closes.
   app.addHook('preClose', async () => gateway.close());
 
   await app.register(healthRoutes, { ping: database.ping });
+  await app.register(metricsRoutes, { metrics, token: config.metricsToken });
   await app.register(
     async (api) => {
       await api.register(authRoutes, {

@@ -35,6 +35,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prefix of every Redis key and channel, so deployments can share one Redis. */
   redisPrefix: string;
+  /** Bearer token that opens GET /metrics to other hosts; unset: this host (loopback) only. */
+  metricsToken: string | undefined;
 }
 
 /** Requests allowed per window; past them the API answers 429 with Retry-After. */
@@ -131,6 +133,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`REDIS_PREFIX must be 1 to 64 letters, digits or _.:- (got "${env.REDIS_PREFIX}").`);
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  // The message never repeats the token.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN must be 16 to 256 printable characters without spaces (try `openssl rand -hex 32`).');
+  }
+
   return {
     production,
     host,
@@ -160,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     redisUrl,
     redisPrefix,
+    metricsToken,
   };
 }
 

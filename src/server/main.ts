@@ -2,6 +2,7 @@
  * `npm start`: configuration → database → keyring → app → listen, and a graceful stop
  * on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close sockets, exit).
  */
+import type { ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
 import { openServices, readConfig, sessionSecretFor, StartupError } from './boot.js';
 import { systemClock } from './clock.js';
@@ -31,6 +32,16 @@ async function main(): Promise<void> {
   for (const warning of services.warnings) app.log.warn(warning);
   app.log.info({ bus: realtime.kind, instance: realtime.instanceId }, 'fan-out bus ready');
 
+  // Responses still being written. A stop lets them finish, then closes every other
+  // connection: keep-alive ones that were busy when it began (Node reaps only those idle
+  // at that moment) and ones opened but never used; either would hold close() past the deadline.
+  const inFlight = new Set<ServerResponse>();
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.upgrade) return; // sockets are the gateway's to close
+    inFlight.add(reply.raw);
+    reply.raw.once('close', () => inFlight.delete(reply.raw));
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -41,7 +52,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
-    await app.close();
+    const closing = app.close();
+    while (inFlight.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    app.server.closeAllConnections();
+    await closing;
     await realtime.close();
     await services.database.close();
     process.exit(0);

@@ -15,6 +15,8 @@ export interface DatabaseHandle {
   dialect: DatabaseTarget['dialect'];
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
+  /** The connection pool's use, for metrics; PostgreSQL only (SQLite has one connection). */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,17 @@ export interface PoolOptions {
   /** The seed's pool_recycle: connections are replaced after this many seconds. */
   maxLifetimeSeconds: number;
   connectionTimeoutMillis: number;
+  /** A query the server does not answer within this fails (a frozen server, a network partition). */
+  queryTimeoutMillis: number;
+}
+
+export interface PoolStats {
+  /** Connections open, busy or idle. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
 }
 
 const DEFAULT_POOL: PoolOptions = {
@@ -31,6 +44,7 @@ const DEFAULT_POOL: PoolOptions = {
   idleTimeoutMillis: 30_000,
   maxLifetimeSeconds: 30 * 60,
   connectionTimeoutMillis: 5_000,
+  queryTimeoutMillis: 5_000,
 };
 
 // BIGINT (oid 20) comes back from pg as a string; our BIGINTs are times and sequence
@@ -59,25 +73,34 @@ function openSqlite(file: string): Dialect {
   return new SqliteDialect({ database: connection });
 }
 
-function openPostgres(url: string, pool: PoolOptions): Dialect {
+function openPostgres(url: string, pool: PoolOptions): { dialect: Dialect; poolStats: () => PoolStats } {
   const pgPool = new pg.Pool({
     connectionString: url,
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     maxLifetimeSeconds: pool.maxLifetimeSeconds,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,
+    query_timeout: pool.queryTimeoutMillis,
     // TCP keep-alive finds dead idle connections; the pool drops clients that error.
     keepAlive: true,
     types: pgTypes,
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pgPool.on('error', () => {});
-  return new PostgresDialect({ pool: pgPool });
+  // A client checked out of the pool has no 'error' listener (the pool's is for idle ones):
+  // a server that goes away mid-query would throw from the event emitter and kill the
+  // process. The query itself still rejects, and the pool drops the client on release.
+  pgPool.on('connect', (client) => client.on('error', () => {}));
+  const poolStats = () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount, max: pool.max });
+  return { dialect: new PostgresDialect({ pool: pgPool }), poolStats };
 }
 
 /** Opens the configured database. Migrations are separate: see migrate.ts. */
 export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): DatabaseHandle {
-  const dialect = target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, { ...DEFAULT_POOL, ...options.pool });
+  let dialect: Dialect;
+  let poolStats: (() => PoolStats) | undefined;
+  if (target.dialect === 'sqlite') dialect = openSqlite(target.file);
+  else ({ dialect, poolStats } = openPostgres(target.url, { ...DEFAULT_POOL, ...options.pool }));
   const { onQuery } = options;
   const log = onQuery
     ? (event: LogEvent) => {
@@ -88,6 +111,7 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}):
   return {
     db,
     dialect: target.dialect,
+    ...(poolStats ? { poolStats } : {}),
     async ping() {
       await sql`select 1`.execute(db);
     },

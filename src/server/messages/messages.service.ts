@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
+import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
@@ -32,6 +33,8 @@ export function createMessagesService(deps: {
   maxLength: number;
   limiter: RateLimiter;
   sendsPerMinute: number;
+  /** Counts committed messages. */
+  metrics?: Pick<Metrics, 'messageSent'>;
 }) {
   const { db, messages, rooms, keyring, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
@@ -96,6 +99,7 @@ export function createMessagesService(deps: {
         clientId,
         createdAt: new Date(createdAt).toISOString(),
       };
+      deps.metrics?.messageSent();
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };
     },

@@ -30,13 +30,18 @@ export interface BusContext {
   /** The rooms a user belongs to (a presence event whose room list did not fit). */
   loadRoomIds(userId: string): Promise<string[]>;
   log: Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Told each event's publish time (ms, the publisher's clock) as it arrives: the bus lag metric. */
+  observeLag?(publishedAt: number): void;
 }
 
 export interface Bus {
   /** Hands the event to every instance. Never throws: a failure is logged and the local sockets resync. */
   publish(event: FanOutEvent): Promise<void>;
-  /** Registers a handler for every event; returns the function that removes it. */
-  subscribe(handler: (event: BusEvent) => void): () => void;
+  /**
+   * Registers a handler for every event; returns the function that removes it. The handler
+   * also gets when the event was published (ms, the publisher's clock; not for `resync`).
+   */
+  subscribe(handler: (event: BusEvent, publishedAt?: number) => void): () => void;
   /**
    * buildApp hands over the readers and the logger once the services exist (they publish
    * on this bus, so they cannot exist before it). The in-process bus needs neither.
@@ -47,10 +52,11 @@ export interface Bus {
 
 /** The single-instance bus: delivery is a function call. */
 export function createMemoryBus(): Bus {
-  const handlers = new Set<(event: BusEvent) => void>();
+  const handlers = new Set<(event: BusEvent, publishedAt?: number) => void>();
   return {
     async publish(event) {
-      for (const handler of handlers) handler(event);
+      const publishedAt = Date.now();
+      for (const handler of handlers) handler(event, publishedAt);
     },
     subscribe(handler) {
       handlers.add(handler);

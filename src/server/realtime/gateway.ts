@@ -16,6 +16,7 @@ import {
   type User,
 } from '../../shared/protocol.js';
 import { toAppError } from '../http/errors.js';
+import { noMetrics, type Metrics } from '../http/metrics.js';
 import { findNul } from '../http/nul.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
@@ -27,6 +28,8 @@ import type { Presence } from './presence.js';
 export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDown: 1001 } as const;
 
 const HEARTBEAT_MS = 30_000;
+/** How long a client has to answer the close frame at shutdown before its socket is cut. */
+const CLOSE_GRACE_MS = 2_000;
 const TYPING_THROTTLE_MS = 2_000;
 /** Users whose rooms are re-read at once on a resync (bounds the burst of queries). */
 const RESYNC_CONCURRENCY = 8;
@@ -64,26 +67,32 @@ export interface GatewayOptions {
   framesPerMinute: number;
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes?: number;
+  /** Open sockets, frames delivered and their latency, resyncs, slow consumers. */
+  metrics?: Pick<Metrics, 'socketOpened' | 'socketClosed' | 'messageDelivered' | 'busResync' | 'slowConsumerDropped'>;
 }
 
 export function createGateway(options: GatewayOptions) {
   const { rooms, messages, bus, presence, log, limiter, framesPerMinute } = options;
+  const metrics = options.metrics ?? noMetrics;
   let nextConnectionId = 1;
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const roomSockets = new Map<string, Set<Connection>>();
   const userSockets = new Map<string, Set<Connection>>();
 
-  function write(connection: Connection, frame: string): void {
-    if (connection.socket.readyState !== connection.socket.OPEN) return;
+  /** Writes the frame; false when the socket is closed or was just dropped as too slow. */
+  function write(connection: Connection, frame: string): boolean {
+    if (connection.socket.readyState !== connection.socket.OPEN) return false;
     if (connection.socket.bufferedAmount > maxBufferedBytes) {
       connection.socket.close(CLOSE_CODES.slowConsumer, 'too slow: reconnect and catch up');
       connection.socket.terminate();
-      return;
+      metrics.slowConsumerDropped();
+      return false;
     }
     connection.socket.send(frame);
+    return true;
   }
 
-  const send = (connection: Connection, frame: ServerFrame) => write(connection, JSON.stringify(frame));
+  const send = (connection: Connection, frame: ServerFrame): void => void write(connection, JSON.stringify(frame));
 
   function subscribe(connection: Connection, roomId: string): void {
     connection.rooms.add(roomId);
@@ -99,23 +108,25 @@ export function createGateway(options: GatewayOptions) {
     if (sockets?.size === 0) roomSockets.delete(roomId);
   }
 
-  /** Writes one pre-serialized frame to every local socket in the rooms, once each. */
-  function broadcast(roomIds: Iterable<string>, frame: ServerFrame, except?: (c: Connection) => boolean): void {
+  /** Writes one pre-serialized frame to every local socket in the rooms, once each; returns how many were written. */
+  function broadcast(roomIds: Iterable<string>, frame: ServerFrame, except?: (c: Connection) => boolean): number {
     const text = JSON.stringify(frame);
     const seen = new Set<Connection>();
+    let written = 0;
     for (const roomId of roomIds) {
       for (const connection of roomSockets.get(roomId) ?? []) {
         if (seen.has(connection) || except?.(connection)) continue;
         seen.add(connection);
-        write(connection, text);
+        if (write(connection, text)) written += 1;
       }
     }
+    return written;
   }
 
-  function deliver(event: BusEvent): void {
+  function deliver(event: BusEvent, publishedAt?: number): void {
     switch (event.kind) {
       case 'message':
-        broadcast([event.roomId], { type: 'message', message: event.message });
+        metrics.messageDelivered(broadcast([event.roomId], { type: 'message', message: event.message }), publishedAt);
         return;
       case 'typing':
         broadcast([event.roomId], { type: 'typing', roomId: event.roomId, userId: event.userId }, (c) => c.user.id === event.userId);
@@ -124,6 +135,7 @@ export function createGateway(options: GatewayOptions) {
         broadcast(event.roomIds, { type: 'presence', userId: event.userId, online: event.online }, (c) => c.user.id === event.userId);
         return;
       case 'resync':
+        metrics.busResync();
         void resync().catch((error: unknown) => log.error({ err: error }, 'resync failed'));
         return;
       case 'sessions-ended':
@@ -327,6 +339,7 @@ export function createGateway(options: GatewayOptions) {
       let own = userSockets.get(user.id);
       if (!own) userSockets.set(user.id, (own = new Set()));
       own.add(connection);
+      metrics.socketOpened();
 
       const ready = setUp(connection).catch((error: unknown) => {
         log.warn({ err: error }, 'socket set-up failed');
@@ -342,7 +355,10 @@ export function createGateway(options: GatewayOptions) {
       socket.on('pong', () => {
         connection.alive = true;
       });
-      socket.on('close', () => tearDown(connection, ready));
+      socket.on('close', () => {
+        metrics.socketClosed();
+        tearDown(connection, ready);
+      });
       socket.on('error', () => socket.terminate());
     },
 
@@ -351,9 +367,13 @@ export function createGateway(options: GatewayOptions) {
       clearInterval(heartbeat);
       stopListening();
       stopWatching();
-      for (const connections of userSockets.values()) {
-        for (const connection of connections) connection.socket.close(CLOSE_CODES.shuttingDown, 'server shutting down');
-      }
+      const open = [...userSockets.values()].flatMap((connections) => [...connections]);
+      for (const connection of open) connection.socket.close(CLOSE_CODES.shuttingDown, 'server shutting down');
+      // ws waits 30 s for the client's close frame; a client that never sends it (a frozen
+      // tab, a dead link) must not hold the shutdown that long.
+      setTimeout(() => {
+        for (const connection of open) if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate();
+      }, CLOSE_GRACE_MS).unref();
     },
   };
 }

@@ -77,13 +77,17 @@ function seal(keyring: Keyring, event: WireEvent): string {
   return `${WIRE_VERSION}.${keyId}.${ciphertext}`;
 }
 
-/** Decrypts and checks one payload; throws when it is not ours. Exported for tests and debugging. */
-export function openPayload(keyring: Keyring, payload: string): WireEvent {
+function openEnvelope(keyring: Keyring, payload: string): { event: WireEvent; sentAt: number | undefined } {
   const [version, keyId, token, extra] = payload.split('.');
   if (version !== WIRE_VERSION || !keyId || !token || extra !== undefined) throw new Error('not a SecureChat bus payload');
   const envelope = JSON.parse(keyring.decrypt(token, keyId)) as Partial<Envelope>;
   if (typeof envelope.event?.kind !== 'string') throw new Error('bus payload without an event');
-  return envelope.event;
+  return { event: envelope.event, sentAt: Number.isFinite(envelope.sentAt) ? envelope.sentAt : undefined };
+}
+
+/** Decrypts and checks one payload; throws when it is not ours. Exported for tests and debugging. */
+export function openPayload(keyring: Keyring, payload: string): WireEvent {
+  return openEnvelope(keyring, payload).event;
 }
 
 function pointerTo(event: FanOutEvent): WireEvent | undefined {
@@ -105,29 +109,29 @@ export function encodeEvent(keyring: Keyring, event: FanOutEvent, maxPayloadByte
 /** A bus over a transport that moves strings between instances. */
 export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
   const { keyring, maxPayloadBytes } = options;
-  const handlers = new Set<(event: BusEvent) => void>();
+  const handlers = new Set<(event: BusEvent, publishedAt?: number) => void>();
   let context: BusContext | undefined;
   let log = quietLog;
   let closed = false;
   // Events go to subscribers strictly in arrival order, even when a pointer must be read first.
   let queue: Promise<void> = Promise.resolve();
 
-  function emit(event: BusEvent): void {
+  function emit(event: BusEvent, publishedAt?: number): void {
     for (const handler of handlers) {
       try {
-        handler(event);
+        handler(event, publishedAt);
       } catch (error) {
         log.error({ err: error, kind: event.kind }, 'bus subscriber failed');
       }
     }
   }
 
-  function enqueue(produce: () => Promise<BusEvent | undefined>): void {
+  function enqueue(produce: () => Promise<BusEvent | undefined>, publishedAt?: number): void {
     queue = queue
       .then(produce)
       .then(
         (event) => {
-          if (event && !closed) emit(event);
+          if (event && !closed) emit(event, publishedAt);
         },
         (error: unknown) => {
           // The event is lost to this instance's sockets: they catch up from the database.
@@ -151,15 +155,16 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
   const link: TransportLink = {
     receive(payload) {
       if (closed || handlers.size === 0) return;
-      let event: WireEvent;
+      let opened: ReturnType<typeof openEnvelope>;
       try {
-        event = openPayload(keyring, payload);
+        opened = openEnvelope(keyring, payload);
       } catch (error) {
         // Not encrypted under our keys: forged, or from an instance with another key.
         log.warn({ err: error }, 'dropped a bus payload that does not decrypt with this keyring');
         return;
       }
-      enqueue(() => resolve(event));
+      if (opened.sentAt !== undefined) context?.observeLag?.(opened.sentAt);
+      enqueue(() => resolve(opened.event), opened.sentAt);
     },
     reconnected() {
       log.info('bus connection is back; local clients resync');

@@ -1,0 +1,262 @@
+/**
+ * Metrics for Prometheus: a small registry (counters, gauges, histograms) rendered in the
+ * text exposition format 0.0.4, the `metrics` object the gateway, the messages service
+ * and the bus report to, and `GET /metrics`.
+ *
+ * Each instance reports only itself: Prometheus scrapes every instance directly (not
+ * through the load balancer) and derives rates with `rate()`. The endpoint answers a
+ * direct connection from this host, or anyone presenting `METRICS_TOKEN`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { PoolStats } from '../db/database.js';
+import { errors } from './errors.js';
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Seconds, from 1 ms (times are stamped in whole milliseconds) up to a bus that is badly behind. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface Counter {
+  inc(by?: number): void;
+}
+
+export interface Gauge {
+  set(value: number): void;
+  inc(by?: number): void;
+  dec(by?: number): void;
+}
+
+export interface Histogram {
+  observe(value: number): void;
+}
+
+export interface Registry {
+  counter(name: string, help: string): Counter;
+  gauge(name: string, help: string): Gauge;
+  /** A gauge read when scraped; left out of the output while `read` returns undefined. */
+  gaugeFn(name: string, help: string, read: () => number | undefined): void;
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
+  /** Every metric in the text exposition format, ending with a newline. */
+  render(): string;
+}
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** A sample value as Prometheus writes it (Go's ParseFloat reads all of these). */
+export function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+const escapeHelp = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+
+/** An empty registry; metrics are rendered in the order they were created. */
+export function createRegistry(): Registry {
+  const families: Array<() => string> = [];
+  const names = new Set<string>();
+
+  function declare(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', body: () => string | undefined): void {
+    if (!NAME.test(name)) throw new Error(`invalid metric name: ${name}`);
+    if (names.has(name)) throw new Error(`metric declared twice: ${name}`);
+    names.add(name);
+    families.push(() => {
+      const samples = body();
+      return samples === undefined ? '' : `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n${samples}`;
+    });
+  }
+
+  return {
+    counter(name, help) {
+      let value = 0;
+      declare(name, help, 'counter', () => `${name} ${formatValue(value)}\n`);
+      return {
+        inc(by = 1) {
+          // Counters only go up: a negative step would read as a restart to rate().
+          if (by > 0) value += by;
+        },
+      };
+    },
+
+    gauge(name, help) {
+      let value = 0;
+      declare(name, help, 'gauge', () => `${name} ${formatValue(value)}\n`);
+      return {
+        set: (next) => void (value = next),
+        inc: (by = 1) => void (value += by),
+        dec: (by = 1) => void (value -= by),
+      };
+    },
+
+    gaugeFn(name, help, read) {
+      declare(name, help, 'gauge', () => {
+        const value = read();
+        return value === undefined ? undefined : `${name} ${formatValue(value)}\n`;
+      });
+    },
+
+    histogram(name, help, buckets) {
+      const bounds = [...buckets].sort((a, b) => a - b);
+      if (bounds.some((bound) => !Number.isFinite(bound))) throw new Error(`histogram ${name}: bucket bounds must be finite`);
+      // counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot is above every bound.
+      const counts = new Array<number>(bounds.length + 1).fill(0);
+      let sum = 0;
+      let count = 0;
+      declare(name, help, 'histogram', () => {
+        let cumulative = 0;
+        let text = '';
+        bounds.forEach((bound, i) => {
+          cumulative += counts[i]!;
+          text += `${name}_bucket{le="${formatValue(bound)}"} ${cumulative}\n`;
+        });
+        text += `${name}_bucket{le="+Inf"} ${count}\n${name}_sum ${formatValue(sum)}\n${name}_count ${count}\n`;
+        return text;
+      });
+      return {
+        observe(value) {
+          if (Number.isNaN(value)) return;
+          let i = 0;
+          while (i < bounds.length && value > bounds[i]!) i += 1;
+          counts[i]! += 1;
+          sum += value;
+          count += 1;
+        },
+      };
+    },
+
+    render() {
+      return families.map((family) => family()).join('');
+    },
+  };
+}
+
+/** What the server reports; one object per app, handed to the parts that count. */
+export interface Metrics {
+  /** A WebSocket connection was taken over by the gateway. */
+  socketOpened(): void;
+  socketClosed(): void;
+  /** A message was committed (a retried clientId is not a new message). */
+  messageSent(): void;
+  /**
+   * The frames of one message event were written to this instance's sockets; `publishedAt`
+   * is when the event was published after its commit (ms, the publisher's clock).
+   */
+  messageDelivered(frames: number, publishedAt: number | undefined): void;
+  /** A remote bus received an event published at `publishedAt` (ms, the publisher's clock). */
+  busReceived(publishedAt: number): void;
+  /** The bus may have lost events and local clients were told to catch up. */
+  busResync(): void;
+  /** A socket was closed for not reading its frames fast enough. */
+  slowConsumerDropped(): void;
+  render(): string;
+}
+
+export interface MetricsOptions {
+  /** The database pool's use; undefined (SQLite) leaves the pool metrics out. */
+  poolStats?: () => PoolStats;
+  now?: () => number;
+}
+
+/** The server's metrics on a fresh registry. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const now = options.now ?? Date.now;
+  const registry = createRegistry();
+  const sinceMs = (at: number) => Math.max(0, now() - at) / 1000; // clocks of two hosts may disagree a little
+
+  const sockets = registry.gauge('securechat_websocket_connections', 'WebSocket connections open on this instance.');
+  const sent = registry.counter('securechat_messages_sent_total', 'Messages committed by this instance (retries of a clientId not counted).');
+  const delivered = registry.counter('securechat_messages_delivered_total', 'Message frames written to WebSocket connections on this instance.');
+  const delivery = registry.histogram(
+    'securechat_message_delivery_seconds',
+    'From publishing a committed message to writing its frames to this instance\'s sockets; one observation per message event with local recipients.',
+    LATENCY_BUCKETS,
+  );
+  const lag = registry.histogram(
+    'securechat_bus_lag_seconds',
+    'From publishing an event on any instance to receiving it here over the PostgreSQL or Redis bus.',
+    LATENCY_BUCKETS,
+  );
+  const resyncs = registry.counter('securechat_bus_resyncs_total', 'Times local clients were told to catch up because bus events may have been lost.');
+  const slow = registry.counter('securechat_websocket_slow_consumer_drops_total', 'WebSocket connections closed for falling too far behind.');
+
+  const pool = options.poolStats;
+  if (pool) {
+    registry.gaugeFn('securechat_db_pool_connections', 'PostgreSQL connections held by the pool (busy and idle).', () => pool().total);
+    registry.gaugeFn('securechat_db_pool_idle_connections', 'PostgreSQL connections idle in the pool.', () => pool().idle);
+    registry.gaugeFn('securechat_db_pool_waiting_clients', 'Queries waiting for a pool connection.', () => pool().waiting);
+    registry.gaugeFn('securechat_db_pool_max_connections', 'The pool\'s maximum size.', () => pool().max);
+  }
+
+  const startTime = (now() - process.uptime() * 1000) / 1000;
+  registry.gaugeFn('process_start_time_seconds', 'Start time of the process since the Unix epoch, in seconds.', () => startTime);
+  registry.gaugeFn('process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
+  registry.gaugeFn('nodejs_heap_size_total_bytes', 'V8 heap size in bytes.', () => process.memoryUsage().heapTotal);
+  registry.gaugeFn('nodejs_heap_size_used_bytes', 'V8 heap in use in bytes.', () => process.memoryUsage().heapUsed);
+  registry.gaugeFn('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript objects (buffers included) in bytes.', () => process.memoryUsage().external);
+
+  return {
+    socketOpened: () => sockets.inc(),
+    socketClosed: () => sockets.dec(),
+    messageSent: () => sent.inc(),
+    messageDelivered(frames, publishedAt) {
+      if (frames <= 0) return;
+      delivered.inc(frames);
+      if (publishedAt !== undefined) delivery.observe(sinceMs(publishedAt));
+    },
+    busReceived: (publishedAt) => lag.observe(sinceMs(publishedAt)),
+    busResync: () => resyncs.inc(),
+    slowConsumerDropped: () => slow.inc(),
+    render: () => registry.render(),
+  };
+}
+
+/** Metrics that count nothing, for parts built without them. */
+export const noMetrics: Metrics = {
+  socketOpened: () => undefined,
+  socketClosed: () => undefined,
+  messageSent: () => undefined,
+  messageDelivered: () => undefined,
+  busReceived: () => undefined,
+  busResync: () => undefined,
+  slowConsumerDropped: () => undefined,
+  render: () => '',
+};
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
+
+/**
+ * A direct connection from this host. The TCP peer decides, never a header a client can
+ * write; and a request relayed by a proxy on this host (it says so in a forwarding
+ * header) comes from elsewhere, so it is not loopback even when TRUST_PROXY is off.
+ */
+export function isDirectLoopback(request: FastifyRequest): boolean {
+  const peer = request.socket.remoteAddress ?? '';
+  return LOOPBACK.test(peer) && FORWARDING_HEADERS.every((name) => request.headers[name] === undefined);
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** `GET /metrics`: loopback, or `Authorization: Bearer <token>` when a token is configured; else 403. */
+export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics; token: string | undefined }> = async (app, { metrics, token }) => {
+  const expected = token === undefined ? undefined : digest(token);
+
+  function presentsToken(request: FastifyRequest): boolean {
+    const match = /^Bearer +(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    // Digests have one length, so the comparison takes the same time whatever was sent.
+    return expected !== undefined && match !== null && timingSafeEqual(digest(match[1]!), expected);
+  }
+
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!isDirectLoopback(request) && !presentsToken(request)) {
+      throw errors.forbidden(
+        expected === undefined
+          ? 'Metrics are served only to this host; set METRICS_TOKEN to scrape them from elsewhere.'
+          : 'Metrics need Authorization: Bearer <METRICS_TOKEN>, or a connection from this host.',
+      );
+    }
+    return reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store').send(metrics.render());
+  });
+};
