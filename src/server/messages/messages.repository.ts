@@ -14,19 +14,22 @@ export function createMessagesRepository() {
   }
 
   return {
-    /** Takes the room's next sequence number; only inside the inserting transaction. */
-    async nextSeq(trx: Db, roomId: string): Promise<number> {
+    /**
+     * Takes the room's next `count` sequence numbers (inside the inserting transaction)
+     * and returns the last of them.
+     */
+    async takeSeqs(trx: Db, roomId: string, count: number): Promise<number> {
       const row = await trx
         .updateTable('rooms')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', 1) }))
+        .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
         .where('id', '=', roomId)
         .returning('last_seq')
         .executeTakeFirstOrThrow();
       return Number(row.last_seq);
     },
 
-    async insert(trx: Db, message: MessageRow): Promise<void> {
-      await trx.insertInto('messages').values(message).execute();
+    async insertMany(trx: Db, rows: MessageRow[]): Promise<void> {
+      await trx.insertInto('messages').values(rows).execute();
     },
 
     async findByClientId(db: Db, roomId: string, senderId: string, clientId: string): Promise<MessageWithSenderRow | undefined> {

@@ -1,7 +1,7 @@
 /**
  * Sending and reading messages. The path is short on purpose: validate → authorize →
- * encrypt → one transaction (next seq + insert, idempotent on clientId) → commit →
- * publish. A message is acknowledged only once it is committed.
+ * encrypt → group commit (next seq + insert, idempotent on clientId; see
+ * message-writer.ts) → publish. A message is acknowledged only once it is committed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -15,6 +15,7 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { presentMessage } from './messages.presenter.js';
+import { createMessageWriter } from './message-writer.js';
 import type { MessagesRepository } from './messages.repository.js';
 
 export interface SendResult {
@@ -37,6 +38,7 @@ export function createMessagesService(deps: {
   metrics?: Pick<Metrics, 'messageSent'>;
 }) {
   const { db, messages, rooms, keyring, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
+  const writer = createMessageWriter({ db, messages });
 
   function validate(body: string, clientId: string): string {
     const text = body.trim();
@@ -59,36 +61,27 @@ export function createMessagesService(deps: {
       await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
 
-      // Optimistic: a retried clientId is rare, so the unique index finds it (below)
-      // instead of a lookup before every send.
       const { ciphertext, keyId } = keyring.encrypt(text);
       const id = randomUUID();
       const createdAt = clock.now();
-      let seq: number;
-      try {
-        seq = await db.transaction().execute(async (trx) => {
-          const next = await messages.nextSeq(trx, roomId);
-          await messages.insert(trx, {
-            id,
-            room_id: roomId,
-            seq: next,
-            sender_id: sender.id,
-            client_id: clientId,
-            body_format: 'fernet',
-            body_ciphertext: ciphertext,
-            body_key_id: keyId,
-            created_at: createdAt,
-            edited_at: null,
-          });
-          return next;
-        });
-      } catch (error) {
-        // The clientId was used before (a retry, or a racing duplicate): return that
-        // message. The rollback gave our seq back, so the sequence stays contiguous.
+      const written = await writer.write({
+        id,
+        room_id: roomId,
+        sender_id: sender.id,
+        client_id: clientId,
+        body_format: 'fernet',
+        body_ciphertext: ciphertext,
+        body_key_id: keyId,
+        created_at: createdAt,
+        edited_at: null,
+      });
+      if (!written.stored) {
+        // The clientId was used before (a retry): answer with that message.
         const earlier = await existing(roomId, sender, clientId);
-        if (earlier) return { message: earlier, created: false };
-        throw error;
+        if (!earlier) throw new Error('clientId reported as used, but no message has it');
+        return { message: earlier, created: false };
       }
+      const seq = written.seq;
 
       const message: Message = {
         id,
