@@ -1,0 +1,65 @@
+/**
+ * What a scenario gets from the runner: the run's settings, and a scope that owns the
+ * servers and client processes it starts, so the runner can stop them all when the
+ * scenario ends — normally, by failing, or by running out of time.
+ */
+import type { BenchDatabases } from './databases.js';
+import type { ScenarioResult } from './report.js';
+import { BenchInstance, type ServerOptions } from './server.js';
+import { startWorkers, type WorkerHandle, type WorkerScript } from './workers.js';
+import { progress } from './util.js';
+
+export interface BenchContext {
+  quick: boolean;
+  mode: 'quick' | 'full';
+  databases: BenchDatabases;
+  server: ServerOptions;
+  /** Client processes per scenario that drives sockets or HTTP load. */
+  clientProcesses: number;
+}
+
+export class Scope {
+  private readonly instances: BenchInstance[] = [];
+  private readonly workers: WorkerHandle[] = [];
+
+  constructor(private readonly ctx: BenchContext) {}
+
+  /** A temporary data folder and database for one server (not started yet). */
+  async instance(label: string): Promise<BenchInstance> {
+    const instance = await BenchInstance.create(label, this.ctx.databases, this.ctx.server);
+    this.instances.push(instance);
+    return instance;
+  }
+
+  async startWorkers(script: WorkerScript, prefix: string, count: number): Promise<WorkerHandle[]> {
+    const started = await startWorkers(script, prefix, count);
+    this.workers.push(...started);
+    return started;
+  }
+
+  /** Stops this scope's workers, then its servers, and removes their data. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.splice(0).map((w) => w.stop().catch((e: unknown) => progress(`stopping ${w.name}: ${String(e)}`))));
+    for (const instance of this.instances.splice(0)) {
+      await instance.dispose().catch((e: unknown) => progress(`disposing ${instance.label}: ${String(e)}`));
+    }
+  }
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** Time limit for the whole scenario, in ms. */
+  limitMs(ctx: BenchContext): number;
+  run(ctx: BenchContext, scope: Scope, emit: (result: ScenarioResult) => void): Promise<void>;
+}
+
+/** A result skeleton with the run's mode and dialect filled in. */
+export function newResult(ctx: BenchContext, scenario: string, name: string): ScenarioResult {
+  return { scenario, name, mode: ctx.mode, dialect: ctx.databases.dialect, ok: true, failures: [], notes: [], figures: [], details: {}, durationMs: 0 };
+}
+
+export function fail(result: ScenarioResult, message: string): void {
+  result.ok = false;
+  result.failures.push(message);
+}

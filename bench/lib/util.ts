@@ -1,0 +1,93 @@
+/** Small helpers shared by the runner, the scenarios and the worker processes. */
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on
+ * one machine (each process's timeOrigin is read from the system clock at start): senders
+ * stamp messages with it and receivers subtract it.
+ */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Thrown when a scenario, a worker or the server breaks its time limit. */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}
+
+/** Resolves like `promise`, or rejects with a DeadlineError after `ms`. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`${what} did not finish within ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** The soft limit on open files of a process (from /proc/<pid>/limits). */
+export function openFilesLimit(pid: number | 'self' = 'self'): number {
+  const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
+  const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+  return soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
+}
+
+/** Fails with a clear message when this process may not open `needed` more files. */
+export function requireOpenFiles(needed: number, who: string): void {
+  const limit = openFilesLimit();
+  if (limit < needed) {
+    throw new Error(
+      `${who} needs about ${needed} open files but the limit is ${limit} (ulimit -n). ` +
+        `Node raises the soft limit to the hard one at start, so raise the hard limit: ` +
+        `\`ulimit -Hn ${needed + 1024}\` as root (or in /etc/security/limits.conf) and run again, or use fewer connections.`,
+    );
+  }
+}
+
+/** 12345.6 → "12,346"; small numbers keep a few significant digits. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toPrecision(3).replace(/\.?0+$/, '') || '0';
+}
+
+export function formatBytes(bytes: number): string {
+  if (Math.abs(bytes) >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (Math.abs(bytes) >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${Math.round(bytes)} B`;
+}
+
+/** Progress lines go to stderr; stdout carries only the JSON results. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** Splits `items` into `parts` nearly equal consecutive slices. */
+export function split<T>(items: readonly T[], parts: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < parts; i++) {
+    out.push(items.slice(Math.floor((i * items.length) / parts), Math.floor(((i + 1) * items.length) / parts)));
+  }
+  return out;
+}
