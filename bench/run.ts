@@ -25,13 +25,14 @@ import { formatNumber, progress, sleep, withDeadline } from './lib/util.js';
 import { killAllWorkers } from './lib/workers.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { cryptoScenario } from './scenarios/crypto.js';
+import { fanoutClusterScenario } from './scenarios/fanout-cluster.js';
 import { fanoutScenario } from './scenarios/fanout.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { rotationScenario } from './scenarios/rotation.js';
 import { sendScenario } from './scenarios/send.js';
 
-const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, connectionsScenario, loginScenario];
+const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario];
 
 /** Average cores taken by other processes above which a figure is flagged as disturbed. */
 const FOREIGN_LOAD_WARNING = 0.25;

@@ -69,19 +69,20 @@ export async function openBenchDatabases(dialect: Dialect): Promise<BenchDatabas
   const admin = adminUrl as string;
   const settings = await withClient(admin, async (client) => {
     const read = async (name: string) => String((await client.query(`SHOW ${name}`)).rows[0]?.[name] ?? '?');
-    const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
-    return { version: await read('server_version'), fsync: await read('fsync'), syncCommit: await read('synchronous_commit'), backend };
-  });
-  let externalServerPid: number | undefined;
-  if (!stopEmbedded && ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(admin).hostname)) {
-    // A backend's parent is the postmaster: its process tree is the database's CPU use.
-    try {
-      const status = readFileSync(`/proc/${settings.backend}/status`, 'utf8');
-      externalServerPid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]) || undefined;
-    } catch {
-      externalServerPid = undefined;
+    // A backend's parent is the postmaster (read while the backend lives): on this machine,
+    // its process tree's CPU is the database's work for the bench.
+    let postmaster: number | undefined;
+    if (!stopEmbedded && ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(admin).hostname)) {
+      const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid);
+      try {
+        postmaster = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${backend}/status`, 'utf8'))?.[1]) || undefined;
+      } catch {
+        postmaster = undefined;
+      }
     }
-  }
+    return { version: await read('server_version'), fsync: await read('fsync'), syncCommit: await read('synchronous_commit'), postmaster };
+  });
+  const externalServerPid = settings.postmaster;
   const durable = settings.fsync === 'on' && settings.syncCommit === 'on';
   return {
     dialect,

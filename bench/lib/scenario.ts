@@ -24,9 +24,16 @@ export class Scope {
 
   constructor(private readonly ctx: BenchContext) {}
 
-  /** A temporary data folder and database for one server (not started yet). */
-  async instance(label: string): Promise<BenchInstance> {
-    const instance = await BenchInstance.create(label, this.ctx.databases, this.ctx.server);
+  /** A temporary data folder and database for one server (not started yet); `databases`: other than the run's. */
+  async instance(label: string, databases: BenchDatabases = this.ctx.databases): Promise<BenchInstance> {
+    const instance = await BenchInstance.create(label, databases, this.ctx.server);
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Another server on `of`'s database and keys (see BenchInstance.replica), not started yet. */
+  async replica(of: BenchInstance, label: string): Promise<BenchInstance> {
+    const instance = await BenchInstance.replica(of, label);
     this.instances.push(instance);
     return instance;
   }
@@ -40,6 +47,8 @@ export class Scope {
   /** Stops this scope's workers, then its servers, and removes their data. */
   async dispose(): Promise<void> {
     await Promise.all(this.workers.splice(0).map((w) => w.stop().catch((e: unknown) => progress(`stopping ${w.name}: ${String(e)}`))));
+    // Every server stops before any database is dropped (replicas share their primary's).
+    await Promise.all(this.instances.map((i) => i.stop().catch((e: unknown) => progress(`stopping ${i.label}: ${String(e)}`))));
     for (const instance of this.instances.splice(0)) {
       await instance.dispose().catch((e: unknown) => progress(`disposing ${instance.label}: ${String(e)}`));
     }

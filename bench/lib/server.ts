@@ -102,6 +102,16 @@ export class BenchInstance {
     return new BenchInstance(label, dataDir, database, generateFernetKey(), randomBytes(32).toString('hex'), options);
   }
 
+  /**
+   * Another server on `of`'s database, with the same master key and session secret (so the
+   * same cookies work on both), in its own data folder. Disposing it leaves the database to `of`.
+   */
+  static async replica(of: BenchInstance, label: string): Promise<BenchInstance> {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `securechat-bench-${label}-`));
+    const database: BenchDatabase = { ...of.database, drop: async () => undefined };
+    return new BenchInstance(label, dataDir, database, of.masterKey, of.sessionSecret, of.options);
+  }
+
   /** Opens the database (migrated, as the server would), runs `fn` with the bench's keyring, closes it. */
   async seed<T>(fn: (ctx: SeedContext) => Promise<T>): Promise<T> {
     const handle = openDatabase(this.database.target);
@@ -113,12 +123,13 @@ export class BenchInstance {
     }
   }
 
-  async start(): Promise<RunningServer> {
+  /** `env`: extra environment for the server process (an undefined value removes the variable). */
+  async start(env: Record<string, string | undefined> = {}): Promise<RunningServer> {
     // A port picked as free can be taken before the server binds it (other test servers
     // run on this machine): then the server exits, and we try another port.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.startOnce();
+        return await this.startOnce(env);
       } catch (error) {
         if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
         progress(`server ${this.label}: port ${error.port} was taken meanwhile; trying another`);
@@ -126,7 +137,7 @@ export class BenchInstance {
     }
   }
 
-  private async startOnce(): Promise<RunningServer> {
+  private async startOnce(extraEnv: Record<string, string | undefined>): Promise<RunningServer> {
     const port = await freePort();
     const entry = this.options.built
       ? [path.join(REPO_ROOT, 'dist/server/main.js')]
@@ -155,6 +166,10 @@ export class BenchInstance {
       ...BENCH_RATE_LIMITS,
       ...this.database.env,
     });
+    for (const [name, value] of Object.entries(extraEnv)) {
+      if (value === undefined) delete env[name];
+      else env[name] = value;
+    }
     const log = openSync(this.logFile, 'a');
     // cwd is the data folder, so no developer .env in the checkout leaks into the bench.
     const child = spawn(process.execPath, [...profile, ...entry], { cwd: this.dataDir, env, stdio: ['ignore', log, log] });

@@ -76,7 +76,7 @@ export const cryptoScenario: Scenario = {
         rawOps = Math.max(rawOps, opsPerSecond(measureMs / ROUNDS, rawRound));
       }
       const ratio = rawOps / fernet;
-      const sentText = `encrypt+decrypt of a ${size} B body, ${(measureMs / 1000).toFixed(1)} s each in ${ROUNDS} alternating rounds (best kept), in the bench process`;
+      const sentText = `encrypt+decrypt of a ${size} B body, ${(measureMs / 1000).toFixed(1)} s per primitive in ${ROUNDS} alternating rounds (best kept), in the bench process`;
       result.figures.push(
         { figure: 'Fernet encrypt+decrypt/s', value: fernet, unit: '/s', sent: sentText, received: 'round trips' },
         { figure: 'raw AES-128-CBC+HMAC-SHA256/s', value: rawOps, unit: '/s', sent: sentText, received: 'round trips' },

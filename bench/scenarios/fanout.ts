@@ -8,6 +8,7 @@ import { Histogram, type HistogramData } from '../lib/histogram.js';
 import { atLeast, below, type ScenarioResult } from '../lib/report.js';
 import { fail, newResult, type BenchContext, type Scenario, type Scope } from '../lib/scenario.js';
 import { seedRooms, seedUsers } from '../lib/seed.js';
+import type { BenchInstance, RunningServer } from '../lib/server.js';
 import { formatNumber, progress, wallNow } from '../lib/util.js';
 
 /** The issue's target: at least 50,000 deliveries/s at 1,000 clients, p99 under 50 ms. */
@@ -19,7 +20,7 @@ const BODY_BYTES = 100;
 /** Un-acknowledged sends allowed per socket before a due send is shed. */
 const WINDOW = 8;
 
-interface Case {
+export interface Case {
   clients: number;
   roomSize: number;
   messagesPerSec: number;
@@ -95,24 +96,55 @@ function mergeAcked(sends: SendResult[]): Record<string, number[]> {
   return merged;
 }
 
-async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<ScenarioResult> {
-  const began = Date.now();
-  const name = `Fan-out: ${formatNumber(c.clients)} clients, rooms of ${c.roomSize}, ${formatNumber(c.messagesPerSec * c.roomSize)} deliveries/s offered`;
-  const result = newResult(ctx, 'fanout', name);
+/** Seeds `c.clients` users with sessions, in rooms of `c.roomSize` consecutive users; returns them in order. */
+export async function seedFanout(instance: BenchInstance, c: Case): Promise<{ cookie: string }[]> {
   const rooms = c.clients / c.roomSize;
-  const instance = await scope.instance(`fanout-${c.clients}-${c.roomSize}`);
-  const users = await instance.seed(async (seed) => {
+  return instance.seed(async (seed) => {
     const seeded = await seedUsers(seed, 'fan', c.clients, { sessions: true });
     const groups = Array.from({ length: rooms }, (_, r) => seeded.slice(r * c.roomSize, (r + 1) * c.roomSize).map((u) => u.id));
     await seedRooms(seed, 'fan-room', groups);
     return seeded;
   });
+}
+
+async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<ScenarioResult> {
+  const began = Date.now();
+  const name = `Fan-out: ${formatNumber(c.clients)} clients, rooms of ${c.roomSize}, ${formatNumber(c.messagesPerSec * c.roomSize)} deliveries/s offered`;
+  const result = newResult(ctx, 'fanout', name);
+  const instance = await scope.instance(`fanout-${c.clients}-${c.roomSize}`);
+  const users = await seedFanout(instance, c);
   const server = await instance.start();
+  return measureFanout(ctx, scope, c, { result, name, began, users, servers: [server] });
+}
+
+/**
+ * Connects every user's socket (user i to server i mod the number of servers, and to
+ * client process i mod their number), sends at the case's rate, checks every delivery and
+ * fills in `result`.
+ */
+export async function measureFanout(
+  ctx: BenchContext,
+  scope: Scope,
+  c: Case,
+  run: { result: ScenarioResult; name: string; began: number; users: readonly { cookie: string }[]; servers: readonly RunningServer[] },
+): Promise<ScenarioResult> {
+  const { result, name, began, users, servers } = run;
+  const rooms = c.clients / c.roomSize;
   const workers = await scope.startWorkers('sockets', 'fanout', ctx.clientProcesses);
-  // Round-robin, so every room has members in every client process.
-  const shares = workers.map((_, w) => users.filter((_, i) => i % workers.length === w).map((u) => u.cookie));
+  // Round-robin, so every room has members in every client process (and on every server).
+  const shares = workers.map((_, w) => users.map((u, i) => ({ u, i })).filter(({ i }) => i % workers.length === w));
   const connects = await Promise.all(
-    workers.map((worker, w) => worker.call<ConnectResult>('connect', { url: server.wsUrl, origin: server.origin, cookies: shares[w], concurrency: 50, timeoutMs: 30_000 })),
+    workers.map(async (worker, w) => {
+      const total: ConnectResult = { connected: 0, failed: 0, failures: [] };
+      for (const [s, server] of servers.entries()) {
+        const cookies = (shares[w] ?? []).filter(({ i }) => i % servers.length === s).map(({ u }) => u.cookie);
+        const r = await worker.call<ConnectResult>('connect', { url: server.wsUrl, origin: server.origin, cookies, concurrency: 50, timeoutMs: 30_000 });
+        total.connected += r.connected;
+        total.failed += r.failed;
+        total.failures.push(...r.failures);
+      }
+      return total;
+    }),
   );
   const connected = connects.reduce((sum, r) => sum + r.connected, 0);
   if (connected !== c.clients) {
@@ -121,7 +153,7 @@ async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<Scenar
   }
 
   progress(`${name}: sending ${formatNumber(c.messagesPerSec)} messages/s for ${c.warmupMs / 1000} + ${c.durationMs / 1000} s`);
-  const cpuBefore = server.cpuSeconds();
+  const cpuBefore = servers.map((server) => server.cpuSeconds());
   const wallBefore = wallNow();
   const sends = await Promise.all(
     workers.map((worker) =>
@@ -137,7 +169,9 @@ async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<Scenar
   );
   const expected = mergeAcked(sends);
   const verifies = await Promise.all(workers.map((worker) => worker.call<VerifyResult>('verify', { expected, timeoutMs: 10_000 })));
-  const serverCores = (server.cpuSeconds() - cpuBefore) / ((wallNow() - wallBefore) / 1000);
+  const seconds = (wallNow() - wallBefore) / 1000;
+  const coresEach = servers.map((server, s) => (server.cpuSeconds() - (cpuBefore[s] ?? 0)) / seconds);
+  const serverCores = coresEach.reduce((sum, cores) => sum + cores, 0);
 
   const offered = sends.reduce((s, r) => s + r.offered, 0);
   const sent = sends.reduce((s, r) => s + r.sent, 0);
@@ -189,7 +223,8 @@ async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<Scenar
     { figure: 'send→receive p99', value: lat.p99, unit: 'ms', target: atTarget ? below(lat.p99, 50, ' ms') : undefined, sent: sentText, received: receivedText },
     { figure: 'send→receive max', value: lat.max, unit: 'ms', sent: sentText, received: receivedText },
   );
-  result.notes.push(`server CPU ${serverCores.toFixed(2)} cores while sending; ack latency p50 ${ackLatency.summary().p50} ms, p99 ${ackLatency.summary().p99} ms`);
+  const cpuText = servers.length === 1 ? 'server CPU' : `CPU of the ${servers.length} servers (${coresEach.map((x) => x.toFixed(2)).join(' + ')})`;
+  result.notes.push(`${cpuText} ${serverCores.toFixed(2)} cores while sending; ack latency p50 ${ackLatency.summary().p50} ms, p99 ${ackLatency.summary().p99} ms`);
   result.details = {
     clients: c.clients,
     roomSize: c.roomSize,
@@ -214,8 +249,9 @@ async function runCase(ctx: BenchContext, scope: Scope, c: Case): Promise<Scenar
     latencyMs: lat,
     ackLatencyMs: ackLatency.summary(),
     serverCpuCores: Number(serverCores.toFixed(2)),
-    serverRssMiB: Math.round(server.rssBytes() / 1024 / 1024),
+    serverRssMiB: Math.round(servers.reduce((sum, server) => sum + server.rssBytes(), 0) / 1024 / 1024),
     clientProcesses: workers.length,
+    ...(servers.length > 1 ? { servers: servers.length, serverCpuCoresEach: coresEach.map((x) => Number(x.toFixed(2))) } : {}),
   };
   result.durationMs = Date.now() - began;
   return result;
