@@ -26,9 +26,9 @@ import type { DatabaseHandle } from './db/database.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { createMetrics, metricsRoutes } from './http/metrics.js';
-import { findNul } from './http/nul.js';
 import { createMemoryCounterStore, type CounterStore } from './http/counters.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
+import { registerRequestHygiene } from './http/request-hygiene.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
@@ -75,33 +75,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     frameworkErrors: answerFrameworkError,
-    // A request that arrives while closing gets our 503 (hook below), in the API's error shape.
+    // A request that arrives while closing gets our 503 (http/request-hygiene.ts), in the API's error shape.
     return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(createValidatorCompiler());
-  // The API speaks JSON only: anything else is a 415, not a string to validate.
-  app.removeContentTypeParser(['text/plain']);
-  // Bodiless POSTs (join, leave, accept) often still say application/json: treat "" as no body.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') return done(null, undefined);
-    return parseJson(request, body.toString(), done);
-  });
   registerErrorHandling(app);
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    reply.header('connection', 'close');
-    throw errors.unavailable();
-  });
-  app.addHook('preValidation', async (request) => {
-    const field = findNul(request.params) ?? findNul(request.query) ?? findNul(request.body);
-    if (field !== undefined) throw errors.validation(`${field} may not contain the NUL character (U+0000).`, field);
-  });
+  registerRequestHygiene(app);
 
   // ---- cross-cutting: cookies, security headers, API documentation ----
   await app.register(cookie, { secret: deps.sessionSecret });

@@ -45,10 +45,6 @@ export function createRoomsRepository() {
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     },
 
-    async findById(db: Db, id: string): Promise<RoomRow | undefined> {
-      return db.selectFrom('rooms').selectAll().where('id', '=', id).executeTakeFirst();
-    },
-
     async findByNameKey(db: Db, nameKey: string): Promise<RoomRow | undefined> {
       return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).executeTakeFirst();
     },
