@@ -31,6 +31,7 @@ import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { registerRequestHygiene } from './http/request-hygiene.js';
 import { registerSecurity } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { createMessageStore } from './messages/message-store.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { createMessagesService } from './messages/messages.service.js';
@@ -106,9 +107,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const metrics = createMetrics({ poolStats: database.poolStats });
   const presence = deps.presence ?? createMemoryPresence();
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
+  const messagesRepository = createMessagesRepository();
+  const messageStore = createMessageStore(database);
+  // After the gateway's preClose and the server's close: no send is still on its way in.
+  app.addHook('onClose', async () => messageStore.close());
   const messages = createMessagesService({
     db,
-    messages: createMessagesRepository(),
+    messages: messagesRepository,
+    store: messageStore,
     rooms,
     keyring,
     clock,

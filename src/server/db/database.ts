@@ -2,17 +2,30 @@
  * The database handle: Kysely over better-sqlite3 (default) or a pg pool, chosen by
  * the configured target. Everything above this file is dialect-neutral.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type LogEvent } from 'kysely';
+import type SQLite from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Dialect,
+  type LogEvent,
+  type SqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './schema.js';
+import { openSqliteConnection } from './sqlite.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: DatabaseTarget['dialect'];
+  target: DatabaseTarget;
+  /** The OpenOptions.onQuery hook, for statements run outside Kysely (the SQLite message writer). */
+  onQuery?: (sql: string) => void;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   /** The connection pool's use, for metrics; PostgreSQL only (SQLite has one connection). */
@@ -62,15 +75,52 @@ export interface OpenOptions {
 }
 
 function openSqlite(file: string): Dialect {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const connection = new SQLite(file);
-  connection.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before we acknowledge it (WAL alone survives a killed
-  // process; FULL also survives a power cut).
-  connection.pragma('synchronous = FULL');
-  connection.pragma('foreign_keys = ON');
-  connection.pragma('busy_timeout = 5000');
-  return new SqliteDialect({ database: connection });
+  const database = withStatementCache(openSqliteConnection(file));
+  const dialect = new SqliteDialect({ database });
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => new ImmediateTransactionsDriver({ database }),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+  };
+}
+
+/**
+ * Transactions take the write lock when they begin. The message writer writes from its
+ * own connection (messages/sqlite-message-store.ts); a deferred transaction that read
+ * before that connection committed could not write afterwards (SQLITE_BUSY_SNAPSHOT,
+ * which no busy timeout retries), where an immediate one waits for the lock.
+ */
+class ImmediateTransactionsDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+// Hot paths run a handful of distinct statements; a multi-row INSERT has one text per batch size.
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely's SQLite driver prepares every statement again on every query, which cost a
+ * sixth of the send path's CPU. Statements are reusable, so keep the most recently used
+ * ones by SQL text (SQLite re-prepares a cached statement itself after a schema change).
+ */
+function withStatementCache(connection: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement) {
+        statements.delete(text); // re-insert: Map order is recency order
+      } else {
+        statement = connection.prepare(text);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 function openPostgres(url: string, pool: PoolOptions): { dialect: Dialect; poolStats: () => PoolStats } {
@@ -111,6 +161,8 @@ export function openDatabase(target: DatabaseTarget, options: OpenOptions = {}):
   return {
     db,
     dialect: target.dialect,
+    target,
+    ...(onQuery ? { onQuery } : {}),
     ...(poolStats ? { poolStats } : {}),
     async ping() {
       await sql`select 1`.execute(db);

@@ -1,4 +1,4 @@
-/** SQL for messages. The sequence number and the insert share one transaction. */
+/** SQL for reading messages. New messages are written by the message store (message-store.ts). */
 import type { Db, MessagesTable } from '../db/schema.js';
 
 export type MessageRow = MessagesTable;
@@ -14,24 +14,6 @@ export function createMessagesRepository() {
   }
 
   return {
-    /**
-     * Takes the room's next `count` sequence numbers (inside the inserting transaction)
-     * and returns the last of them.
-     */
-    async takeSeqs(trx: Db, roomId: string, count: number): Promise<number> {
-      const row = await trx
-        .updateTable('rooms')
-        .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
-        .where('id', '=', roomId)
-        .returning('last_seq')
-        .executeTakeFirstOrThrow();
-      return Number(row.last_seq);
-    },
-
-    async insertMany(trx: Db, rows: MessageRow[]): Promise<void> {
-      await trx.insertInto('messages').values(rows).execute();
-    },
-
     async findByClientId(db: Db, roomId: string, senderId: string, clientId: string): Promise<MessageWithSenderRow | undefined> {
       return withSender(db)
         .where('messages.room_id', '=', roomId)

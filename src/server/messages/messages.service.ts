@@ -16,6 +16,7 @@ import type { Bus } from '../realtime/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { presentMessage } from './messages.presenter.js';
 import { createMessageWriter } from './message-writer.js';
+import type { MessageStore } from './message-store.js';
 import type { MessagesRepository } from './messages.repository.js';
 
 export interface SendResult {
@@ -27,6 +28,8 @@ export interface SendResult {
 export function createMessagesService(deps: {
   db: Kysely<Database>;
   messages: MessagesRepository;
+  /** Where new messages are written, in group commits. */
+  store: MessageStore;
   rooms: RoomsService;
   keyring: Keyring;
   clock: Clock;
@@ -38,7 +41,7 @@ export function createMessagesService(deps: {
   metrics?: Pick<Metrics, 'messageSent'>;
 }) {
   const { db, messages, rooms, keyring, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
-  const writer = createMessageWriter({ db, messages });
+  const writer = createMessageWriter(deps.store);
 
   function validate(body: string, clientId: string): string {
     const text = body.trim();

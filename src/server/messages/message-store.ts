@@ -1,0 +1,92 @@
+/**
+ * Where the group commit (message-writer.ts) writes a batch of new messages: one
+ * transaction that takes each room's next seqs, in the order given, and inserts the rows.
+ * On SQLite that transaction runs on a thread of its own (sqlite-message-store.ts) so the
+ * event loop is not blocked while it commits; on PostgreSQL it is one statement.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseHandle } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import type { MessageRow } from './messages.repository.js';
+import { createSqliteMessageStore } from './sqlite-message-store.js';
+
+/** A message to store; the store assigns `seq`. */
+export type NewMessage = Omit<MessageRow, 'seq'>;
+
+export interface MessageStore {
+  /**
+   * Stores the messages in one transaction and returns their seqs, in the order given:
+   * each room's messages get its next contiguous seqs. Nothing is stored when it throws
+   * (a reused clientId throws a unique violation, see isUniqueViolation).
+   */
+  insertBatch(messages: readonly NewMessage[]): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** A unique-index violation on SQLite or PostgreSQL (for messages: the same clientId again). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
+
+/** Groups messages by room, keeping their order; each room's positions in the input. */
+export function positionsByRoom(messages: readonly NewMessage[]): Map<string, number[]> {
+  const rooms = new Map<string, number[]>();
+  messages.forEach((message, i) => {
+    const positions = rooms.get(message.room_id);
+    if (positions) positions.push(i);
+    else rooms.set(message.room_id, [i]);
+  });
+  return rooms;
+}
+
+/**
+ * PostgreSQL: the whole batch is one statement, so one round trip and its own transaction.
+ * The CTE takes every room's seqs (`UPDATE … FROM (VALUES …) RETURNING`, rooms in id order
+ * so two instances lock shared rooms in the same order) and the INSERT numbers each
+ * message back from its room's new last_seq. A reused clientId fails the whole statement.
+ */
+export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
+  return {
+    async insertBatch(messages) {
+      const rooms = [...positionsByRoom(messages)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      // How far below its room's new last_seq each message lands (the room's last message: 0).
+      const fromEnd: number[] = [];
+      for (const [, positions] of rooms) positions.forEach((position, i) => (fromEnd[position] = positions.length - 1 - i));
+      const roomValues = rooms.map(([roomId, positions]) => sql`(${roomId}::text, ${positions.length}::bigint)`);
+      const messageValues = messages.map(
+        (m, i) =>
+          sql`(${i}::int, ${m.id}::text, ${m.room_id}::text, ${fromEnd[i]}::bigint, ${m.sender_id}::text, ${m.client_id}::text, ${m.body_format}::text, ${m.body_ciphertext}::text, ${m.body_key_id}::text, ${m.created_at}::bigint, ${m.edited_at}::bigint)`,
+      );
+      const { rows } = await sql<{ position: number; seq: number }>`
+        with seqs as (
+          update rooms set last_seq = rooms.last_seq + taken.n
+          from (values ${sql.join(roomValues)}) as taken(id, n)
+          where rooms.id = taken.id
+          returning rooms.id, rooms.last_seq
+        ), inserted as (
+          insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+          select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
+          from (values ${sql.join(messageValues)})
+            as m(position, id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+          join seqs on seqs.id = m.room_id
+          returning id, seq
+        )
+        select m.position, inserted.seq
+        from inserted join (values ${sql.join(messages.map((m, i) => sql`(${i}::int, ${m.id}::text)`))}) as m(position, id) on m.id = inserted.id
+      `.execute(db);
+      if (rows.length !== messages.length) throw new Error('a message names a room that does not exist');
+      const seqs: number[] = [];
+      for (const row of rows) seqs[row.position] = Number(row.seq);
+      return seqs;
+    },
+    close: async () => {},
+  };
+}
+
+/** The store for the database: a writer thread on SQLite, Kysely on PostgreSQL. */
+export function createMessageStore(database: DatabaseHandle): MessageStore {
+  return database.target.dialect === 'sqlite'
+    ? createSqliteMessageStore(database.target.file, { onQuery: database.onQuery })
+    : createPostgresMessageStore(database.db);
+}

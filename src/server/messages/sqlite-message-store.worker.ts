@@ -1,0 +1,52 @@
+/**
+ * The SQLite message writer's thread (see sqlite-message-store.ts). It owns one
+ * connection and answers each batch with its seqs once the transaction has committed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSqliteConnection } from '../db/sqlite.js';
+import type { NewMessage } from './message-store.js';
+import { positionsByRoom } from './message-store.js';
+
+export interface WriterRequest {
+  id: number;
+  messages: readonly NewMessage[];
+  /** Report the statements run (tests pin the number of queries per send). */
+  trace: boolean;
+}
+
+export type WriterReply =
+  | { id: number; seqs: number[]; statements?: string[] }
+  | { id: number; error: { message: string; code?: string }; statements?: string[] };
+
+const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ? returning "last_seq"';
+const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at'] as const;
+const INSERT = `insert into "messages" (${COLUMNS.map((column) => `"${column}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
+
+const connection = openSqliteConnection((workerData as { file: string }).file);
+const takeSeqs = connection.prepare<[number, string], { last_seq: number }>(TAKE_SEQS);
+const insert = connection.prepare(INSERT);
+
+/** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
+const insertBatch = connection.transaction((messages: readonly NewMessage[]): number[] => {
+  const seqs: number[] = [];
+  for (const [roomId, positions] of positionsByRoom(messages)) {
+    const row = takeSeqs.get(positions.length, roomId);
+    if (!row) throw Object.assign(new Error(`room ${roomId} does not exist`), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+    const last = Number(row.last_seq);
+    positions.forEach((position, i) => (seqs[position] = last - positions.length + 1 + i));
+  }
+  messages.forEach((message, i) => insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column]))));
+  return seqs;
+});
+
+parentPort!.on('message', (request: WriterRequest) => {
+  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, 'commit'] : undefined;
+  let reply: WriterReply;
+  try {
+    reply = { id: request.id, seqs: insertBatch.immediate(request.messages), ...(statements ? { statements } : {}) };
+  } catch (error) {
+    const { message, code } = error as { message: string; code?: string };
+    reply = { id: request.id, error: { message, ...(typeof code === 'string' ? { code } : {}) }, ...(statements ? { statements } : {}) };
+  }
+  parentPort!.postMessage(reply);
+});
