@@ -1,10 +1,20 @@
 /** SQL for server-side sessions. */
+import { precompiled } from '../db/precompiled.js';
 import type { Db, SessionsTable } from '../db/schema.js';
 
 export type SessionRow = SessionsTable;
 export type SessionWithUserRow = SessionRow & { username: string; user_created_at: number };
 
 export function createSessionsRepository() {
+  const sessionWithUserQuery = precompiled((db: Db, tokenHash: string) =>
+    db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('sessions')
+      .select(['users.username as username', 'users.created_at as user_created_at'])
+      .where('sessions.token_hash', '=', tokenHash),
+  );
+
   return {
     async insert(db: Db, session: SessionRow): Promise<void> {
       await db.insertInto('sessions').values(session).execute();
@@ -12,13 +22,7 @@ export function createSessionsRepository() {
 
     /** The session and its user in one query: this runs on every authenticated request. */
     async findWithUserByTokenHash(db: Db, tokenHash: string): Promise<SessionWithUserRow | undefined> {
-      return db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .selectAll('sessions')
-        .select(['users.username as username', 'users.created_at as user_created_at'])
-        .where('sessions.token_hash', '=', tokenHash)
-        .executeTakeFirst();
+      return (await sessionWithUserQuery(db, tokenHash))[0];
     },
 
     async listForUser(db: Db, userId: string, now: number): Promise<SessionRow[]> {

@@ -155,6 +155,21 @@ export interface EncryptFernetOptions {
 }
 
 /** Encrypts `plaintext` (a string is taken as UTF-8) into a Fernet token string. */
+// One call to the CSPRNG per 256 IVs rather than one per token: a system-level random
+// read costs more than the rest of encrypting a short message. Each IV is used once.
+const IV_POOL_SIZE = 256 * IV_SIZE;
+const ivPool = Buffer.alloc(IV_POOL_SIZE);
+let ivPoolOffset = IV_POOL_SIZE;
+
+function takeRandomIv(target: Buffer): void {
+  if (ivPoolOffset === IV_POOL_SIZE) {
+    randomFillSync(ivPool);
+    ivPoolOffset = 0;
+  }
+  ivPool.copy(target, 0, ivPoolOffset, ivPoolOffset + IV_SIZE);
+  ivPoolOffset += IV_SIZE;
+}
+
 export function encryptFernet(
   key: FernetKey,
   plaintext: Buffer | string,
@@ -170,7 +185,7 @@ export function encryptFernet(
   header.writeUInt32BE(now >>> 0, 5);
   const iv = header.subarray(VERSION_SIZE + TIMESTAMP_SIZE);
   if (options.iv === undefined) {
-    randomFillSync(iv);
+    takeRandomIv(iv);
   } else if (options.iv.length === IV_SIZE) {
     options.iv.copy(iv);
   } else {

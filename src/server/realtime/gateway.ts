@@ -4,6 +4,7 @@
  * sockets; a socket that cannot keep up is dropped (it reconnects and catches up with
  * `after=`) rather than buffered without bound.
  */
+import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Compile } from 'typebox/compile';
@@ -88,8 +89,29 @@ export function createGateway(options: GatewayOptions) {
       metrics.slowConsumerDropped();
       return false;
     }
+    coalesce(connection.socket);
     connection.socket.send(frame);
     return true;
+  }
+
+  /**
+   * Frames written to a socket in one turn of the event loop leave in one write: the
+   * socket stays corked until the turn's callbacks and promises have run. One commit
+   * resolves a whole batch of sends, so a member of a busy room gets the batch's messages
+   * (and a sender its acks) in one system call rather than one each.
+   */
+  const corked = new Set<Duplex>();
+  function coalesce(socket: WebSocket): void {
+    // ws exposes its net.Socket only as `_socket`; without it frames go out one by one.
+    const transport = (socket as unknown as { _socket?: Duplex })._socket;
+    if (!transport || corked.has(transport)) return;
+    transport.cork();
+    corked.add(transport);
+    if (corked.size === 1) process.nextTick(uncorkAll);
+  }
+  function uncorkAll(): void {
+    for (const transport of corked) transport.uncork();
+    corked.clear();
   }
 
   const send = (connection: Connection, frame: ServerFrame): void => void write(connection, JSON.stringify(frame));

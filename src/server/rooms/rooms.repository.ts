@@ -1,5 +1,6 @@
 /** SQL for rooms, memberships and invites. Returns rows. */
 import { sql } from 'kysely';
+import { precompiled } from '../db/precompiled.js';
 import type { Db, RoomInvitesTable, RoomMembersTable, RoomsTable } from '../db/schema.js';
 
 export type RoomRow = RoomsTable;
@@ -16,6 +17,14 @@ export type MemberWithUserRow = { user_id: string; username: string; user_create
 const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export function createRoomsRepository() {
+  const accessQuery = precompiled((db: Db, userId: string, roomId: string) =>
+    db
+      .selectFrom('rooms')
+      .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', '=', userId))
+      .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role'])
+      .where('rooms.id', '=', roomId),
+  );
+
   /** Rooms with the viewer's membership and member count, filtered by `where`. */
   function roomViews(db: Db, viewerId: string) {
     return db
@@ -49,13 +58,9 @@ export function createRoomsRepository() {
       return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).executeTakeFirst();
     },
 
+    /** The room and the caller's role in it: every send and read asks this first. */
     async findAccess(db: Db, userId: string, roomId: string): Promise<RoomAccessRow | undefined> {
-      return db
-        .selectFrom('rooms')
-        .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', '=', userId))
-        .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role'])
-        .where('rooms.id', '=', roomId)
-        .executeTakeFirst();
+      return (await accessQuery(db, userId, roomId))[0];
     },
 
     async findView(db: Db, viewerId: string, roomId: string): Promise<RoomViewRow | undefined> {
