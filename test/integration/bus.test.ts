@@ -212,6 +212,32 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
       expect(a.received.filter((event) => event.kind === 'resync')).toEqual([]);
     });
 
+    it('sends the events published in one turn together, as many per payload as fit, and delivers them all in order', async () => {
+      const a = await node();
+      const b = await node();
+      const raw = await wire();
+      const limit = kind === 'postgres' ? NOTIFY_MAX_BYTES : REDIS_MAX_BYTES;
+      const roomId = randomUUID();
+      // Enough ~1 KB messages to need several payloads on either transport.
+      const count = Math.ceil((3 * limit) / 1000);
+      const events: FanOutEvent[] = Array.from({ length: count }, (_, i) => ({
+        kind: 'message',
+        roomId,
+        message: message(`${i}:${'x'.repeat(900)}`, i + 1, roomId),
+      }));
+      await Promise.all(events.map((event) => a.realtime.bus.publish(event)));
+
+      for (const n of [a, b]) {
+        await vi.waitFor(() => expect(fanOut(n.received)).toHaveLength(count), WAIT);
+        expect(fanOut(n.received)).toEqual(events);
+      }
+      const perPayload = raw.payloads.map((payload) => openPayload(keyring, payload).length);
+      expect(perPayload.reduce((sum, n) => sum + n, 0)).toBe(count);
+      expect(perPayload.length).toBeGreaterThan(1);
+      expect(perPayload.length).toBeLessThan(count / 2);
+      for (const payload of raw.payloads) expect(payload.length).toBeLessThanOrEqual(limit);
+    });
+
     it('puts no plaintext on the wire: each payload is a token that only the keyring opens', async () => {
       const a = await node();
       const b = await node();
@@ -228,7 +254,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
           expect(payload).not.toContain(plaintext);
         }
       }
-      expect(openPayload(keyring, raw.payloads[0]!)).toEqual({ kind: 'message', roomId: sent.roomId, message: sent });
+      expect(openPayload(keyring, raw.payloads[0]!)).toEqual([{ kind: 'message', roomId: sent.roomId, message: sent }]);
       expect(() => openPayload(createKeyring(generateFernetKey()), raw.payloads[0]!)).toThrow();
     });
 
@@ -262,8 +288,8 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
 
       await vi.waitFor(() => expect(raw.payloads).toHaveLength(2), WAIT);
       expect(raw.payloads[0]!.length).toBeLessThanOrEqual(limit);
-      expect(openPayload(keyring, raw.payloads[0]!)).toEqual({ kind: 'message-ref', roomId: long.roomId, seq: 7 });
-      expect(openPayload(keyring, raw.payloads[1]!).kind).toBe('message');
+      expect(openPayload(keyring, raw.payloads[0]!)).toEqual([{ kind: 'message-ref', roomId: long.roomId, seq: 7 }]);
+      expect(openPayload(keyring, raw.payloads[1]!).map((event) => event.kind)).toEqual(['message']);
       for (const n of [a, b]) {
         await vi.waitFor(() => expect(n.received).toHaveLength(2), WAIT);
         // Whole, and still before the message published after it.

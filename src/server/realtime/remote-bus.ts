@@ -4,6 +4,8 @@
  * - The wire carries no plaintext: each event's JSON is a Fernet token under the master
  *   key (every instance has it), so neither the database nor Redis sees a message body,
  *   and a payload injected by anyone without the key fails authentication and is dropped.
+ * - Events published in one turn of the event loop (a group commit's messages) share a
+ *   payload, as many as fit: one NOTIFY or PUBLISH and one token for many events.
  * - An event too large for the transport travels as a pointer (room + seq, or a user
  *   without their room list); the receiving instance reads the rest once per event.
  * - Events are handed to subscribers in the order they arrived, pointers included.
@@ -26,8 +28,14 @@ export type WireEvent =
   | { kind: 'presence-ref'; userId: string; online: boolean };
 
 interface Envelope {
-  event: WireEvent;
+  events: WireEvent[];
   /** Publisher's clock (ms): for the publish-to-receive lag. */
+  sentAt: number;
+}
+
+/** Written by earlier versions (one event per payload); still read. */
+interface SingleEventEnvelope {
+  event: WireEvent;
   sentAt: number;
 }
 
@@ -70,24 +78,25 @@ export function backoffDelay(backoff: Backoff, attempt: number): number {
 
 const quietLog: BusContext['log'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function seal(keyring: Keyring, event: WireEvent): string {
-  const envelope: Envelope = { event, sentAt: Date.now() };
+function seal(keyring: Keyring, events: WireEvent[]): string {
+  const envelope: Envelope = { events, sentAt: Date.now() };
   const { ciphertext, keyId } = keyring.encrypt(JSON.stringify(envelope));
   // Fernet tokens are url-safe base64 (no dots); the key id saves trying every key.
   return `${WIRE_VERSION}.${keyId}.${ciphertext}`;
 }
 
-function openEnvelope(keyring: Keyring, payload: string): { event: WireEvent; sentAt: number | undefined } {
+function openEnvelope(keyring: Keyring, payload: string): { events: WireEvent[]; sentAt: number | undefined } {
   const [version, keyId, token, extra] = payload.split('.');
   if (version !== WIRE_VERSION || !keyId || !token || extra !== undefined) throw new Error('not a SecureChat bus payload');
-  const envelope = JSON.parse(keyring.decrypt(token, keyId)) as Partial<Envelope>;
-  if (typeof envelope.event?.kind !== 'string') throw new Error('bus payload without an event');
-  return { event: envelope.event, sentAt: Number.isFinite(envelope.sentAt) ? envelope.sentAt : undefined };
+  const envelope = JSON.parse(keyring.decrypt(token, keyId)) as Partial<Envelope & SingleEventEnvelope>;
+  const events = envelope.events ?? (envelope.event ? [envelope.event] : []);
+  if (events.length === 0 || events.some((event) => typeof event?.kind !== 'string')) throw new Error('bus payload without events');
+  return { events, sentAt: Number.isFinite(envelope.sentAt) ? envelope.sentAt : undefined };
 }
 
 /** Decrypts and checks one payload; throws when it is not ours. Exported for tests and debugging. */
-export function openPayload(keyring: Keyring, payload: string): WireEvent {
-  return openEnvelope(keyring, payload).event;
+export function openPayload(keyring: Keyring, payload: string): WireEvent[] {
+  return openEnvelope(keyring, payload).events;
 }
 
 function pointerTo(event: FanOutEvent): WireEvent | undefined {
@@ -96,14 +105,43 @@ function pointerTo(event: FanOutEvent): WireEvent | undefined {
   return undefined;
 }
 
-/** The payload for an event: the whole event when it fits, else a pointer to it. */
-export function encodeEvent(keyring: Keyring, event: FanOutEvent, maxPayloadBytes: number): string {
-  const whole = seal(keyring, event);
-  if (whole.length <= maxPayloadBytes) return whole;
-  const pointer = pointerTo(event);
-  const small = pointer && seal(keyring, pointer);
-  if (small && small.length <= maxPayloadBytes) return small;
-  throw new Error(`a ${event.kind} event takes ${whole.length} bytes, more than the bus carries (${maxPayloadBytes})`);
+/** The length of the sealed payload for a JSON text of `jsonLength` bytes (Fernet: PKCS7, base64url). */
+function sealedLength(keyring: Keyring, jsonLength: number): number {
+  const tokenBytes = 1 + 8 + 16 + (Math.floor(jsonLength / 16) + 1) * 16 + 32;
+  return WIRE_VERSION.length + 1 + keyring.primaryKeyId.length + 1 + Math.ceil(tokenBytes / 3) * 4;
+}
+
+// `{"events":[` … `],"sentAt":1234567890123}`: the envelope around the events' JSON.
+const ENVELOPE_OVERHEAD = '{"events":[],"sentAt":0000000000000}'.length;
+
+/**
+ * The payloads for events published together, in order: as many whole events per payload
+ * as fit; an event that does not fit even alone goes as a pointer to it.
+ */
+export function encodeEvents(keyring: Keyring, events: readonly FanOutEvent[], maxPayloadBytes: number): string[] {
+  const payloads: string[] = [];
+  let group: WireEvent[] = [];
+  let groupJsonLength = ENVELOPE_OVERHEAD;
+  const fits = (jsonLength: number) => sealedLength(keyring, jsonLength) <= maxPayloadBytes;
+  for (const event of events) {
+    let wire: WireEvent = event;
+    let jsonLength = Buffer.byteLength(JSON.stringify(wire)) + 1;
+    if (!fits(ENVELOPE_OVERHEAD + jsonLength)) {
+      const pointer = pointerTo(event);
+      if (!pointer) throw new Error(`a ${event.kind} event takes ${jsonLength} bytes, more than the bus carries (${maxPayloadBytes})`);
+      wire = pointer;
+      jsonLength = Buffer.byteLength(JSON.stringify(wire)) + 1;
+    }
+    if (group.length > 0 && !fits(groupJsonLength + jsonLength)) {
+      payloads.push(seal(keyring, group));
+      group = [];
+      groupJsonLength = ENVELOPE_OVERHEAD;
+    }
+    group.push(wire);
+    groupJsonLength += jsonLength;
+  }
+  if (group.length > 0) payloads.push(seal(keyring, group));
+  return payloads;
 }
 
 /** A bus over a transport that moves strings between instances. */
@@ -164,7 +202,7 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
         return;
       }
       if (opened.sentAt !== undefined) context?.observeLag?.(opened.sentAt);
-      enqueue(() => resolve(opened.event), opened.sentAt);
+      for (const event of opened.events) enqueue(() => resolve(event), opened.sentAt);
     },
     reconnected() {
       log.info('bus connection is back; local clients resync');
@@ -177,20 +215,38 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
 
   const transport = await options.open(link);
 
+  // Events published in this turn of the event loop, sent together when it ends.
+  let outbox: Array<{ event: FanOutEvent; sent: () => void }> = [];
+  // Payloads leave one after another, so instances see events in publish order.
+  let sending: Promise<void> = Promise.resolve();
+
+  function flush(): void {
+    const batch = outbox;
+    outbox = [];
+    sending = sending.then(async () => {
+      try {
+        for (const payload of encodeEvents(keyring, batch.map((entry) => entry.event), maxPayloadBytes)) await transport.send(payload);
+      } catch (error) {
+        // Already committed, so the senders are not told; this instance's sockets resync
+        // now, others find the gap with their next message.
+        log.error({ err: error, events: batch.length }, 'bus publish failed');
+        enqueue(async () => ({ kind: 'resync' }));
+      } finally {
+        for (const entry of batch) entry.sent();
+      }
+    });
+  }
+
   return {
-    async publish(event) {
+    publish(event) {
       if (closed) {
         log.debug({ kind: event.kind }, 'bus closed; event not published');
-        return;
+        return Promise.resolve();
       }
-      try {
-        await transport.send(encodeEvent(keyring, event, maxPayloadBytes));
-      } catch (error) {
-        // Already committed, so the sender is not told; this instance's sockets resync now,
-        // others find the gap with their next message.
-        log.error({ err: error, kind: event.kind }, 'bus publish failed');
-        enqueue(async () => ({ kind: 'resync' }));
-      }
+      return new Promise<void>((sent) => {
+        outbox.push({ event, sent });
+        if (outbox.length === 1) process.nextTick(flush);
+      });
     },
     subscribe(handler) {
       handlers.add(handler);
@@ -204,6 +260,8 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       if (closed) return;
       closed = true;
       handlers.clear();
+      if (outbox.length > 0) flush();
+      await sending;
       await transport.close();
       await queue;
     },
