@@ -25,6 +25,23 @@ export function createSessionsRepository() {
       return (await sessionWithUserQuery(db, tokenHash))[0];
     },
 
+    /** findWithUserByTokenHash for several tokens in one query, answers in the tokens' order. */
+    async findWithUserByTokenHashes(db: Db, tokenHashes: readonly string[]): Promise<Array<SessionWithUserRow | undefined>> {
+      const rows = await db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .selectAll('sessions')
+        .select(['users.username as username', 'users.created_at as user_created_at'])
+        .where('sessions.token_hash', 'in', [...new Set(tokenHashes)])
+        .execute();
+      const byHash = new Map(rows.map((row) => [row.token_hash, row]));
+      // A copy each: a caller's changes (last_seen_at) stay its own.
+      return tokenHashes.map((hash) => {
+        const row = byHash.get(hash);
+        return row && { ...row };
+      });
+    },
+
     async listForUser(db: Db, userId: string, now: number): Promise<SessionRow[]> {
       return db
         .selectFrom('sessions')

@@ -7,6 +7,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { ActiveSession, User } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { Kysely } from 'kysely';
+import { batchedPerTurn } from '../db/batched-per-turn.js';
 import type { Database } from '../db/schema.js';
 import type { Bus } from '../realtime/bus.js';
 import type { SessionsRepository, SessionRow } from './sessions.repository.js';
@@ -39,6 +40,10 @@ export function createSessionsService(deps: {
   bus: Bus;
 }) {
   const { db, sessions, clock, policy, secret, bus } = deps;
+  // Every request asks this; the requests read in one turn ask together (one query).
+  const findByTokenHash = batchedPerTurn(async (hashes: string[]) =>
+    hashes.length === 1 ? [await sessions.findWithUserByTokenHash(db, hashes[0]!)] : sessions.findWithUserByTokenHashes(db, hashes),
+  );
 
   function csrfTokenFor(sessionId: string): string {
     return createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
@@ -79,7 +84,7 @@ export function createSessionsService(deps: {
 
     /** The live session for a cookie token, or null; ends sessions found expired or idle. */
     async resolve(token: string): Promise<AuthenticatedSession | null> {
-      const row = await sessions.findWithUserByTokenHash(db, hashToken(token));
+      const row = await findByTokenHash(hashToken(token));
       if (!row) return null;
       const now = clock.now();
       if (row.expires_at <= now || now - row.last_seen_at > policy.idleMs) {

@@ -63,6 +63,24 @@ export function createRoomsRepository() {
       return (await accessQuery(db, userId, roomId))[0];
     },
 
+    /** findAccess for several (user, room) pairs in one query, answers in the pairs' order. */
+    async findAccessMany(db: Db, pairs: ReadonlyArray<{ userId: string; roomId: string }>): Promise<Array<RoomAccessRow | undefined>> {
+      const userIds = [...new Set(pairs.map((pair) => pair.userId))];
+      const rows = await db
+        .selectFrom('rooms')
+        .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', 'in', userIds))
+        .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role', 'mine.user_id as member_id'])
+        .where('rooms.id', 'in', [...new Set(pairs.map((pair) => pair.roomId))])
+        .execute();
+      return pairs.map(({ userId, roomId }) => {
+        // One row per room and requesting member (or one with no member): the room exists if any row names it.
+        const ofRoom = rows.filter((row) => row.id === roomId);
+        if (ofRoom.length === 0) return undefined;
+        const { id, is_private, last_seq } = ofRoom[0]!;
+        return { id, is_private, last_seq, role: ofRoom.find((row) => row.member_id === userId)?.role ?? null };
+      });
+    },
+
     async findView(db: Db, viewerId: string, roomId: string): Promise<RoomViewRow | undefined> {
       return roomViews(db, viewerId).where('rooms.id', '=', roomId).executeTakeFirst() as Promise<RoomViewRow | undefined>;
     },

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { LIMITS, type Invite, type Member, type Room } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
+import { batchedPerTurn } from '../db/batched-per-turn.js';
 import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { Bus } from '../realtime/bus.js';
@@ -54,13 +55,17 @@ export function createRoomsService(deps: {
 }) {
   const { db, rooms, keyring, clock, bus, presence } = deps;
   const roomNotFound = () => errors.notFound('That room');
+  // Sends resolved by one group commit authorize their next sends together: one query.
+  const findAccess = batchedPerTurn(async (pairs: Array<{ userId: string; roomId: string }>) =>
+    pairs.length === 1 ? [await rooms.findAccess(db, pairs[0]!.userId, pairs[0]!.roomId)] : rooms.findAccessMany(db, pairs),
+  );
 
   /**
    * The room as the caller sees it, if the policy allows the action. A private room the
    * caller is not in answers 404, exactly like a room that does not exist.
    */
   async function authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomAccessRow> {
-    const access = await rooms.findAccess(db, userId, roomId);
+    const access = await findAccess({ userId, roomId });
     if (!access || !can(access.role, 'view', access)) throw roomNotFound();
     if (!can(access.role, action, access)) {
       if (access.role === null) throw errors.notMember();
