@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
+import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
+import { randomUUID } from 'node:crypto';
 
 describe.each(DIALECTS)('query budget on %s', (dialect) => {
   let t: TestApp;
@@ -41,6 +43,23 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
           ['begin immediate', 'update "rooms" set', 'insert into "messages"', 'commit']
         : ['with seqs as'];
     expect(queries.map((sql) => sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['select "rooms"."id", "rooms"."is_private",', ...write]);
+  });
+
+  it('answers access checks asked together (one query) exactly as it answers each alone', async () => {
+    const bob = await signUp(t.app);
+    const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name: `p-${randomUUID().slice(0, 8)}`, isPrivate: true } });
+    expect(created.statusCode).toBe(201);
+    const privateId: string = created.json().room.id;
+    const rooms = createRoomsRepository();
+    const pairs = [alice, bob].flatMap((who) => [roomId, privateId, randomUUID()].map((room) => ({ userId: who.user.id, roomId: room })));
+    pairs.push(pairs[0]!); // asked twice in one burst
+    const one = await Promise.all(pairs.map((pair) => rooms.findAccess(t.database.db, pair.userId, pair.roomId)));
+    t.queries.length = 0;
+    const together = await rooms.findAccessMany(t.database.db, pairs);
+    expect(t.queries).toHaveLength(1);
+    expect(together).toEqual(one);
+    // Not vacuous: owners, a member, a stranger to the private room, and no room at all.
+    expect(one.map((access) => access?.role ?? (access ? 'none' : 'missing'))).toEqual(['owner', 'owner', 'missing', 'member', 'none', 'missing', 'owner']);
   });
 
   it('reads a page of 50 with one authorization query and one select', async () => {
