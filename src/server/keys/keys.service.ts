@@ -73,9 +73,10 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
     },
 
     /**
-     * Re-encrypts every ciphertext not under the primary key, batch by batch. Each row is
-     * replaced in its own guarded update, so the job can be killed and run again at any
-     * point, and runs beside live servers (which must already hold the primary key).
+     * Re-encrypts every ciphertext not under the primary key, batch by batch. Each batch is
+     * one statement whose every row is guarded (replaced only if unchanged since read), so
+     * the job can be killed and run again at any point, and runs beside live servers
+     * (which must already hold the primary key).
      */
     async rotate(options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {}): Promise<RotationResult> {
       const batchSize = options.batchSize ?? 500;
@@ -87,16 +88,12 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
         for (;;) {
           const batch = await keys.nextBatchNotUnder(db, column, keyring.primaryKeyId, afterId, batchSize);
           if (batch.length === 0) break;
-          done += await db.transaction().execute(async (trx) => {
-            let replaced = 0;
-            for (const row of batch) {
-              const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
-              const { ciphertext, keyId } = keyring.encrypt(plaintext);
-              const index = column.index ? keyring.blindIndex(plaintext) : undefined;
-              if (await keys.replaceCiphertext(trx, column, row, { ciphertext, keyId, index })) replaced += 1;
-            }
-            return replaced;
+          const replacements = batch.map((row) => {
+            const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
+            const { ciphertext, keyId } = keyring.encrypt(plaintext);
+            return { row, ciphertext, keyId, ...(column.index ? { index: keyring.blindIndex(plaintext) } : {}) };
           });
+          done += await keys.replaceCiphertexts(db, column, replacements);
           afterId = batch[batch.length - 1]!.id;
           options.onProgress?.({ done, total: Math.max(total, done) });
         }
