@@ -9,6 +9,7 @@
  * Hashing runs on libuv's thread pool (async scrypt/pbkdf2), never on the event loop.
  */
 import { pbkdf2, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { COMMON_PASSWORDS } from './common-passwords.js';
 
@@ -92,11 +93,36 @@ function generateSalt(): string {
   return salt;
 }
 
+/**
+ * Hashes run at most cores − 1 at a time; the rest wait their turn. libuv's pool has four
+ * threads whatever the machine: on two cores, four concurrent scrypts (32 MiB, ~100 ms
+ * each) would leave the event loop a third of a core and stall message delivery during
+ * a burst of sign-ins. A core stays free for the event loop; sign-ins queue instead.
+ */
+const HASHING_SLOTS = Math.max(1, availableParallelism() - 1);
+let hashesRunning = 0;
+const waitingForSlot: Array<() => void> = [];
+
+async function inHashingSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashesRunning >= HASHING_SLOTS) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  else hashesRunning += 1;
+  try {
+    return await work();
+  } finally {
+    // Hand the slot straight to the next in line, or give it back.
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else hashesRunning -= 1;
+  }
+}
+
 function deriveScrypt(password: string, salt: string, params: ScryptParams): Promise<Buffer> {
-  return scryptAsync(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), SCRYPT_KEY_LENGTH, {
-    ...params,
-    maxmem: scryptMaxmem(params),
-  });
+  return inHashingSlot(() =>
+    scryptAsync(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), SCRYPT_KEY_LENGTH, {
+      ...params,
+      maxmem: scryptMaxmem(params),
+    }),
+  );
 }
 
 /** Parses `N:r:p` (or nothing, meaning Werkzeug's defaults); null when malformed. */
@@ -161,12 +187,8 @@ export function createPasswordHasher(params: ScryptParams): PasswordHasher {
         if (pbkdf2Params === null) return NOT_OK;
         const keyLength = PBKDF2_DIGEST_LENGTHS[pbkdf2Params.digest] as number;
         if (expected.length !== keyLength) return NOT_OK;
-        derived = await pbkdf2Async(
-          Buffer.from(password, 'utf8'),
-          Buffer.from(salt, 'utf8'),
-          pbkdf2Params.iterations,
-          keyLength,
-          pbkdf2Params.digest,
+        derived = await inHashingSlot(() =>
+          pbkdf2Async(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), pbkdf2Params.iterations, keyLength, pbkdf2Params.digest),
         );
         sameAsCurrent = false;
       } else {
