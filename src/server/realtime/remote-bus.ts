@@ -215,15 +215,15 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
 
   const transport = await options.open(link);
 
-  // Events published in this turn of the event loop, sent together when it ends.
+  // Events waiting to go out. While payloads are on their way, new events gather here and
+  // leave together once those are sent (the bus's own group commit); in publish order.
   let outbox: Array<{ event: FanOutEvent; sent: () => void }> = [];
-  // Payloads leave one after another, so instances see events in publish order.
-  let sending: Promise<void> = Promise.resolve();
+  let sending: Promise<void> | undefined;
 
-  function flush(): void {
-    const batch = outbox;
-    outbox = [];
-    sending = sending.then(async () => {
+  async function sendOutbox(): Promise<void> {
+    while (outbox.length > 0) {
+      const batch = outbox;
+      outbox = [];
       try {
         for (const payload of encodeEvents(keyring, batch.map((entry) => entry.event), maxPayloadBytes)) await transport.send(payload);
       } catch (error) {
@@ -234,7 +234,8 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       } finally {
         for (const entry of batch) entry.sent();
       }
-    });
+    }
+    sending = undefined;
   }
 
   return {
@@ -245,7 +246,8 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       }
       return new Promise<void>((sent) => {
         outbox.push({ event, sent });
-        if (outbox.length === 1) process.nextTick(flush);
+        // The rest of this turn's events join before the first payload leaves.
+        sending ??= new Promise<void>((started) => process.nextTick(started)).then(sendOutbox);
       });
     },
     subscribe(handler) {
@@ -260,7 +262,6 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       if (closed) return;
       closed = true;
       handlers.clear();
-      if (outbox.length > 0) flush();
       await sending;
       await transport.close();
       await queue;
