@@ -42,8 +42,8 @@ export function positionsByRoom(messages: readonly NewMessage[]): Map<string, nu
 
 /**
  * PostgreSQL: the whole batch is one statement, so one round trip and its own transaction.
- * The CTE takes every room's seqs (`UPDATE … FROM (VALUES …) RETURNING`, rooms in id order
- * so two instances lock shared rooms in the same order) and the INSERT numbers each
+ * The CTE takes every room's seqs (`UPDATE … FROM (VALUES …) RETURNING`; rooms are listed in
+ * id order, though the plan decides the lock order: see docs/architecture.md, known debts) and the INSERT numbers each
  * message back from its room's new last_seq. A reused clientId fails the whole statement.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {

@@ -46,8 +46,14 @@ export function createMessageWriter(store: MessageStore) {
     try {
       const seqs = await store.insertBatch(batch.map((pending) => pending.message));
       batch.forEach((pending, i) => pending.resolve({ stored: true, seq: seqs[i]! }));
-    } catch {
-      for (const pending of batch) await writeOne(pending.message).then(pending.resolve, pending.reject);
+    } catch (error) {
+      // Only a reused clientId is worth retrying one by one; anything else (the database
+      // is gone, the writer thread died) fails the batch's sends, which clients retry.
+      if (isUniqueViolation(error)) {
+        for (const pending of batch) await writeOne(pending.message).then(pending.resolve, pending.reject);
+      } else {
+        for (const pending of batch) pending.reject(error);
+      }
     }
     if (queue.length > 0) scheduleBatch();
     else writing = false;

@@ -78,13 +78,18 @@ export function createMessagesService(deps: {
         created_at: createdAt,
         edited_at: null,
       });
-      if (!written.stored) {
-        // The clientId was used before (a retry): answer with that message.
+      let seq: number;
+      if (written.stored) {
+        seq = written.seq;
+      } else {
+        // The clientId was used before (a retry): answer with that message. Unless it is
+        // this very message — its batch committed but the answer was lost and the retry
+        // found it — which still has to be announced.
         const earlier = await existing(roomId, sender, clientId);
         if (!earlier) throw new Error('clientId reported as used, but no message has it');
-        return { message: earlier, created: false };
+        if (earlier.id !== id) return { message: earlier, created: false };
+        seq = earlier.seq;
       }
-      const seq = written.seq;
 
       const message: Message = {
         id,

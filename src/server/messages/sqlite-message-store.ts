@@ -74,9 +74,9 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       if (closed) return Promise.reject(new WriterError('message writer closed'));
       return new Promise<number[]>((resolve, reject) => {
         const id = nextId++;
-        inFlight.set(id, { resolve, reject });
         const request: WriterRequest = { id, messages, trace: options.onQuery !== undefined };
-        writer().postMessage(request);
+        writer().postMessage(request); // throws before anything is in flight
+        inFlight.set(id, { resolve, reject });
       });
     },
 

@@ -79,7 +79,9 @@ export function backoffDelay(backoff: Backoff, attempt: number): number {
 const quietLog: BusContext['log'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function seal(keyring: Keyring, events: WireEvent[]): string {
-  const envelope: Envelope = { events, sentAt: Date.now() };
+  // A lone event keeps the one-event form, which instances of earlier versions still read.
+  const sentAt = Date.now();
+  const envelope: Envelope | SingleEventEnvelope = events.length === 1 ? { event: events[0]!, sentAt } : { events, sentAt };
   const { ciphertext, keyId } = keyring.encrypt(JSON.stringify(envelope));
   // Fernet tokens are url-safe base64 (no dots); the key id saves trying every key.
   return `${WIRE_VERSION}.${keyId}.${ciphertext}`;
