@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { dropRedisPrefix } from '../../test/support/redis.js';
 import { openBenchDatabases, type BenchDatabases } from '../lib/databases.js';
 import type { ScenarioResult } from '../lib/report.js';
 import { newResult, type BenchContext, type Scenario, type Scope } from '../lib/scenario.js';
@@ -41,20 +42,10 @@ async function reachableRedis(): Promise<string | undefined> {
 
 /** Removes what the servers left under `prefix` (counters; presence is removed when they stop). */
 async function clearRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => undefined);
   try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await dropRedisPrefix(url, prefix);
   } catch (error) {
     progress(`could not clear Redis keys ${prefix}:*: ${String(error)}`);
-  } finally {
-    redis.disconnect();
   }
 }
 

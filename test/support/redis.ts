@@ -59,7 +59,8 @@ export function uniqueRedisPrefix(): string {
 
 /** Deletes every key under the prefix (SCAN, not KEYS: the server may be shared). */
 export async function dropRedisPrefix(url: string, prefix: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  // No reconnecting: a Redis that is gone fails the call instead of retrying in the background.
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     await client.connect();
