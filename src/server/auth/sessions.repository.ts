@@ -5,15 +5,16 @@ import type { Db, SessionsTable } from '../db/schema.js';
 export type SessionRow = SessionsTable;
 export type SessionWithUserRow = SessionRow & { username: string; user_created_at: number };
 
+/** Sessions with their user's name and creation time. */
+const sessionsWithUsers = (db: Db) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .select(['users.username as username', 'users.created_at as user_created_at']);
+
 export function createSessionsRepository() {
-  const sessionWithUserQuery = precompiled((db: Db, tokenHash: string) =>
-    db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('sessions')
-      .select(['users.username as username', 'users.created_at as user_created_at'])
-      .where('sessions.token_hash', '=', tokenHash),
-  );
+  const sessionWithUserQuery = precompiled((db: Db, tokenHash: string) => sessionsWithUsers(db).where('sessions.token_hash', '=', tokenHash));
 
   return {
     async insert(db: Db, session: SessionRow): Promise<void> {
@@ -27,13 +28,7 @@ export function createSessionsRepository() {
 
     /** findWithUserByTokenHash for several tokens in one query, answers in the tokens' order. */
     async findWithUserByTokenHashes(db: Db, tokenHashes: readonly string[]): Promise<Array<SessionWithUserRow | undefined>> {
-      const rows = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .selectAll('sessions')
-        .select(['users.username as username', 'users.created_at as user_created_at'])
-        .where('sessions.token_hash', 'in', [...new Set(tokenHashes)])
-        .execute();
+      const rows = await sessionsWithUsers(db).where('sessions.token_hash', 'in', [...new Set(tokenHashes)]).execute();
       const byHash = new Map(rows.map((row) => [row.token_hash, row]));
       // A copy each: a caller's changes (last_seen_at) stay its own.
       return tokenHashes.map((hash) => {
