@@ -24,6 +24,8 @@ function startWorker(options: WorkerOptions): Worker {
 }
 
 interface InFlight {
+  /** The thread it was posted to: if that one dies, this request dies with it. */
+  thread: Worker;
   resolve(seqs: number[]): void;
   reject(error: unknown): void;
 }
@@ -41,9 +43,14 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
   let worker: Worker | undefined;
   let closed = false;
 
-  function failAll(error: Error): void {
-    for (const request of inFlight.values()) request.reject(error);
-    inFlight.clear();
+  /** A thread died: its requests fail (their transactions rolled back), and the next write starts a new one. */
+  function lost(thread: Worker, error: Error): void {
+    if (worker === thread) worker = undefined;
+    for (const [id, request] of inFlight) {
+      if (request.thread !== thread) continue;
+      inFlight.delete(id);
+      request.reject(error);
+    }
   }
 
   /** The writer thread, started at the first write (a server that never sends starts none). */
@@ -58,13 +65,8 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       if ('seqs' in reply) request?.resolve(reply.seqs);
       else request?.reject(new WriterError(reply.error.message, reply.error.code));
     });
-    // A thread that died takes its requests with it (their transactions rolled back);
-    // the next write starts a new one.
-    started.on('error', (error) => failAll(new WriterError(`message writer failed: ${error.message}`)));
-    started.on('exit', () => {
-      if (worker === started) worker = undefined;
-      failAll(new WriterError('message writer stopped'));
-    });
+    started.on('error', (error) => lost(started, new WriterError(`message writer failed: ${error.message}`)));
+    started.on('exit', () => lost(started, new WriterError('message writer stopped')));
     worker = started;
     return started;
   }
@@ -75,8 +77,9 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       return new Promise<number[]>((resolve, reject) => {
         const id = nextId++;
         const request: WriterRequest = { id, messages, trace: options.onQuery !== undefined };
-        writer().postMessage(request); // throws before anything is in flight
-        inFlight.set(id, { resolve, reject });
+        const thread = writer();
+        thread.postMessage(request); // throws before anything is in flight
+        inFlight.set(id, { thread, resolve, reject });
       });
     },
 
