@@ -33,7 +33,7 @@ export const rotationScenario: Scenario = {
     const keyring = createKeyring(generateFernetKey(), [instance.masterKey]);
     const handle = openDatabase(instance.database.target);
     try {
-      const keys = createKeysService({ db: handle.db, keys: createKeysRepository(), keyring, clock: systemClock });
+      const keys = createKeysService({ db: handle.db, keys: createKeysRepository(handle.dialect), keyring, clock: systemClock });
       progress(`${result.name}: rotating`);
       const started = performance.now();
       const outcome = await keys.rotate();

@@ -46,7 +46,7 @@ export async function openServices(config: Config): Promise<Services> {
   const database = openDatabase(config.database);
   const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
   try {
-    const keysRepository = createKeysRepository();
+    const keysRepository = createKeysRepository(config.database.dialect);
     let keyed: boolean;
     try {
       const tables = await database.db.introspection.getTables();

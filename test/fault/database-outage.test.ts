@@ -94,7 +94,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     const database = openDatabase(target);
     await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
-    await createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock: systemClock }).verify();
+    await createKeysService({ db: database.db, keys: createKeysRepository(target.dialect), keyring, clock: systemClock }).verify();
     const app = await buildApp({
       config,
       database,

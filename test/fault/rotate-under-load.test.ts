@@ -66,7 +66,7 @@ async function seed(target: DatabaseTarget, A: Keyring, messages: number): Promi
   try {
     const { db } = handle;
     await migrateToLatest(db);
-    await createKeysService({ db, keys: createKeysRepository(), keyring: A, clock: systemClock }).verify();
+    await createKeysService({ db, keys: createKeysRepository(target.dialect), keyring: A, clock: systemClock }).verify();
     const passwordHash = await hashPassword(PASSWORD); // one production-cost hash, shared
     const now = Date.now();
     const users = Array.from({ length: USERS }, (_, i) => {

@@ -222,7 +222,7 @@ async function seedMessages(target: DatabaseTarget, oldKey: string, rows: number
   try {
     const { db } = handle;
     await migrateToLatest(db);
-    await createKeysService({ db, keys: createKeysRepository(), keyring: A, clock: systemClock }).verify();
+    await createKeysService({ db, keys: createKeysRepository(target.dialect), keyring: A, clock: systemClock }).verify();
     const email = A.encrypt('alice@example.com');
     await db
       .insertInto('users')

@@ -58,7 +58,7 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     database = openDatabase(testDatabase.target);
     await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
-    await createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock: systemClock }).verify();
+    await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock: systemClock }).verify();
     realtime = await createBus(config, { database, keyring });
     app = await buildApp({
       config,

@@ -274,7 +274,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       testDatabase = await createTestDatabase('postgres');
       inspect = openDatabase(testDatabase.target);
       await migrateToLatest(inspect.db);
-      await createKeysService({ db: inspect.db, keys: createKeysRepository(), keyring, clock: systemClock }).verify();
+      await createKeysService({ db: inspect.db, keys: createKeysRepository(inspect.dialect), keyring, clock: systemClock }).verify();
       config = {
         ...loadConfig({
           LOG_LEVEL: 'silent',

@@ -60,7 +60,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   await migrateToLatest(database.db);
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
-  await createKeysService({ db: database.db, keys: createKeysRepository(), keyring, clock }).verify();
+  await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock }).verify();
   const app = await buildApp({
     config,
     database,

@@ -6,7 +6,14 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
-import { ENCRYPTED_COLUMNS, type KeysRepository } from './keys.repository.js';
+import {
+  ENCRYPTED_COLUMNS,
+  type CiphertextReplacement,
+  type CiphertextRow,
+  type EncryptedColumn,
+  type KeysRepository,
+  type WalkPosition,
+} from './keys.repository.js';
 
 const CANARY_PLAINTEXT = 'securechat key canary v1';
 
@@ -24,6 +31,19 @@ export interface RotationResult {
   reencrypted: number;
   /** Written under another key while rotation ran (an instance not yet on the new key). */
   remaining: number;
+}
+
+/** The batch's rows that are ours and not yet under the primary key, re-encrypted under it. */
+function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readonly CiphertextRow[]): CiphertextReplacement[] {
+  const replacements: CiphertextReplacement[] = [];
+  for (const row of batch) {
+    if (row.ciphertext === null || row.keyId === null || row.keyId === keyring.primaryKeyId) continue;
+    if (column.format && row.format !== column.format.value) continue;
+    const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
+    const { ciphertext, keyId } = keyring.encrypt(plaintext);
+    replacements.push({ row: { id: row.id, ciphertext: row.ciphertext }, ciphertext, keyId, ...(column.index ? { index: keyring.blindIndex(plaintext) } : {}) });
+  }
+  return replacements;
 }
 
 export function createKeysService(deps: { db: Kysely<Database>; keys: KeysRepository; keyring: Keyring; clock: Clock }) {
@@ -76,26 +96,33 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
      * Re-encrypts every ciphertext not under the primary key, batch by batch. Each batch is
      * one statement whose every row is guarded (replaced only if unchanged since read), so
      * the job can be killed and run again at any point, and runs beside live servers
-     * (which must already hold the primary key).
+     * (which must already hold the primary key). While one batch is being written, the
+     * next is read and re-encrypted: on PostgreSQL the crypto overlaps the round trip.
      */
     async rotate(options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {}): Promise<RotationResult> {
       const batchSize = options.batchSize ?? 500;
       const total = await countRemaining();
       let done = 0;
       options.onProgress?.({ done, total });
+      const written = (count: number) => {
+        done += count;
+        options.onProgress?.({ done, total: Math.max(total, done) });
+      };
       for (const column of ENCRYPTED_COLUMNS) {
-        let afterId = '';
-        for (;;) {
-          const batch = await keys.nextBatchNotUnder(db, column, keyring.primaryKeyId, afterId, batchSize);
-          if (batch.length === 0) break;
-          const replacements = batch.map((row) => {
-            const plaintext = keyring.decrypt(row.ciphertext, row.keyId);
-            const { ciphertext, keyId } = keyring.encrypt(plaintext);
-            return { row, ciphertext, keyId, ...(column.index ? { index: keyring.blindIndex(plaintext) } : {}) };
-          });
-          done += await keys.replaceCiphertexts(db, column, replacements);
-          afterId = batch[batch.length - 1]!.id;
-          options.onProgress?.({ done, total: Math.max(total, done) });
+        let writing: Promise<number> | undefined;
+        try {
+          for (let after: WalkPosition | undefined; ; ) {
+            const batch = await keys.nextBatch(db, column, after, batchSize);
+            if (batch.length === 0) break;
+            after = batch[batch.length - 1]!.position;
+            const replacements = reencryptBatch(keyring, column, batch);
+            if (writing) written(await writing);
+            writing = replacements.length > 0 ? keys.replaceCiphertexts(db, column, replacements) : undefined;
+          }
+          if (writing) written(await writing);
+        } finally {
+          // A failure (or a stop from onProgress) leaves no write running unobserved.
+          await writing?.catch(() => undefined);
         }
       }
       const { ciphertext, keyId } = keyring.encrypt(CANARY_PLAINTEXT);
