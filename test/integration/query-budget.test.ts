@@ -65,7 +65,8 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
   it('reads a page of 50 with one authorization query and one select', async () => {
     const queries = await queriesFor(() => t.app.inject({ method: 'GET', url: `/api/v1/rooms/${roomId}/messages?limit=50`, headers: as(alice) }));
     expect(queries).toHaveLength(2);
-    expect(queries[1]).toMatch(/from "messages" inner join "users"/);
+    // The two run side by side, so either may be logged first.
+    expect(queries.filter((sql) => /from "messages" inner join "users"/.test(sql))).toHaveLength(1);
   });
 
   it('catches up with one authorization query and one select', async () => {

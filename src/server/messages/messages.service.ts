@@ -58,6 +58,15 @@ export function createMessagesService(deps: {
     return row ? presentMessage(row, keyring) : undefined;
   }
 
+  /**
+   * Runs the read beside the access check rather than after it: on PostgreSQL the two round
+   * trips overlap. Its rows are returned (and decrypted) only once the check has passed.
+   */
+  async function readAuthorized<T>(userId: string, roomId: string, read: () => Promise<T>): Promise<T> {
+    const [rows] = await Promise.all([read(), rooms.authorize(userId, roomId, 'read')]);
+    return rows;
+  }
+
   return {
     async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
       const text = validate(body, clientId);
@@ -107,17 +116,15 @@ export function createMessagesService(deps: {
 
     /** The newest page, or the page before `before`; oldest first. */
     async history(userId: string, roomId: string, options: { before?: number; limit?: number }): Promise<MessagePage> {
-      await rooms.authorize(userId, roomId, 'read');
       const limit = options.limit ?? LIMITS.pageDefault;
-      const rows = await messages.pageBefore(db, roomId, options.before, limit + 1);
+      const rows = await readAuthorized(userId, roomId, () => messages.pageBefore(db, roomId, options.before, limit + 1));
       const hasMore = rows.length > limit;
       return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, keyring)), hasMore };
     },
 
     /** Everything after `after` (polling and catch-up), oldest first, in pages. */
     async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
-      await rooms.authorize(userId, roomId, 'read');
-      const rows = await messages.pageAfter(db, roomId, after, limit + 1);
+      const rows = await readAuthorized(userId, roomId, () => messages.pageAfter(db, roomId, after, limit + 1));
       const hasMore = rows.length > limit;
       return { messages: rows.slice(0, limit).map((row) => presentMessage(row, keyring)), hasMore };
     },
