@@ -129,8 +129,9 @@ async function openListener(options: PostgresBusOptions & { channel: string }, l
   }
 
   return {
-    async send(payload) {
-      await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    async send(payloads) {
+      // One statement, one transaction: the notifications are delivered together, in order.
+      await sql`select pg_notify(${channel}, payload) from unnest(${[...payloads]}::text[]) with ordinality as sent(payload, n) order by n`.execute(db);
     },
     async close() {
       closed = true;

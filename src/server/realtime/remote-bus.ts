@@ -40,8 +40,8 @@ interface SingleEventEnvelope {
 }
 
 export interface Transport {
-  /** Sends one payload to every instance listening, this one included. */
-  send(payload: string): Promise<void>;
+  /** Sends payloads, in order, to every instance listening (this one included): in one round trip where the transport can. */
+  send(payloads: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -227,7 +227,7 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       const batch = outbox;
       outbox = [];
       try {
-        for (const payload of encodeEvents(keyring, batch.map((entry) => entry.event), maxPayloadBytes)) await transport.send(payload);
+        await transport.send(encodeEvents(keyring, batch.map((entry) => entry.event), maxPayloadBytes));
       } catch (error) {
         // Already committed, so the senders are not told; this instance's sockets resync
         // now, others find the gap with their next message.
