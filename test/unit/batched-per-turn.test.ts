@@ -33,23 +33,26 @@ describe('batchedPerTurn', () => {
     expect(await answers).toEqual([10, 20, 30]);
   });
 
-  it('while a query is out, later reads gather and go together once it returns', async () => {
+  it('while two queries are out, later reads gather and go together once one returns', async () => {
     const loader = controlledLoader();
     const read = batchedPerTurn(loader.loadMany);
     const first = read(1);
     await nextTurn();
-    const later = [read(2), read(3)];
+    const second = read(2);
     await nextTurn();
-    const evenLater = read(4);
+    const later = [read(3), read(4)];
     await nextTurn();
-    // Still one query out: nothing else was asked.
-    expect(loader.queries).toEqual([[1]]);
+    const evenLater = read(5);
+    await turns(2);
+    // Two queries out: nothing else was asked.
+    expect(loader.queries).toEqual([[1], [2]]);
     loader.release();
     expect(await first).toBe(10);
     await turns(2);
-    expect(loader.queries).toEqual([[1], [2, 3, 4]]);
+    expect(loader.queries).toEqual([[1], [2], [3, 4, 5]]);
     loader.release();
-    expect(await Promise.all([...later, evenLater])).toEqual([20, 30, 40]);
+    loader.release();
+    expect(await Promise.all([second, ...later, evenLater])).toEqual([20, 30, 40, 50]);
   });
 
   it('a failed query fails its own callers only; the next batch still goes', async () => {
@@ -66,19 +69,17 @@ describe('batchedPerTurn', () => {
     expect(await next).toBe(20);
   });
 
-  it('splits more than maxBatch reads into queries one after another', async () => {
+  it('splits more than maxBatch reads into queries, two out at a time', async () => {
     const loader = controlledLoader();
     const read = batchedPerTurn(loader.loadMany, 2);
     const answers = Promise.all([1, 2, 3, 4, 5].map(read));
-    await nextTurn();
-    expect(loader.queries).toEqual([[1, 2]]);
-    loader.release();
     await turns(2);
     expect(loader.queries).toEqual([[1, 2], [3, 4]]);
     loader.release();
     await turns(2);
+    expect(loader.queries).toEqual([[1, 2], [3, 4], [5]]);
+    loader.release();
     loader.release();
     expect(await answers).toEqual([10, 20, 30, 40, 50]);
-    expect(loader.queries).toEqual([[1, 2], [3, 4], [5]]);
   });
 });
