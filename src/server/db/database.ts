@@ -2,6 +2,7 @@
  * The database handle: Kysely over better-sqlite3 (default) or a pg pool, chosen by
  * the configured target. Everything above this file is dialect-neutral.
  */
+import { setTimeout } from 'node:timers/promises';
 import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -13,12 +14,13 @@ import {
   type DatabaseConnection,
   type Dialect,
   type LogEvent,
+  type QueryResult,
   type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './schema.js';
-import { openSqliteConnection } from './sqlite.js';
+import { BUSY_TIMEOUT_MS, openSqliteConnection } from './sqlite.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -75,26 +77,55 @@ export interface OpenOptions {
 }
 
 function openSqlite(file: string): Dialect {
-  const database = withStatementCache(openSqliteConnection(file));
+  const database = withStatementCache(openSqliteConnection(file, { waitsInSqlite: false }));
   const dialect = new SqliteDialect({ database });
   return {
     createAdapter: () => dialect.createAdapter(),
-    createDriver: () => new ImmediateTransactionsDriver({ database }),
+    createDriver: () => new MainConnectionDriver({ database }),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
   };
 }
 
 /**
- * Transactions take the write lock when they begin. The message writer writes from its
- * own connection (messages/sqlite-message-store.ts); a deferred transaction that read
- * before that connection committed could not write afterwards (SQLITE_BUSY_SNAPSHOT,
- * which no busy timeout retries), where an immediate one waits for the lock.
+ * The main connection shares the file with the message writer's thread
+ * (messages/sqlite-message-store.ts), so it meets that thread's write lock:
+ * - Transactions take the lock when they begin: a deferred one that read before the thread
+ *   committed could not write afterwards (SQLITE_BUSY_SNAPSHOT, which no waiting cures).
+ * - A statement refused with SQLITE_BUSY waits and is tried again here, asynchronously,
+ *   rather than in SQLite's busy handler, which would sleep on the event loop and stall
+ *   every socket for the rest of the thread's commit. Nothing ran when SQLite says busy,
+ *   so trying again is safe; a statement inside a transaction holds the lock already.
  */
-class ImmediateTransactionsDriver extends SqliteDriver {
+class MainConnectionDriver extends SqliteDriver {
+  #retrying: DatabaseConnection | undefined;
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    this.#retrying ??= retryingWhileBusy(connection);
+    return this.#retrying;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+}
+
+function retryingWhileBusy(connection: DatabaseConnection): DatabaseConnection {
+  return {
+    async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      const giveUpAt = Date.now() + BUSY_TIMEOUT_MS;
+      for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 16)) {
+        try {
+          return await connection.executeQuery<R>(query);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
+          await setTimeout(waitMs);
+        }
+      }
+    },
+    streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+  };
 }
 
 // Hot paths run a handful of distinct statements; a multi-row INSERT has one text per batch size.

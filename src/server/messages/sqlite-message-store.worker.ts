@@ -22,7 +22,8 @@ const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ?
 const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at'] as const;
 const INSERT = `insert into "messages" (${COLUMNS.map((column) => `"${column}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
 
-const connection = openSqliteConnection((workerData as { file: string }).file);
+// This thread does nothing but write: it may sleep while the main connection holds the lock.
+const connection = openSqliteConnection((workerData as { file: string }).file, { waitsInSqlite: true });
 const takeSeqs = connection.prepare<[number, string], { last_seq: number }>(TAKE_SEQS);
 const insert = connection.prepare(INSERT);
 
