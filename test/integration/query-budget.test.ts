@@ -41,7 +41,7 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
       dialect === 'sqlite'
         ? // The writer thread's transaction takes the write lock at once.
           ['begin immediate', 'update "rooms" set', 'insert into "messages"', 'commit']
-        : ['with seqs as'];
+        : ['with locked as'];
     expect(queries.map((sql) => sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['select "rooms"."id", "rooms"."is_private",', ...write]);
   });
 

@@ -42,9 +42,11 @@ export function positionsByRoom(messages: readonly NewMessage[]): Map<string, nu
 
 /**
  * PostgreSQL: the whole batch is one statement, so one round trip and its own transaction.
- * The CTE takes every room's seqs (`UPDATE … FROM (VALUES …) RETURNING`; rooms are listed in
- * id order, though the plan decides the lock order: see docs/architecture.md, known debts) and the INSERT numbers each
- * message back from its room's new last_seq. A reused clientId fails the whole statement.
+ * The CTE locks the batch's rooms in id order (`SELECT … ORDER BY id FOR UPDATE`: two
+ * instances writing to the same rooms then wait for each other instead of deadlocking;
+ * the UPDATE alone locked them in whatever order its plan met them), takes every room's
+ * seqs (`UPDATE … FROM (VALUES …) RETURNING`), and the INSERT numbers each message back
+ * from its room's new last_seq. A reused clientId fails the whole statement.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -59,9 +61,11 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
           sql`(${i}::int, ${m.id}::text, ${m.room_id}::text, ${fromEnd[i]}::bigint, ${m.sender_id}::text, ${m.client_id}::text, ${m.body_format}::text, ${m.body_ciphertext}::text, ${m.body_key_id}::text, ${m.created_at}::bigint, ${m.edited_at}::bigint)`,
       );
       const { rows } = await sql<{ position: number; seq: number }>`
-        with seqs as (
+        with locked as (
+          select id from rooms where id = any(${rooms.map(([roomId]) => roomId)}::text[]) order by id for update
+        ), seqs as (
           update rooms set last_seq = rooms.last_seq + taken.n
-          from (values ${sql.join(roomValues)}) as taken(id, n)
+          from (values ${sql.join(roomValues)}) as taken(id, n) join locked on locked.id = taken.id
           where rooms.id = taken.id
           returning rooms.id, rooms.last_seq
         ), inserted as (

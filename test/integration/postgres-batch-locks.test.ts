@@ -1,0 +1,84 @@
+/**
+ * The PostgreSQL message batch (messages/message-store.ts) locks its rooms in id order, so
+ * two instances writing batches for the same rooms cannot deadlock: while it waits for a
+ * room, it already holds every room with a smaller id, and none with a larger one.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createPostgresMessageStore, type NewMessage } from '../../src/server/messages/message-store.js';
+import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+
+describe('the PostgreSQL message batch', () => {
+  let t: TestApp;
+  let alice: Session;
+  let rooms: string[];
+
+  beforeAll(async () => {
+    t = await startTestApp('postgres');
+    alice = await signUp(t.app);
+    rooms = [];
+    for (const name of ['Locks one', 'Locks two', 'Locks three']) {
+      const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name } });
+      rooms.push(created.json().room.id as string);
+    }
+    rooms.sort();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const message = (roomId: string): NewMessage => ({
+    id: randomUUID(),
+    room_id: roomId,
+    sender_id: alice.user.id,
+    client_id: randomUUID(),
+    body_format: 'fernet',
+    body_ciphertext: 'gAAAA-not-read-here',
+    body_key_id: 'k',
+    created_at: Date.now(),
+    edited_at: null,
+  });
+
+  /** Whether another transaction can lock the room right now. */
+  async function lockable(roomId: string): Promise<boolean> {
+    try {
+      await t.database.db.transaction().execute(async (trx) => {
+        await sql`select id from rooms where id = ${roomId} for update nowait`.execute(trx);
+      });
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === '55P03') return false;
+      throw error;
+    }
+  }
+
+  it('while it waits for a room, holds the rooms before it in id order and none after', async () => {
+    const [low, middle, high] = rooms as [string, string, string];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    // Another writer holds the middle room.
+    const holder = t.database.db.transaction().execute(async (trx) => {
+      await sql`select id from rooms where id = ${middle} for update`.execute(trx);
+      held();
+      await released;
+    });
+    await holding;
+
+    // Listed high first: the order in the batch must not matter.
+    const batch = createPostgresMessageStore(t.database.db).insertBatch([message(high), message(middle), message(low)]);
+    let highLockable: boolean;
+    try {
+      // The batch has reached the middle room once it holds the low one.
+      await vi.waitFor(async () => expect(await lockable(low)).toBe(false), { timeout: 10_000, interval: 50 });
+      highLockable = await lockable(high);
+    } finally {
+      release();
+      await holder;
+    }
+    expect(await batch).toHaveLength(3);
+    expect(highLockable).toBe(true);
+  });
+});
