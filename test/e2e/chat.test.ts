@@ -3,13 +3,15 @@
  * time, survive a reload and an outage, and a third who was not invited sees nothing.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, startServer, watchForProblems } from './browser.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ROOM = 'Project Nightjar';
 
-describe('chat in the browser', () => {
+// Browser steps under a loaded CI machine (other test files run beside this one) can take
+// seconds each; a step that never completes still fails, by name, at the action timeout.
+describe('chat in the browser', { timeout: 60_000 }, () => {
   let server: Awaited<ReturnType<typeof startServer>>;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -19,6 +21,15 @@ describe('chat in the browser', () => {
     server = await startServer();
     browser = await launchBrowser();
   });
+  // A failed step leaves the pages where they stopped: say where, and what they showed.
+  afterEach(async (context) => {
+    if (context.task.result?.state !== 'fail') return;
+    for (const [page, seen] of problems) {
+      const alerts = await page.getByRole('alert').allTextContents().catch(() => []);
+      const text = (await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '')).replace(/\s+/g, ' ').slice(0, 400);
+      console.info(`[chat e2e] after "${context.task.name}": ${page.url()} alerts=${JSON.stringify(alerts)} problems=${JSON.stringify(seen)} text=${JSON.stringify(text)}`);
+    }
+  });
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close();
@@ -27,6 +38,9 @@ describe('chat in the browser', () => {
 
   async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
     const context = await browser.newContext({ viewport, baseURL: server.url });
+    // Without a timeout a click on a control that never appears waits until the test's own
+    // timeout, which does not say which step hung.
+    context.setDefaultTimeout(15_000);
     contexts.push(context);
     const page = await context.newPage();
     problems.set(page, watchForProblems(page));
