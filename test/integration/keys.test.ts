@@ -437,6 +437,37 @@ describe.each(DIALECTS)('master keys: %s', (dialect) => {
       expect(await keysService(fixture, AB).rotate()).toEqual({ reencrypted: 1, remaining: 0 });
       await expectAllUnder(db, createKeyring(keyB), expected, seeded);
     });
+    it('a batch write that fails while the next batch is read fails the run, and nothing else', async () => {
+      const fixture = await openFixture(dialect);
+      const keyA = generateFernetKey();
+      const AB = createKeyring(generateFernetKey(), [keyA]);
+      const seeded = await seed(fixture, createKeyring(keyA));
+      const repository = createKeysRepository(dialect);
+      // The first write fails at once; the read beside it takes a while longer.
+      const refused = new Error('the database refused the batch');
+      let reads = 0;
+      const failingWrite: KeysRepository = {
+        ...repository,
+        async nextBatch(batchDb, column, after, limit) {
+          reads += 1;
+          if (reads === 2) await new Promise((resolve) => setTimeout(resolve, 50));
+          return repository.nextBatch(batchDb, column, after, limit);
+        },
+        replaceCiphertexts: () => Promise.reject(refused),
+      };
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        await expect(keysService(fixture, AB, failingWrite).rotate({ batchSize: 2 })).rejects.toBe(refused);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+      expect(reads).toBe(2);
+      expect(unhandled).toEqual([]);
+      expect(await keysService(fixture, AB).countRemaining()).toBe(seeded.total);
+    });
   });
 
   describe('verify (the start-up key check)', () => {

@@ -34,7 +34,7 @@ export interface RotationResult {
 }
 
 /** The batch's rows that are ours and not yet under the primary key, re-encrypted under it. */
-function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readonly CiphertextRow[]): CiphertextReplacement[] {
+export function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readonly CiphertextRow[]): CiphertextReplacement[] {
   const replacements: CiphertextReplacement[] = [];
   for (const row of batch) {
     if (row.ciphertext === null || row.keyId === null || row.keyId === keyring.primaryKeyId) continue;
@@ -44,6 +44,16 @@ function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readon
     replacements.push({ row: { id: row.id, ciphertext: row.ciphertext }, ciphertext, keyId, ...(column.index ? { index: keyring.blindIndex(plaintext) } : {}) });
   }
   return replacements;
+}
+
+/**
+ * The same promise, with its failure marked as handled now: it is awaited (and throws)
+ * only after the next batch is read, and a write failing during that read must not
+ * surface as an unhandled rejection, which ends the process.
+ */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 export function createKeysService(deps: { db: Kysely<Database>; keys: KeysRepository; keyring: Keyring; clock: Clock }) {
@@ -117,11 +127,11 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
             after = batch[batch.length - 1]!.position;
             const replacements = reencryptBatch(keyring, column, batch);
             if (writing) written(await writing);
-            writing = replacements.length > 0 ? keys.replaceCiphertexts(db, column, replacements) : undefined;
+            writing = replacements.length > 0 ? observed(keys.replaceCiphertexts(db, column, replacements)) : undefined;
           }
           if (writing) written(await writing);
         } finally {
-          // A failure (or a stop from onProgress) leaves no write running unobserved.
+          // A failure (or a stop from onProgress) returns only once the write in flight has ended.
           await writing?.catch(() => undefined);
         }
       }
