@@ -13,6 +13,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
+    // expect.poll waits for a page to catch up (browser tests). Vitest's default of 1 s
+    // fails a step that merely ran slow while another test file loaded the 2 cores.
+    expect: { poll: { timeout: 10_000 } },
     // Child processes: native modules (better-sqlite3) and Chromium are safest there.
     pool: 'forks',
     // The machine has 2 cores; files run in parallel, at most 2 at a time.

@@ -80,13 +80,18 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
   });
 
   it('creates a private room and invites the other person, who joins by the link', async () => {
+    // Alice is in General (its id already in the URL): the new room's path is the one after it.
+    await expect.poll(() => alice.url()).toMatch(/\/chat\/[0-9a-f-]{36}$/);
+    const generalUrl = alice.url();
     await alice.getByRole('button', { name: 'Create room' }).first().click();
     const dialog = alice.getByRole('dialog');
     await dialog.locator('input[name="name"]').fill(ROOM);
     await dialog.locator('[name="description"]').fill('Where the birds are planned');
     await dialog.locator('input[name="isPrivate"]').check();
     await dialog.getByRole('button', { name: 'Create room' }).click();
-    await expect.poll(() => alice.url()).toMatch(/\/chat\/[0-9a-f-]{36}$/);
+    await expect.poll(() => alice.getByRole('heading', { level: 1 }).textContent()).toContain(ROOM);
+    expect(alice.url()).not.toBe(generalUrl);
+    expect(alice.url()).toMatch(/\/chat\/[0-9a-f-]{36}$/);
     roomPath = new URL(alice.url()).pathname;
 
     await alice.getByRole('button', { name: /invite/i }).click();
