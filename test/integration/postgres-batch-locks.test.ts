@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL message batch (messages/message-store.ts) locks its rooms in id order, so
  * two instances writing batches for the same rooms cannot deadlock: while it waits for a
- * room, it already holds every room with a smaller id, and none with a larger one.
+ * room, it already holds every room with a smaller id, and none with a larger one. The
+ * lock is FOR NO KEY UPDATE, the one its UPDATE of last_seq takes anyway: someone joining
+ * a held room (a foreign key check, FOR KEY SHARE) does not wait for the batch.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -12,11 +14,13 @@ import { as, signUp, startTestApp, type Session, type TestApp } from '../support
 describe('the PostgreSQL message batch', () => {
   let t: TestApp;
   let alice: Session;
+  let bob: Session;
   let rooms: string[];
 
   beforeAll(async () => {
     t = await startTestApp('postgres');
     alice = await signUp(t.app);
+    bob = await signUp(t.app);
     rooms = [];
     for (const name of ['Locks one', 'Locks two', 'Locks three']) {
       const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name } });
@@ -53,6 +57,23 @@ describe('the PostgreSQL message batch', () => {
     }
   }
 
+  /** Whether Bob could join the room right now (rolled back: he never stays). */
+  async function joinable(roomId: string): Promise<boolean> {
+    const rolledBack = new Error('roll back');
+    try {
+      await t.database.db.transaction().execute(async (trx) => {
+        await sql`set local lock_timeout = '500ms'`.execute(trx);
+        await sql`insert into room_members (room_id, user_id, role, joined_at) values (${roomId}, ${bob.user.id}, 'member', ${Date.now()})`.execute(trx);
+        throw rolledBack;
+      });
+    } catch (error) {
+      if (error === rolledBack) return true;
+      if ((error as { code?: string }).code === '55P03') return false;
+      throw error;
+    }
+    return true;
+  }
+
   it('while it waits for a room, holds the rooms before it in id order and none after', async () => {
     const [low, middle, high] = rooms as [string, string, string];
     let release!: () => void;
@@ -70,15 +91,18 @@ describe('the PostgreSQL message batch', () => {
     // Listed high first: the order in the batch must not matter.
     const batch = createPostgresMessageStore(t.database.db).insertBatch([message(high), message(middle), message(low)]);
     let highLockable: boolean;
+    let lowJoinable: boolean;
     try {
       // The batch has reached the middle room once it holds the low one.
       await vi.waitFor(async () => expect(await lockable(low)).toBe(false), { timeout: 10_000, interval: 50 });
       highLockable = await lockable(high);
+      lowJoinable = await joinable(low);
     } finally {
       release();
       await holder;
     }
     expect(await batch).toHaveLength(3);
     expect(highLockable).toBe(true);
+    expect(lowJoinable).toBe(true);
   });
 });

@@ -42,11 +42,12 @@ export function positionsByRoom(messages: readonly NewMessage[]): Map<string, nu
 
 /**
  * PostgreSQL: the whole batch is one statement, so one round trip and its own transaction.
- * The CTE locks the batch's rooms in id order (`SELECT … ORDER BY id FOR UPDATE`: two
- * instances writing to the same rooms then wait for each other instead of deadlocking;
- * the UPDATE alone locked them in whatever order its plan met them), takes every room's
- * seqs (`UPDATE … FROM (VALUES …) RETURNING`), and the INSERT numbers each message back
- * from its room's new last_seq. A reused clientId fails the whole statement.
+ * The CTE locks the batch's rooms in id order (`SELECT … ORDER BY id FOR NO KEY UPDATE`:
+ * two instances writing to the same rooms then wait for each other instead of deadlocking;
+ * the UPDATE alone locked them in whatever order its plan met them). NO KEY is the lock the
+ * UPDATE of last_seq takes anyway, so joins and bans (foreign keys to the room) do not wait
+ * for a batch. Then it takes every room's seqs (`UPDATE … FROM (VALUES …) RETURNING`), and
+ * the INSERT numbers each message back from its room's new last_seq. A reused clientId fails the whole statement.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -62,7 +63,7 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
       );
       const { rows } = await sql<{ position: number; seq: number }>`
         with locked as (
-          select id from rooms where id = any(${rooms.map(([roomId]) => roomId)}::text[]) order by id for update
+          select id from rooms where id = any(${rooms.map(([roomId]) => roomId)}::text[]) order by id for no key update
         ), seqs as (
           update rooms set last_seq = rooms.last_seq + taken.n
           from (values ${sql.join(roomValues)}) as taken(id, n) join locked on locked.id = taken.id
