@@ -4,6 +4,7 @@
  * pages, catch-up, membership rules and encryption at rest.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagePage, Room } from '../../src/shared/protocol.js';
 import { as, signUp, startTestApp, uniqueName, type Session, type TestApp } from '../support/app.js';
@@ -341,6 +342,23 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
       const write = await sendRaw(stranger, room.id, { body: 'let me in', clientId: randomUUID() });
       expect(write.statusCode).toBe(404);
       expect(await storedCount(room.id)).toBe(2);
+    });
+
+    it('refuses a non-member with 403 even while the messages table cannot be read', async () => {
+      // The page is read beside the access check: the check's answer must still come first.
+      const { owner, room } = await roomWithMessages(1);
+      const stranger = await signUp(t.app);
+      await sql`alter table messages rename to messages_away`.execute(t.database.db);
+      try {
+        const read = await get(stranger, `/api/v1/rooms/${room.id}/messages`);
+        expect(read.statusCode, read.body).toBe(403);
+        expect(read.json().error.code).toBe('not_member');
+        // A member meets the failure itself.
+        expect((await get(owner, `/api/v1/rooms/${room.id}/messages`)).statusCode).toBeGreaterThanOrEqual(500);
+      } finally {
+        await sql`alter table messages_away rename to messages`.execute(t.database.db);
+      }
+      expect((await page(owner, room.id)).messages).toHaveLength(1);
     });
 
     it('answers a send to an unknown room with 404', async () => {

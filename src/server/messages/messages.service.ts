@@ -60,11 +60,14 @@ export function createMessagesService(deps: {
 
   /**
    * Runs the read beside the access check rather than after it: on PostgreSQL the two round
-   * trips overlap. Its rows are returned (and decrypted) only once the check has passed.
+   * trips overlap. The check's answer comes first: a caller without access is refused even
+   * if the read failed, and rows are returned (and decrypted) only once the check has passed.
    */
   async function readAuthorized<T>(userId: string, roomId: string, read: () => Promise<T>): Promise<T> {
-    const [rows] = await Promise.all([read(), rooms.authorize(userId, roomId, 'read')]);
-    return rows;
+    const [rows, access] = await Promise.allSettled([read(), rooms.authorize(userId, roomId, 'read')]);
+    if (access.status === 'rejected') throw access.reason;
+    if (rows.status === 'rejected') throw rows.reason;
+    return rows.value;
   }
 
   return {
