@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
   const metrics = createMetrics({ poolStats: database.poolStats });
   const presence = deps.presence ?? createMemoryPresence();
-  const rooms = createRoomsService({ db, rooms: createRoomsRepository(), keyring, clock, bus, presence });
+  const rooms = createRoomsService({ db, rooms: createRoomsRepository(database.dialect), keyring, clock, bus, presence });
   const messagesRepository = createMessagesRepository();
   const messageStore = createMessageStore(database);
   // After the gateway's preClose and the server's close: no send is still on its way in.

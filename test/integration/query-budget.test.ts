@@ -50,7 +50,7 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
     const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name: `p-${randomUUID().slice(0, 8)}`, isPrivate: true } });
     expect(created.statusCode).toBe(201);
     const privateId: string = created.json().room.id;
-    const rooms = createRoomsRepository();
+    const rooms = createRoomsRepository(t.database.dialect);
     const pairs = [alice, bob].flatMap((who) => [roomId, privateId, randomUUID()].map((room) => ({ userId: who.user.id, roomId: room })));
     pairs.push(pairs[0]!); // asked twice in one burst
     const one = await Promise.all(pairs.map((pair) => rooms.findAccess(t.database.db, pair.userId, pair.roomId)));

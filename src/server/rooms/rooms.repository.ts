@@ -1,5 +1,6 @@
 /** SQL for rooms, memberships and invites. Returns rows. */
 import { sql } from 'kysely';
+import type { DatabaseTarget } from '../config.js';
 import { precompiled } from '../db/precompiled.js';
 import type { Db, RoomInvitesTable, RoomMembersTable, RoomsTable } from '../db/schema.js';
 
@@ -13,10 +14,30 @@ export type RoomViewRow = RoomRow & { role: Role | null; last_read_seq: number |
 export type RoomAccessRow = Pick<RoomRow, 'id' | 'is_private' | 'last_seq'> & { role: Role | null };
 export type MemberWithUserRow = { user_id: string; username: string; user_created_at: number; role: Role; joined_at: number };
 
+/** One (user, room) pair of findAccessMany, and where it stood in the list. */
+type AccessPair = { position: number; user_id: string; room_id: string };
+
 /** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
 const likeContains = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export function createRoomsRepository() {
+export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
+  /**
+   * The pairs arrive as one JSON array, so the statement's text is the same for any number
+   * of pairs: it is built and compiled once, and SQLite's prepared statement is reused
+   * (an IN list per batch was a new query to build, compile and prepare every time).
+   */
+  const pairsFrom = (json: string) =>
+    dialect === 'sqlite'
+      ? sql<AccessPair>`(select key as position, value ->> 'userId' as user_id, value ->> 'roomId' as room_id from json_each(${json}))`
+      : sql<AccessPair>`(select n - 1 as position, value ->> 'userId' as user_id, value ->> 'roomId' as room_id
+             from json_array_elements(${json}::json) with ordinality as elements(value, n))`;
+  const accessManyQuery = precompiled((db: Db, json: string) =>
+    db
+      .selectFrom(pairsFrom(json).as('pairs'))
+      .innerJoin('rooms', 'rooms.id', 'pairs.room_id')
+      .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').onRef('mine.user_id', '=', 'pairs.user_id'))
+      .select(['pairs.position', 'rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role']),
+  );
   const accessQuery = precompiled((db: Db, userId: string, roomId: string) =>
     db
       .selectFrom('rooms')
@@ -65,20 +86,10 @@ export function createRoomsRepository() {
 
     /** findAccess for several (user, room) pairs in one query, answers in the pairs' order. */
     async findAccessMany(db: Db, pairs: ReadonlyArray<{ userId: string; roomId: string }>): Promise<Array<RoomAccessRow | undefined>> {
-      const userIds = [...new Set(pairs.map((pair) => pair.userId))];
-      const rows = await db
-        .selectFrom('rooms')
-        .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', 'in', userIds))
-        .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role', 'mine.user_id as member_id'])
-        .where('rooms.id', 'in', [...new Set(pairs.map((pair) => pair.roomId))])
-        .execute();
-      return pairs.map(({ userId, roomId }) => {
-        // One row per room and requesting member (or one with no member): the room exists if any row names it.
-        const ofRoom = rows.filter((row) => row.id === roomId);
-        if (ofRoom.length === 0) return undefined;
-        const { id, is_private, last_seq } = ofRoom[0]!;
-        return { id, is_private, last_seq, role: ofRoom.find((row) => row.member_id === userId)?.role ?? null };
-      });
+      const rows = await accessManyQuery(db, JSON.stringify(pairs.map(({ userId, roomId }) => ({ userId, roomId }))));
+      const answers = new Array<RoomAccessRow | undefined>(pairs.length).fill(undefined);
+      for (const { position, ...access } of rows) answers[Number(position)] = access;
+      return answers;
     },
 
     async findView(db: Db, viewerId: string, roomId: string): Promise<RoomViewRow | undefined> {
