@@ -58,6 +58,10 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
     const together = await rooms.findAccessMany(t.database.db, pairs);
     expect(t.queries).toHaveLength(1);
     expect(together).toEqual(one);
+    // One statement text for any number of pairs, so it is prepared once.
+    const [textForSeven] = t.queries.splice(0);
+    await rooms.findAccessMany(t.database.db, pairs.slice(0, 2));
+    expect(t.queries).toEqual([textForSeven]);
     // Not vacuous: owners, a member, a stranger to the private room, and no room at all.
     expect(one.map((access) => access?.role ?? (access ? 'none' : 'missing'))).toEqual(['owner', 'owner', 'missing', 'member', 'none', 'missing', 'owner']);
   });
