@@ -66,9 +66,11 @@ function wrap(socket: WebSocket): WsClient {
     });
   });
   socket.on('error', () => undefined); // surfaced through `closed` and timeouts instead
-  socket.on('message', (data) => {
+  socket.on('message', (data, isBinary) => {
     let frame: ServerFrame;
     try {
+      // The contract is JSON in text frames; a browser would get a binary one as a Blob.
+      if (isBinary) throw new Error('binary frame');
       frame = JSON.parse(data.toString()) as ServerFrame;
     } catch {
       frame = { type: '<unparseable>', raw: data.toString() } as unknown as ServerFrame;

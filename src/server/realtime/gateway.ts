@@ -72,6 +72,9 @@ export interface GatewayOptions {
   metrics?: Pick<Metrics, 'socketOpened' | 'socketClosed' | 'messageDelivered' | 'busResync' | 'slowConsumerDropped'>;
 }
 
+/** A Buffer is sent as a text frame (ws would send it as binary). */
+const TEXT_FRAME = { binary: false } as const;
+
 export function createGateway(options: GatewayOptions) {
   const { rooms, messages, bus, presence, log, limiter, framesPerMinute } = options;
   const metrics = options.metrics ?? noMetrics;
@@ -81,7 +84,7 @@ export function createGateway(options: GatewayOptions) {
   const userSockets = new Map<string, Set<Connection>>();
 
   /** Writes the frame; false when the socket is closed or was just dropped as too slow. */
-  function write(connection: Connection, frame: string): boolean {
+  function write(connection: Connection, frame: string | Buffer): boolean {
     if (connection.socket.readyState !== connection.socket.OPEN) return false;
     if (connection.socket.bufferedAmount > maxBufferedBytes) {
       connection.socket.close(CLOSE_CODES.slowConsumer, 'too slow: reconnect and catch up');
@@ -90,7 +93,7 @@ export function createGateway(options: GatewayOptions) {
       return false;
     }
     coalesce(connection.socket);
-    connection.socket.send(frame);
+    connection.socket.send(frame, TEXT_FRAME);
     return true;
   }
 
@@ -132,7 +135,8 @@ export function createGateway(options: GatewayOptions) {
 
   /** Writes one pre-serialized frame to every local socket in the rooms, once each; returns how many were written. */
   function broadcast(roomIds: Iterable<string>, frame: ServerFrame, except?: (c: Connection) => boolean): number {
-    const text = JSON.stringify(frame);
+    // Encoded once: a string would be measured and UTF-8 encoded again for every socket.
+    const text = Buffer.from(JSON.stringify(frame));
     const seen = new Set<Connection>();
     let written = 0;
     for (const roomId of roomIds) {
