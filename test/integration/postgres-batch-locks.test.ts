@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/keys.repository.js';
 import { createPostgresMessageStore, type NewMessage } from '../../src/server/messages/message-store.js';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 
@@ -23,7 +24,8 @@ describe('the PostgreSQL message batch', () => {
     bob = await signUp(t.app);
     rooms = [];
     for (const name of ['Locks one', 'Locks two', 'Locks three']) {
-      const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name } });
+      const payload = { name, description: `about ${name}` };
+      const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload });
       rooms.push(created.json().room.id as string);
     }
     rooms.sort();
@@ -74,19 +76,27 @@ describe('the PostgreSQL message batch', () => {
     return true;
   }
 
-  it('while it waits for a room, holds the rooms before it in id order and none after', async () => {
-    const [low, middle, high] = rooms as [string, string, string];
+  /** Another writer holds the room until `release` is called. */
+  async function holdRoom(roomId: string) {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let held!: () => void;
     const holding = new Promise<void>((resolve) => (held = resolve));
-    // Another writer holds the middle room.
     const holder = t.database.db.transaction().execute(async (trx) => {
-      await sql`select id from rooms where id = ${middle} for update`.execute(trx);
+      await sql`select id from rooms where id = ${roomId} for update`.execute(trx);
       held();
       await released;
     });
     await holding;
+    return async () => {
+      release();
+      await holder;
+    };
+  }
+
+  it('while it waits for a room, holds the rooms before it in id order and none after', async () => {
+    const [low, middle, high] = rooms as [string, string, string];
+    const releaseMiddle = await holdRoom(middle);
 
     // Listed high first: the order in the batch must not matter.
     const batch = createPostgresMessageStore(t.database.db).insertBatch([message(high), message(middle), message(low)]);
@@ -98,11 +108,35 @@ describe('the PostgreSQL message batch', () => {
       highLockable = await lockable(high);
       lowJoinable = await joinable(low);
     } finally {
-      release();
-      await holder;
+      await releaseMiddle();
     }
     expect(await batch).toHaveLength(3);
     expect(highLockable).toBe(true);
     expect(lowJoinable).toBe(true);
+  });
+
+  it('a key rotation batch over rooms takes them in the same order, so it cannot deadlock with a message batch', async () => {
+    const [low, middle, high] = rooms as [string, string, string];
+    const descriptions = ENCRYPTED_COLUMNS.find((column) => column.table === 'rooms')!;
+    const stored = await t.database.db.selectFrom('rooms').select(['id', 'description_ciphertext']).where('id', 'in', rooms).execute();
+    const replacement = (id: string) => {
+      const ciphertext = stored.find((row) => row.id === id)!.description_ciphertext!;
+      return { row: { id, ciphertext }, ciphertext: `${ciphertext}-rotated`, keyId: 'k2' };
+    };
+    // Rewritten high first, so the table holds them in reverse id order: an UPDATE that
+    // locked rows as its scan meets them would take the high room, then wait for the middle.
+    for (const id of [high, middle, low]) await sql`update rooms set name = name where id = ${id}`.execute(t.database.db);
+    const releaseMiddle = await holdRoom(middle);
+
+    const rotation = createKeysRepository('postgres').replaceCiphertexts(t.database.db, descriptions, [high, middle, low].map(replacement));
+    let highLockable: boolean;
+    try {
+      await vi.waitFor(async () => expect(await lockable(low)).toBe(false), { timeout: 10_000, interval: 50 });
+      highLockable = await lockable(high);
+    } finally {
+      await releaseMiddle();
+    }
+    expect(await rotation).toBe(3);
+    expect(highLockable).toBe(true);
   });
 });

@@ -125,11 +125,20 @@ export function createKeysRepository(dialect: DatabaseTarget['dialect']) {
       );
       const table = sql.table(column.table);
       const setIndex = column.index ? sql`, ${sql.ref(column.index)} = replacement.new_index` : sql``;
+      // Rooms on PostgreSQL are locked in id order first, as the message batch locks them
+      // (an UPDATE alone locks rows in the order its scan meets them), so a rotation batch
+      // and a message batch cannot deadlock. Only rooms: no other writer holds several rows
+      // of the other tables, and on messages the extra lock halved rotation's speed.
+      const lockInOrder = dialect === 'postgres' && column.table === 'rooms';
+      const locked = lockInOrder
+        ? sql`, locked as (select id from ${table} where id in (select id from replacement) order by id for no key update)`
+        : sql``;
+      const joinLocked = lockInOrder ? sql` join locked on locked.id = replacement.id` : sql``;
       const result = await sql`
-        with replacement(id, old_ciphertext, new_ciphertext, new_key_id, new_index) as (values ${sql.join(rows)})
+        with replacement(id, old_ciphertext, new_ciphertext, new_key_id, new_index) as (values ${sql.join(rows)})${locked}
         update ${table}
         set ${sql.ref(column.ciphertext)} = replacement.new_ciphertext, ${sql.ref(column.keyId)} = replacement.new_key_id${setIndex}
-        from replacement
+        from replacement${joinLocked}
         where ${table}.id = replacement.id and ${table}.${sql.ref(column.ciphertext)} = replacement.old_ciphertext
       `.execute(db);
       return Number(result.numAffectedRows ?? 0);
