@@ -111,6 +111,13 @@ class MainConnectionDriver extends SqliteDriver {
   }
 }
 
+/**
+ * Refusals that waiting cures: a lock held by another connection, or another process
+ * recovering the WAL after a crash (which SQLite's busy handler used to wait out too).
+ * Not SQLITE_BUSY_SNAPSHOT: that transaction can never write and must start again.
+ */
+const BUSY_UNTIL_RELEASED = new Set<unknown>(['SQLITE_BUSY', 'SQLITE_BUSY_RECOVERY']);
+
 function retryingWhileBusy(connection: DatabaseConnection): DatabaseConnection {
   return {
     async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -119,7 +126,7 @@ function retryingWhileBusy(connection: DatabaseConnection): DatabaseConnection {
         try {
           return await connection.executeQuery<R>(query);
         } catch (error) {
-          if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
+          if (!BUSY_UNTIL_RELEASED.has((error as { code?: unknown }).code) || Date.now() >= giveUpAt) throw error;
           await setTimeout(waitMs);
         }
       }
