@@ -2,14 +2,10 @@
 // the tsx loader on the TypeScript sources), each in its own temporary DATA_DIR that is also its
 // working folder (so no .env is picked up), with a minimal environment. The tests run
 // concurrently; each one owns its processes, folders and databases, and ends them itself.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { systemClock } from '../../src/server/clock.js';
 import type { DatabaseTarget } from '../../src/server/config.js';
@@ -19,158 +15,38 @@ import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
+import { CLI_SCRIPT, PASSWORD, Resources, exitWithin, type Exit, type ServerProcess } from '../fault/fault-harness.js';
 import { createTestDatabase, type Dialect } from '../support/databases.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/main.ts');
-const SERVER = path.join(ROOT, 'src/server/main.ts');
-// `node --import tsx` resolves tsx from the working folder, which is a temp folder here: use its URL.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const PASSWORD = 'correct horse battery staple';
 const DIALECTS = ['sqlite', 'postgres'] as const;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+/** One test's processes, folders and databases (test/fault's harness); all of them end when the test does. */
+function harness(context: TestContext): Resources {
+  const resources = new Resources();
+  context.onTestFinished(() => resources.dispose());
+  return resources;
 }
 
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exited: Promise<Exit>;
-}
-
-interface Server {
-  proc: Proc;
-  url: string;
-}
-
-/** Only what node needs, plus the given variables: nothing from the test runner leaks in. */
-function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...vars };
-}
-
-/** Waits for the process to end, or kills it and fails after `ms`. */
-async function exitWithin(proc: Proc, ms: number): Promise<Exit> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      proc.child.kill('SIGKILL');
-      reject(new Error(`process did not exit within ${ms} ms\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([proc.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
+/** A data folder (also the processes' working folder) with SQLite inside it, or a fresh PostgreSQL database. */
+async function environment(h: Resources, dialect: Dialect): Promise<{ dataDir: string; env: Record<string, string>; target: DatabaseTarget }> {
+  const dataDir = await h.tempDir('securechat-cli-');
+  if (dialect === 'sqlite') {
+    return { dataDir, env: { DATA_DIR: dataDir }, target: { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') } };
   }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** One test's processes, folders and databases; all of them end when the test does. */
-class Harness {
-  private readonly children = new Set<ChildProcess>();
-  private readonly cleanups: Array<() => Promise<void>> = [];
-
-  constructor(context: TestContext) {
-    context.onTestFinished(() => this.dispose());
-  }
-
-  private async dispose(): Promise<void> {
-    const alive = [...this.children].filter((child) => child.exitCode === null && child.signalCode === null);
-    const gone = alive.map((child) => new Promise((resolve) => child.once('close', resolve)));
-    for (const child of alive) child.kill('SIGKILL');
-    await Promise.all(gone);
-    for (const cleanup of this.cleanups.splice(0).reverse()) await cleanup();
-  }
-
-  /** A new data folder; also the working folder of the processes started in it. */
-  async dataDir(): Promise<string> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'securechat-cli-'));
-    this.cleanups.push(() => fs.rm(dir, { recursive: true, force: true, maxRetries: 3 }));
-    return dir;
-  }
-
-  /** The environment for a data folder: SQLite inside it, or a fresh PostgreSQL database. */
-  async environment(dialect: Dialect): Promise<{ dataDir: string; env: Record<string, string>; target: DatabaseTarget }> {
-    const dataDir = await this.dataDir();
-    if (dialect === 'sqlite') {
-      return { dataDir, env: { DATA_DIR: dataDir }, target: { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') } };
-    }
-    const database = await createTestDatabase('postgres');
-    this.cleanups.push(() => database.drop());
-    const target = database.target as Extract<DatabaseTarget, { dialect: 'postgres' }>;
-    return { dataDir, env: { DATA_DIR: dataDir, DATABASE_URL: target.url }, target };
-  }
-
-  spawn(script: string, args: string[], env: Record<string, string>, cwd: string): Proc {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
-      cwd,
-      env: envWith(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.children.add(child);
-    const proc: Proc = {
-      child,
-      stdout: '',
-      stderr: '',
-      exited: new Promise((resolve, reject) => {
-        child.on('error', reject);
-        child.on('close', (code, signal) => resolve({ code, signal, stdout: proc.stdout, stderr: proc.stderr }));
-      }),
-    };
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (proc.stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (proc.stderr += chunk));
-    return proc;
-  }
-
-  cli(args: string[], env: Record<string, string>, cwd: string, ms = 30_000): Promise<Exit> {
-    return exitWithin(this.spawn(CLI, args, env, cwd), ms);
-  }
-
-  /** Runs the server where it is expected to refuse to start. */
-  refusedServer(env: Record<string, string>, cwd: string): Promise<Exit> {
-    return exitWithin(this.spawn(SERVER, [], { HOST: '127.0.0.1', PORT: '0', ...env }, cwd), 20_000);
-  }
-
-  /**
-   * Starts the real server on a port the system picks (PORT=0; the address is read from its
-   * "Server listening at" log line) and waits, bounded, until /healthz answers.
-   */
-  async startServer(env: Record<string, string>, cwd: string): Promise<Server> {
-    const proc = this.spawn(SERVER, [], { HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' }, cwd);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-        throw new Error(`server exited while starting (${proc.child.exitCode ?? proc.child.signalCode}): ${proc.stderr}${proc.stdout}`);
-      }
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.stdout)?.[1];
-      if (url) {
-        try {
-          const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-          if (response.ok) return { proc, url };
-        } catch {
-          // not answering yet
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`server not healthy within 30 s: ${proc.stderr}${proc.stdout}`);
-      await sleep(50);
-    }
-  }
+  const database = await createTestDatabase('postgres');
+  h.defer(() => database.drop());
+  const target = database.target as Extract<DatabaseTarget, { dialect: 'postgres' }>;
+  return { dataDir, env: { DATA_DIR: dataDir, DATABASE_URL: target.url }, target };
 }
 
 /** SIGTERM, and the graceful stop must end the process with 0 within a few seconds. */
-async function stopServer(server: Server): Promise<void> {
+async function stopServer(server: ServerProcess): Promise<void> {
   server.proc.child.kill('SIGTERM');
   const exit = await exitWithin(server.proc, 8_000);
   expect(exit, exit.stderr).toMatchObject({ code: 0, signal: null });
 }
 
-async function register(server: Server, username: string, email: string): Promise<void> {
+async function register(server: ServerProcess, username: string, email: string): Promise<void> {
   const response = await fetch(`${server.url}/api/v1/auth/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -180,7 +56,7 @@ async function register(server: Server, username: string, email: string): Promis
 }
 
 /** Signs in and returns GET /api/v1/me. */
-async function me(server: Server, username: string): Promise<{ username: string; email: string }> {
+async function me(server: ServerProcess, username: string): Promise<{ username: string; email: string }> {
   const login = await fetch(`${server.url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -290,8 +166,8 @@ async function readRotated(target: DatabaseTarget) {
 
 describe.concurrent('securechat CLI and server processes', { timeout: 120_000 }, () => {
   it('keys generate prints a new valid Fernet key each time', async (context) => {
-    const h = new Harness(context);
-    const cwd = await h.dataDir();
+    const h = harness(context);
+    const cwd = await h.tempDir('securechat-cli-');
     const [first, second] = await Promise.all([h.cli(['keys', 'generate'], {}, cwd), h.cli(['keys', 'generate'], {}, cwd)]);
     for (const run of [first!, second!]) {
       expect(run.code, run.stderr).toBe(0);
@@ -306,8 +182,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
   });
 
   it.for(DIALECTS)('migrate on a fresh %s database applies the migrations, then is up to date', async (dialect, context) => {
-    const h = new Harness(context);
-    const { dataDir, env } = await h.environment(dialect);
+    const h = harness(context);
+    const { dataDir, env } = await environment(h, dialect);
     const first = await h.cli(['migrate'], env, dataDir);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout.trim()).toMatch(/^Applied: 001-initial(, \d{3}-[\w-]+)*$/);
@@ -318,8 +194,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
   });
 
   it('the server creates its secrets on first run, stops cleanly, and refuses a wrong key without touching the data', async (context) => {
-    const h = new Harness(context);
-    const { dataDir, env } = await h.environment('sqlite');
+    const h = harness(context);
+    const { dataDir, env } = await environment(h, 'sqlite');
     const server = await h.startServer(env, dataDir);
 
     const keyFile = path.join(dataDir, 'master.key');
@@ -359,8 +235,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
   });
 
   it('a missing key file on a database that holds data is refused, naming the file, and no new key is made up', async (context) => {
-    const h = new Harness(context);
-    const { dataDir, env, target } = await h.environment('sqlite');
+    const h = harness(context);
+    const { dataDir, env, target } = await environment(h, 'sqlite');
     // Data written under a key whose file is not there (a restore that forgot it, a wrong DATA_DIR).
     await seedMessages(target, generateFernetKey(), 3);
     const dbFile = path.join(dataDir, 'securechat.db');
@@ -377,8 +253,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
   });
 
   it.for(DIALECTS)('keys rotate (%s) beside a running server; afterwards the new key alone is enough', async (dialect, context) => {
-    const h = new Harness(context);
-    const { dataDir, env } = await h.environment(dialect);
+    const h = harness(context);
+    const { dataDir, env } = await environment(h, dialect);
     const keyFile = path.join(dataDir, 'master.key');
 
     const first = await h.startServer(env, dataDir);
@@ -409,8 +285,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
 
   it.for(DIALECTS)('keys rotate (%s) killed with SIGKILL half-way resumes to completion on the next run', async (dialect, context) => {
     const ROWS = 5_000; // 10 batches of 500 (plus the user's email)
-    const h = new Harness(context);
-    const { dataDir, env, target } = await h.environment(dialect);
+    const h = harness(context);
+    const { dataDir, env, target } = await environment(h, dialect);
     const oldKey = generateFernetKey();
     const newKey = generateFernetKey();
     await seedMessages(target, oldKey, ROWS);
@@ -418,7 +294,7 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
     const B = createKeyring(newKey);
 
     // SIGKILL as soon as the progress shows a committed batch (>= 10%) but not the end.
-    const killed = h.spawn(CLI, ['keys', 'rotate'], env, dataDir);
+    const killed = h.spawnNode(CLI_SCRIPT, ['keys', 'rotate'], env, dataDir);
     let sawPartial = false;
     killed.child.stderr!.on('data', () => {
       const match = [...killed.stderr.matchAll(/ (\d+)\/(\d+) \(/g)].at(-1);
@@ -453,8 +329,8 @@ describe.concurrent('securechat CLI and server processes', { timeout: 120_000 },
   });
 
   it('a bad configuration value stops the process with one line naming the variable', async (context) => {
-    const h = new Harness(context);
-    const dataDir = await h.dataDir();
+    const h = harness(context);
+    const dataDir = await h.tempDir('securechat-cli-');
     const [badPort, production, cliBadPort] = await Promise.all([
       h.refusedServer({ DATA_DIR: dataDir, PORT: 'abc' }, dataDir),
       h.refusedServer({ DATA_DIR: dataDir, NODE_ENV: 'production' }, dataDir),
