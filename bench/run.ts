@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBenchDatabases } from './lib/databases.js';
+import { probeCpu } from './lib/cpu.js';
 import { probeDisk, type DiskProbe } from './lib/disk.js';
 import { LoadMonitor } from './lib/machine-load.js';
 import { machineInfo, renderSection, writeSection, type ScenarioResult } from './lib/report.js';
@@ -130,6 +131,8 @@ async function main(): Promise<number> {
   progress(`${mode} run on ${databases.dialect}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
   progress(`clients run in separate processes on the same ${machine.cores} cores as the server and compete with it for CPU`);
 
+  const cpuBefore = probeCpu();
+  progress(`cpu: ${formatNumber(cpuBefore)} SHA-256 of 1 KiB/s on one core`);
   const diskBefore = probeDisk();
   progress(`disk: ${formatNumber(diskBefore.syncsPerSec)} fdatasync/s (p99 ${diskBefore.latencyMs.p99} ms) in ${os.tmpdir()}`);
   const results: ScenarioResult[] = [];
@@ -193,6 +196,7 @@ async function main(): Promise<number> {
     ...machine,
     server: `${values.built ? '`node dist/server/main.js`' : '`node --import tsx src/server/main.ts`'} at ${sourceVersion()}`,
     logLevel: values['log-level'],
+    cpuSpeed: `${formatNumber(cpuBefore)} SHA-256 of 1 KiB/s on one core before the run, ${formatNumber(probeCpu())} after it`,
     disk: diskText(diskBefore, probeDisk()),
     durationMs: Date.now() - started - waitedMs,
     waitedMs,

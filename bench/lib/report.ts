@@ -53,6 +53,8 @@ export interface RunInfo {
   memory: string;
   server: string;
   logLevel: string;
+  /** One core's speed at the time (the same machine's speed changes by hours). */
+  cpuSpeed: string;
   /** Durable-write speed of the disk the data lives on (it bounds durable commits). */
   disk: string;
   durationMs: number;
@@ -90,6 +92,7 @@ export function renderSection(info: RunInfo, results: readonly ScenarioResult[])
   lines.push(`- Date: ${info.date}; took ${Math.round(info.durationMs / 1000)} s${info.waitedMs ? ` (plus ${Math.round(info.waitedMs / 1000)} s waiting for a quiet machine)` : ''}; mode: **${info.mode}**${info.mode === 'quick' ? ' (smaller sizes: a smoke test, not for sizing)' : ''}`);
   lines.push(`- Machine: ${info.cpu}, ${info.cores} cores, ${info.memory} RAM; Node ${info.node}`);
   lines.push(`- Database: ${info.database}`);
+  lines.push(`- CPU speed: ${info.cpuSpeed}`);
   lines.push(`- Disk: ${info.disk}`);
   lines.push(`- Server: ${info.server}, LOG_LEVEL=${info.logLevel}, NODE_ENV=production, on 127.0.0.1; rate limits raised through RATE_LIMIT_* (the limiter still runs)`);
   lines.push(
