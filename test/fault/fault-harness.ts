@@ -1,5 +1,6 @@
 /**
- * Shared machinery of the fault tests: the real server and CLI as processes, a small HTTP
+ * Shared machinery of the fault tests (and of test/integration/cli.test.ts, which needs its
+ * processes too): the real server and CLI as processes, a small HTTP
  * client for the API, a PostgreSQL server of a test's own (so it can be stopped without
  * touching other suites), and a resource list that ends every process and removes every
  * folder and database when the test (or file) is done.
