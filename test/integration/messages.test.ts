@@ -361,6 +361,38 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
       expect((await page(owner, room.id)).messages).toHaveLength(1);
     });
 
+    if (dialect === 'postgres') {
+      it('refuses a non-member at once while the page read waits for a lock', async () => {
+        const { owner, room } = await roomWithMessages(1);
+        const stranger = await signUp(t.app);
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const locking = new Promise<void>((resolve) => (locked = resolve));
+        // Another transaction holds the messages table: page reads wait, access checks do not.
+        const holder = t.database.db.transaction().execute(async (trx) => {
+          await sql`lock table messages in access exclusive mode`.execute(trx);
+          locked();
+          await released;
+        });
+        await locking;
+        let memberDone = false;
+        const memberRead = get(owner, `/api/v1/rooms/${room.id}/messages`).finally(() => (memberDone = true));
+        try {
+          const refused = await Promise.race([
+            get(stranger, `/api/v1/rooms/${room.id}/messages`),
+            new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 5_000)),
+          ]);
+          expect(refused === 'still waiting' ? refused : refused.statusCode).toBe(403);
+          expect(memberDone).toBe(false);
+        } finally {
+          release();
+          await holder;
+        }
+        expect((await memberRead).statusCode).toBe(200);
+      });
+    }
+
     it('answers a send to an unknown room with 404', async () => {
       const session = await signUp(t.app);
       const response = await sendRaw(session, randomUUID(), { body: 'anyone?', clientId: randomUUID() });
