@@ -86,7 +86,11 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
 
     /** findAccess for several (user, room) pairs in one query, answers in the pairs' order. */
     async findAccessMany(db: Db, pairs: ReadonlyArray<{ userId: string; roomId: string }>): Promise<Array<RoomAccessRow | undefined>> {
-      const rows = await accessManyQuery(db, JSON.stringify(pairs.map(({ userId, roomId }) => ({ userId, roomId }))));
+      // Well-formed first, as a plain parameter would be sent (a lone surrogate becomes U+FFFD):
+      // a socket frame's id can be any string, and PostgreSQL refuses the JSON escape of a
+      // lone surrogate, which would fail every check in the batch, not just that one.
+      const json = JSON.stringify(pairs.map(({ userId, roomId }) => ({ userId: userId.toWellFormed(), roomId: roomId.toWellFormed() })));
+      const rows = await accessManyQuery(db, json);
       const answers = new Array<RoomAccessRow | undefined>(pairs.length).fill(undefined);
       for (const { position, ...access } of rows) answers[Number(position)] = access;
       return answers;
