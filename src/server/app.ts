@@ -34,6 +34,7 @@ import { createValidatorCompiler } from './http/validation.js';
 import { createMessageStore } from './messages/message-store.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { messagesRoutes } from './messages/messages.routes.js';
+import { createMessageBodies } from './messages/message-bodies.js';
 import { createMessagesService } from './messages/messages.service.js';
 import type { Bus } from './realtime/bus.js';
 import { createGateway } from './realtime/gateway.js';
@@ -116,7 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     messages: messagesRepository,
     store: messageStore,
     rooms,
-    keyring,
+    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024 }),
     clock,
     bus,
     maxLength: config.messageMaxLength,

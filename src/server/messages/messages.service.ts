@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { LIMITS, type Message, type MessagePage, type User } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
-import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { Bus } from '../realtime/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
+import type { MessageBodies } from './message-bodies.js';
 import { presentMessage } from './messages.presenter.js';
 import { createMessageWriter } from './message-writer.js';
 import type { MessageStore } from './message-store.js';
@@ -31,7 +31,8 @@ export function createMessagesService(deps: {
   /** Where new messages are written, in group commits. */
   store: MessageStore;
   rooms: RoomsService;
-  keyring: Keyring;
+  /** Encrypts new bodies and decrypts stored ones. */
+  bodies: MessageBodies;
   clock: Clock;
   bus: Bus;
   maxLength: number;
@@ -40,7 +41,7 @@ export function createMessagesService(deps: {
   /** Counts committed messages. */
   metrics?: Pick<Metrics, 'messageSent'>;
 }) {
-  const { db, messages, rooms, keyring, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
+  const { db, messages, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
   const writer = createMessageWriter(deps.store);
 
   function validate(body: string, clientId: string): string {
@@ -55,7 +56,7 @@ export function createMessagesService(deps: {
 
   async function existing(roomId: string, sender: User, clientId: string): Promise<Message | undefined> {
     const row = await messages.findByClientId(db, roomId, sender.id, clientId);
-    return row ? presentMessage(row, keyring) : undefined;
+    return row ? presentMessage(row, bodies) : undefined;
   }
 
   /**
@@ -78,7 +79,7 @@ export function createMessagesService(deps: {
       await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
 
-      const { ciphertext, keyId } = keyring.encrypt(text);
+      const { ciphertext, keyId } = bodies.seal(text);
       const id = randomUUID();
       const createdAt = clock.now();
       const written = await writer.write({
@@ -124,14 +125,14 @@ export function createMessagesService(deps: {
       const limit = options.limit ?? LIMITS.pageDefault;
       const rows = await readAuthorized(userId, roomId, () => messages.pageBefore(db, roomId, options.before, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, keyring)), hasMore };
+      return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, bodies)), hasMore };
     },
 
     /** Everything after `after` (polling and catch-up), oldest first, in pages. */
     async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
       const rows = await readAuthorized(userId, roomId, () => messages.pageAfter(db, roomId, after, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).map((row) => presentMessage(row, keyring)), hasMore };
+      return { messages: rows.slice(0, limit).map((row) => presentMessage(row, bodies)), hasMore };
     },
 
     /**
@@ -141,7 +142,7 @@ export function createMessagesService(deps: {
      */
     async loadForFanOut(roomId: string, seq: number): Promise<Message | undefined> {
       const row = await messages.findBySeq(db, roomId, seq);
-      return row ? presentMessage(row, keyring) : undefined;
+      return row ? presentMessage(row, bodies) : undefined;
     },
   };
 }

@@ -1,0 +1,67 @@
+/**
+ * Message bodies in and out of their Fernet tokens, remembering the newest ones.
+ *
+ * Most reads are of recent messages (the newest page of a room, a catch-up), and each
+ * decryption creates an HMAC and a decipher object: at 50 messages a page it was a third
+ * of the page's server time, and the native objects' clean-up lengthened every young-GC
+ * pause (docs/benchmarks.md). So bodies that were just sealed or opened are kept by their
+ * token, up to a byte budget, least recently used out first.
+ *
+ * Keyed by the whole token: a token is authenticated, so a hit is only ever the text that
+ * token was verified (or sealed) to hold; a token never seen, or altered, is decrypted and
+ * verified as before. The keyring cannot change while the process runs, so a remembered
+ * body never outlives the key that opened it. The plaintext stays in this process's
+ * memory, where the key that decrypts everything already is (docs/security.md).
+ */
+import type { Keyring } from '../crypto/keyring.js';
+
+// A Map entry's own cost beside its two strings, roughly: the bound is a budget, not an audit.
+const ENTRY_OVERHEAD_BYTES = 80;
+
+export interface MessageBodies {
+  /** Encrypts a body under the primary key and remembers it. */
+  seal(text: string): { ciphertext: string; keyId: string };
+  /** The body a token holds (remembered, or decrypted and then remembered); throws InvalidTokenError. */
+  open(ciphertext: string, keyId?: string): string;
+}
+
+/** `maxBytes` 0 remembers nothing. */
+export function createMessageBodies(keyring: Keyring, options: { maxBytes: number }): MessageBodies {
+  const { maxBytes } = options;
+  // A Map iterates in insertion order: re-inserting on use makes the first entry the least recent.
+  const remembered = new Map<string, string>();
+  let bytes = 0;
+
+  const sizeOf = (ciphertext: string, text: string) => 2 * (ciphertext.length + text.length) + ENTRY_OVERHEAD_BYTES;
+
+  function remember(ciphertext: string, text: string): void {
+    const size = sizeOf(ciphertext, text);
+    if (size > maxBytes) return;
+    remembered.set(ciphertext, text);
+    bytes += size;
+    for (const [oldest, oldestText] of remembered) {
+      if (bytes <= maxBytes) break;
+      remembered.delete(oldest);
+      bytes -= sizeOf(oldest, oldestText);
+    }
+  }
+
+  return {
+    seal(text) {
+      const sealed = keyring.encrypt(text);
+      remember(sealed.ciphertext, text);
+      return sealed;
+    },
+    open(ciphertext, keyId) {
+      const known = remembered.get(ciphertext);
+      if (known !== undefined) {
+        remembered.delete(ciphertext);
+        remembered.set(ciphertext, known);
+        return known;
+      }
+      const text = keyring.decrypt(ciphertext, keyId);
+      remember(ciphertext, text);
+      return text;
+    },
+  };
+}
