@@ -27,7 +27,7 @@ export interface Config {
   sessionTtlDays: number;
   sessionIdleHours: number;
   messageMaxLength: number;
-  /** Memory for recently sent or read message bodies, so reading them again skips decryption; 0 turns it off. */
+  /** Memory for recently read message bodies, so reading them again skips decryption; 0 turns it off. */
   messageCacheMb: number;
   rateLimits: RateLimitsConfig;
   logLevel: LogLevel;

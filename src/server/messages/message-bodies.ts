@@ -4,8 +4,10 @@
  * Most reads are of recent messages (the newest page of a room, a catch-up), and each
  * decryption creates an HMAC and a decipher object: at 50 messages a page it was a third
  * of the page's server time, and the native objects' clean-up lengthened every young-GC
- * pause (docs/benchmarks.md). So bodies that were just sealed or opened are kept by their
- * token, up to a byte budget, least recently used out first.
+ * pause (docs/benchmarks.md). So bodies that were opened are kept by their token, up to a
+ * byte budget, least recently used out first. Bodies sealed are not: most new messages
+ * reach their readers over the sockets and are never read back, and keeping each one cost
+ * the send path young-GC work for nothing.
  *
  * Keyed by the whole token: a token is authenticated, so a hit is only ever the text that
  * token was verified (or sealed) to hold; a token never seen, or altered, is decrypted and
@@ -19,7 +21,7 @@ import type { Keyring } from '../crypto/keyring.js';
 const ENTRY_OVERHEAD_BYTES = 80;
 
 export interface MessageBodies {
-  /** Encrypts a body under the primary key and remembers it. */
+  /** Encrypts a body under the primary key. */
   seal(text: string): { ciphertext: string; keyId: string };
   /** The body a token holds (remembered, or decrypted and then remembered); throws InvalidTokenError. */
   open(ciphertext: string, keyId?: string): string;
@@ -48,9 +50,7 @@ export function createMessageBodies(keyring: Keyring, options: { maxBytes: numbe
 
   return {
     seal(text) {
-      const sealed = keyring.encrypt(text);
-      remember(sealed.ciphertext, text);
-      return sealed;
+      return keyring.encrypt(text);
     },
     open(ciphertext, keyId) {
       const known = remembered.get(ciphertext);
