@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagePage, Room } from '../../src/shared/protocol.js';
-import { as, signUp, startTestApp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { apiClient, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
@@ -23,26 +23,8 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const get = (session: Session | null, url: string) =>
-    t.app.inject({ method: 'GET', url, headers: session ? { cookie: session.cookie } : {} });
-  const post = (session: Session | null, url: string, payload?: unknown) =>
-    t.app.inject({ method: 'POST', url, headers: session ? as(session) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
-
-  async function createRoom(owner: Session, fields: { isPrivate?: boolean } = {}): Promise<Room> {
-    const response = await post(owner, '/api/v1/rooms', { name: uniqueName('Room'), ...fields });
-    if (response.statusCode !== 201) throw new Error(`create room failed: ${response.statusCode} ${response.body}`);
-    return response.json().room as Room;
-  }
-  async function join(session: Session, roomId: string): Promise<void> {
-    const response = await post(session, `/api/v1/rooms/${roomId}/join`);
-    if (response.statusCode !== 200) throw new Error(`join failed: ${response.statusCode} ${response.body}`);
-  }
+  const { get, post, createRoom, join, send } = apiClient(() => t.app);
   const sendRaw = (session: Session | null, roomId: string, payload: unknown) => post(session, `/api/v1/rooms/${roomId}/messages`, payload);
-  async function send(session: Session, roomId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
-    const response = await sendRaw(session, roomId, { body, clientId });
-    if (response.statusCode !== 201) throw new Error(`send failed: ${response.statusCode} ${response.body}`);
-    return response.json().message as Message;
-  }
   async function page(session: Session, roomId: string, query = ''): Promise<MessagePage> {
     const response = await get(session, `/api/v1/rooms/${roomId}/messages${query}`);
     if (response.statusCode !== 200) throw new Error(`read failed: ${response.statusCode} ${response.body}`);

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Member, Message, MessagePage, Room, ServerFrame } from '../../src/shared/protocol.js';
-import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { apiClient, as, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { attemptWs, connectWs, openWs, type WsClient } from '../support/ws-client.js';
 
@@ -47,9 +47,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const get = (session: Session, url: string) => t.app.inject({ method: 'GET', url, headers: { cookie: session.cookie } });
-  const post = (session: Session, url: string, payload?: unknown) =>
-    t.app.inject({ method: 'POST', url, headers: as(session), ...(payload === undefined ? {} : { payload: payload as object }) });
+  const { get, post, createRoom, join, send: sendHttp } = apiClient(() => t.app);
 
   async function connect(session: Session): Promise<WsClient> {
     const client = await connectWs(base, { cookie: session.cookie });
@@ -61,25 +59,11 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
     if (!general) general = ((await get(session, '/api/v1/rooms')).json() as Room[]).find((r) => r.name === 'General')!;
     return session;
   }
-  async function createRoom(owner: Session, fields: { isPrivate?: boolean } = {}): Promise<Room> {
-    const response = await post(owner, '/api/v1/rooms', { name: uniqueName('Live'), ...fields });
-    if (response.statusCode !== 201) throw new Error(`create room failed: ${response.statusCode} ${response.body}`);
-    return response.json().room as Room;
-  }
-  async function join(session: Session, roomId: string): Promise<void> {
-    const response = await post(session, `/api/v1/rooms/${roomId}/join`);
-    if (response.statusCode !== 200) throw new Error(`join failed: ${response.statusCode} ${response.body}`);
-  }
   async function invite(owner: Session, roomId: string, guest: Session): Promise<void> {
     const created = await post(owner, `/api/v1/rooms/${roomId}/invites`, {});
     if (created.statusCode !== 201) throw new Error(`invite failed: ${created.statusCode} ${created.body}`);
     const accepted = await post(guest, `/api/v1/invites/${created.json().code}/accept`);
     if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
-  }
-  async function sendHttp(session: Session, roomId: string, body: string): Promise<Message> {
-    const response = await post(session, `/api/v1/rooms/${roomId}/messages`, { body, clientId: randomUUID() });
-    if (response.statusCode !== 201) throw new Error(`send failed: ${response.statusCode} ${response.body}`);
-    return response.json().message as Message;
   }
   /** Sends over the socket and waits for the ack. */
   async function sendWs(client: WsClient, roomId: string, body: string): Promise<Message> {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Invite, Member, Room } from '../../src/shared/protocol.js';
-import { as, signUp, startTestApp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { apiClient, signUp, startTestApp, uniqueName, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -21,17 +21,8 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const get = (session: Session | null, url: string) =>
-    t.app.inject({ method: 'GET', url, headers: session ? { cookie: session.cookie } : {} });
-  const post = (session: Session | null, url: string, payload?: unknown) =>
-    t.app.inject({ method: 'POST', url, headers: session ? as(session) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
-
+  const { get, post, createRoom, join: joinById } = apiClient(() => t.app);
   const roomName = (prefix = 'Room') => uniqueName(prefix);
-  async function createRoom(owner: Session, fields: { name?: string; description?: string; isPrivate?: boolean } = {}): Promise<Room> {
-    const response = await post(owner, '/api/v1/rooms', { name: roomName(), ...fields });
-    if (response.statusCode !== 201) throw new Error(`create room failed: ${response.statusCode} ${response.body}`);
-    return response.json().room as Room;
-  }
   async function myRooms(session: Session): Promise<Room[]> {
     const response = await get(session, '/api/v1/rooms');
     expect(response.statusCode).toBe(200);
@@ -39,10 +30,6 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
   }
   async function myRoom(session: Session, roomId: string): Promise<Room | undefined> {
     return (await myRooms(session)).find((room) => room.id === roomId);
-  }
-  async function joinById(session: Session, roomId: string): Promise<void> {
-    const response = await post(session, `/api/v1/rooms/${roomId}/join`);
-    if (response.statusCode !== 200) throw new Error(`join failed: ${response.statusCode} ${response.body}`);
   }
   async function createInvite(session: Session, roomId: string, body: { expiresInHours?: number; maxUses?: number } = {}): Promise<Invite> {
     const response = await post(session, `/api/v1/rooms/${roomId}/invites`, body);

@@ -3,6 +3,7 @@
  * movable clock and a cheaper scrypt cost (the production cost is covered by the
  * password unit tests; here it would only slow every registration down).
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import type { Clock } from '../../src/server/clock.js';
@@ -15,6 +16,7 @@ import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createMemoryBus } from '../../src/server/realtime/bus.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
+import type { Message, Room } from '../../src/shared/protocol.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -134,4 +136,36 @@ export async function logIn(app: FastifyInstance, username: string, password: st
 /** Headers that authenticate a request as the session (with CSRF for state changes). */
 export function as(session: Session): Record<string, string> {
   return { cookie: session.cookie, 'x-csrf-token': session.csrfToken };
+}
+
+/**
+ * The requests most API tests make, against whichever app `appOf` returns when called
+ * (suites start theirs in beforeAll). The helpers that set things up throw on anything
+ * but success: a test asserts on what it is about, not on its preparations.
+ */
+export function apiClient(appOf: () => FastifyInstance) {
+  const get = (session: Session | null, url: string) =>
+    appOf().inject({ method: 'GET', url, headers: session ? { cookie: session.cookie } : {} });
+  const post = (session: Session | null, url: string, payload?: unknown) =>
+    appOf().inject({ method: 'POST', url, headers: session ? as(session) : {}, ...(payload === undefined ? {} : { payload: payload as object }) });
+
+  return {
+    get,
+    post,
+    async createRoom(owner: Session, fields: { name?: string; description?: string; isPrivate?: boolean } = {}): Promise<Room> {
+      const response = await post(owner, '/api/v1/rooms', { name: uniqueName('Room'), ...fields });
+      if (response.statusCode !== 201) throw new Error(`create room failed: ${response.statusCode} ${response.body}`);
+      return response.json().room as Room;
+    },
+    async join(session: Session, roomId: string): Promise<void> {
+      const response = await post(session, `/api/v1/rooms/${roomId}/join`);
+      if (response.statusCode !== 200) throw new Error(`join failed: ${response.statusCode} ${response.body}`);
+    },
+    /** Sends over HTTP and returns the stored message. */
+    async send(session: Session, roomId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
+      const response = await post(session, `/api/v1/rooms/${roomId}/messages`, { body, clientId });
+      if (response.statusCode !== 201) throw new Error(`send failed: ${response.statusCode} ${response.body}`);
+      return response.json().message as Message;
+    },
+  };
 }
