@@ -23,13 +23,22 @@ export interface CounterStore {
 // One-off keys (an IP seen once) are pruned once the map is this large.
 const PRUNE_AT = 10_000;
 
-export function createMemoryCounterStore(): CounterStore {
+/** In memory; `size()` tells how many windows it holds (ended ones included until pruned). */
+export function createMemoryCounterStore(): CounterStore & { size(): number } {
   const windows = new Map<string, CounterWindow>();
+  // After a prune the next one waits until the map has doubled: with 10,000 windows still
+  // running (a frame budget per busy socket) a scan on every new window would make each
+  // one cost the whole map.
+  let pruneAt = PRUNE_AT;
   return {
+    size: () => windows.size,
     async hit(key, windowMs, now) {
       let window = windows.get(key);
       if (!window || window.resetAt <= now) {
-        if (windows.size >= PRUNE_AT) for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
+        if (windows.size >= pruneAt) {
+          for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
+          pruneAt = Math.max(PRUNE_AT, 2 * windows.size);
+        }
         window = { count: 0, resetAt: now + windowMs };
         windows.set(key, window);
       }
