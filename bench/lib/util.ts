@@ -1,6 +1,6 @@
 /** Small helpers shared by the runner, the scenarios and the worker processes. */
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+export { freePort } from '../../test/support/free-port.js';
 
 /**
  * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on
@@ -31,18 +31,6 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** The soft limit on open files of a process (from /proc/<pid>/limits). */
 export function openFilesLimit(pid: number | 'self' = 'self'): number {

