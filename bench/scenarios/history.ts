@@ -2,8 +2,8 @@
  * 4. History: in a room of 100,000 messages (seeded by direct inserts, encrypted with
  * the server's key), the newest 50-message page and the catch-up of the last 500 (`after=`),
  * one request at a time, timed by the client. The server remembers recently read bodies,
- * so those repeated reads decrypt once; 50-message pages at random depths (`before=`) show
- * the cost of reading what it does not remember.
+ * so those repeated reads decrypt once; every 50-message page of the room read once, in a
+ * shuffled order (`before=`), shows the cost of reading what it does not remember.
  */
 import { Histogram, type HistogramData } from '../lib/histogram.js';
 import { below } from '../lib/report.js';
@@ -25,16 +25,23 @@ interface GetResult {
 const QUERY_SHOWN: Record<string, (total: number) => string> = {
   'history-page': () => '?limit=50',
   'history-catchup': (total) => `?after=${formatNumber(total - 500)}`,
-  'history-older': (total) => `?before=<random 51…${formatNumber(total)}>&limit=50`,
+  'history-older': (total) => `?before=<each page end 51, 101 … ${formatNumber(total - 49)} once, shuffled>&limit=50`,
 };
 
-/** `count` page ends spread over the room, the same every run (a fixed-seed LCG). */
-function randomDepths(count: number, total: number): number[] {
+/**
+ * The `before=` of every whole 50-message page of a room of `total`, in an order that
+ * is the same every run (Fisher–Yates with a fixed-seed 31-bit LCG). Each page is read
+ * once, so only the newest few, read by the cases before, are remembered by the server.
+ */
+function shuffledPageEnds(total: number): number[] {
+  const ends = Array.from({ length: Math.floor(total / 50) }, (_, page) => 51 + 50 * page);
   let state = 12_345;
-  return Array.from({ length: count }, () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return 51 + (state % (total - 50));
-  });
+  for (let i = ends.length - 1; i > 0; i--) {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) & 0x7fffffff;
+    const j = state % (i + 1);
+    [ends[i], ends[j]] = [ends[j]!, ends[i]!];
+  }
+  return ends;
 }
 
 export const historyScenario: Scenario = {
@@ -80,7 +87,7 @@ export const historyScenario: Scenario = {
       {
         id: 'history-older',
         name: `History: older pages of 50 in ${formatNumber(total)}`,
-        paths: randomDepths(pageRequests, total).map((seq) => `${base}?before=${seq}&limit=50`),
+        paths: shuffledPageEnds(total).slice(0, pageRequests).map((seq) => `${base}?before=${seq}&limit=50`),
         expect: 50,
         target: false,
       },

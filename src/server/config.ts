@@ -160,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     sessionIdleHours: integer(env, 'SESSION_IDLE_HOURS', 72, 1, 24 * 3650),
     messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, 100_000),
-    messageCacheMb: integer(env, 'MESSAGE_CACHE_MB', 32, 0, 65_536),
+    messageCacheMb: integer(env, 'MESSAGE_CACHE_MB', 32, 0, 1024),
     rateLimits: {
       loginPerMinute: integer(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1, 1_000_000),
       registerPerHour: integer(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 20, 1, 1_000_000),

@@ -20,7 +20,9 @@ export interface CounterStore {
   reset(key: string): Promise<void>;
 }
 
-// One-off keys (an IP seen once) are pruned once the map is this large.
+// Ended windows (an IP seen once) are first pruned when the map is this large; after that,
+// when it has doubled since the last prune (so it holds at most about twice the windows
+// running at that prune, ended ones included).
 const PRUNE_AT = 10_000;
 
 /** In memory; `size()` tells how many windows it holds (ended ones included until pruned). */

@@ -10,14 +10,15 @@
  * the send path young-GC work for nothing.
  *
  * Keyed by the whole token: a token is authenticated, so a hit is only ever the text that
- * token was verified (or sealed) to hold; a token never seen, or altered, is decrypted and
+ * token was verified to hold; a token never seen, or altered, is decrypted and
  * verified as before. The keyring cannot change while the process runs, so a remembered
  * body never outlives the key that opened it. The plaintext stays in this process's
  * memory, where the key that decrypts everything already is (docs/security.md).
  */
 import type { Keyring } from '../crypto/keyring.js';
 
-// A Map entry's own cost beside its two strings, roughly: the bound is a budget, not an audit.
+// A Map entry's own cost beside its two strings, roughly: the bound is a budget, not an
+// audit (the Map's table, which grows by doubling, comes on top).
 const ENTRY_OVERHEAD_BYTES = 80;
 
 export interface MessageBodies {
