@@ -31,7 +31,6 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   }
 }
 
-
 /** The soft limit on open files of a process (from /proc/<pid>/limits). */
 export function openFilesLimit(pid: number | 'self' = 'self'): number {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
