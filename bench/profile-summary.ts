@@ -3,42 +3,21 @@
  * --cpu-prof on the server): where the server's time went, by function (self time), by
  * package or source file, and — for the project's own functions — inclusive time.
  *
- *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25]
+ *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25] [--from <s>] [--to <s>] [--flame <out.svg>]
+ *
+ * --from/--to keep the samples between those seconds into the profile: one server serves
+ * several cases of a scenario (HTTP sends, then WebSocket sends), so a window reads one.
+ * --flame also writes the same samples as a flame graph (bench/lib/flame-graph.ts).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
-
-function shortUrl(url: string): string {
-  if (!url) return '';
-  const clean = url.replace(/^file:\/\//, '');
-  const modules = clean.lastIndexOf('node_modules/');
-  if (modules !== -1) return clean.slice(modules + 'node_modules/'.length);
-  const src = clean.indexOf('/src/');
-  if (src !== -1) return clean.slice(src + 1);
-  return clean.startsWith('node:') ? clean : path.basename(clean);
-}
+import { frameLabel, readCpuProfile, selfTimes, SPECIAL_FRAMES, windowMicros, type ProfileNode } from './lib/cpu-profile.js';
+import { flameGraphSvg } from './lib/flame-graph.js';
 
 /** Where a frame belongs: an npm package, one of our source files, Node's internals, or V8's bookkeeping. */
 function moduleOf(node: ProfileNode): string {
   const { functionName, url } = node.callFrame;
-  if (SPECIAL.has(functionName)) return functionName;
+  if (SPECIAL_FRAMES.has(functionName)) return functionName;
   if (!url) return '(native / V8 builtins)';
   const clean = url.replace(/^file:\/\//, '');
   const modules = clean.lastIndexOf('node_modules/');
@@ -51,12 +30,6 @@ function moduleOf(node: ProfileNode): string {
   return src !== -1 ? clean.slice(src + 1) : clean;
 }
 
-function keyOf(node: ProfileNode): string {
-  const { functionName, url, lineNumber } = node.callFrame;
-  if (SPECIAL.has(functionName)) return functionName;
-  return `${functionName || '(anonymous)'} ${shortUrl(url)}:${lineNumber + 1}`;
-}
-
 function table(title: string, rows: Array<[string, number]>, total: number, top: number): string {
   const lines = [`${title}`, ''];
   for (const [name, us] of rows.slice(0, top)) {
@@ -65,26 +38,30 @@ function table(title: string, rows: Array<[string, number]>, total: number, top:
   return lines.join('\n');
 }
 
+const USAGE = 'usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25] [--from <s>] [--to <s>] [--flame <out.svg>]';
+
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      top: { type: 'string', default: '25' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      flame: { type: 'string' },
+    },
+  });
   const file = positionals[0];
-  if (!file) {
-    console.error('usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [--top 25]');
+  const window = { from: values.from === undefined ? undefined : Number(values.from), to: values.to === undefined ? undefined : Number(values.to) };
+  if (!file || Number.isNaN(window.from) || Number.isNaN(window.to)) {
+    console.error(USAGE);
     process.exit(2);
   }
   const top = Number(values.top);
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const profile = readCpuProfile(file);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-
-  const self = new Map<number, number>();
-  // timeDeltas[i] is the time before sample i; the time after it (the next delta) is its duration.
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i]!;
-    const duration = profile.timeDeltas[i + 1] ?? 0;
-    self.set(id, (self.get(id) ?? 0) + duration);
-  }
+  const self = selfTimes(profile, window);
 
   const selfByKey = new Map<string, number>();
   const selfByModule = new Map<string, number>();
@@ -98,21 +75,21 @@ function main(): void {
       continue;
     }
     total += us;
-    selfByKey.set(keyOf(node), (selfByKey.get(keyOf(node)) ?? 0) + us);
+    selfByKey.set(frameLabel(node), (selfByKey.get(frameLabel(node)) ?? 0) + us);
     selfByModule.set(moduleOf(node), (selfByModule.get(moduleOf(node)) ?? 0) + us);
     // Inclusive time of our own functions: every distinct src/ frame on the stack.
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!;
       if (!frame.callFrame.url.includes('/src/') || frame.callFrame.url.includes('node_modules')) continue;
-      const key = keyOf(frame);
+      const key = frameLabel(frame);
       if (seen.has(key)) continue;
       seen.add(key);
       inclusiveOwn.set(key, (inclusiveOwn.get(key) ?? 0) + us);
     }
   }
   const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
-  const wall = profile.endTime - profile.startTime;
+  const wall = windowMicros(profile, window);
   console.log(`${file}: ${(wall / 1e6).toFixed(1)} s profiled, ${(total / 1e6).toFixed(1)} s on the CPU (main thread), ${(idle / 1e6).toFixed(1)} s idle`);
   console.log(`percentages are of the ${(total / 1e6).toFixed(1)} s on the CPU\n`);
   console.log(table('Self time by function', sorted(selfByKey), total, top));
@@ -120,6 +97,15 @@ function main(): void {
   console.log(table('Self time by package / source file', sorted(selfByModule), total, top));
   console.log('');
   console.log(table('Inclusive time of the project\'s own functions (src/)', sorted(inclusiveOwn), total, top));
+  if (values.flame) {
+    writeFileSync(values.flame, flameGraphSvg(profile, { title: file, window }));
+    console.log(`\nflame graph: ${values.flame}`);
+  }
 }
 
+// `… | head` closes the pipe early; that ends the summary, it is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 main();

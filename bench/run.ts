@@ -7,16 +7,19 @@
  *   npm run bench -- --quick            ~1 minute smoke run (CI): exits non-zero on any lost message or error
  *   npm run bench -- --postgres         on PostgreSQL: an embedded server, or BENCH_DATABASE_URL (admin URL)
  *   npm run bench -- --only fanout,send run some scenarios
- *   npm run bench -- --profile /tmp/p   also write server CPU profiles (node --cpu-prof) there
+ *   npm run bench -- --profile /tmp/p   also write server CPU profiles (node --cpu-prof) there, each with its flame graph (.svg)
  *
  * Targets not met are reported, never a failure: this is a measurement, not a test.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBenchDatabases } from './lib/databases.js';
 import { probeCpu } from './lib/cpu.js';
+import { readCpuProfile } from './lib/cpu-profile.js';
+import { flameGraphSvg } from './lib/flame-graph.js';
 import { probeDisk, type DiskProbe } from './lib/disk.js';
 import { LoadMonitor } from './lib/machine-load.js';
 import { machineInfo, renderSection, writeSection, type ScenarioResult } from './lib/report.js';
@@ -66,7 +69,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --only <ids>         comma-separated: ${SCENARIOS.map((s) => s.id).join(', ')}
   --built              run dist/server/main.js (npm run build:server) instead of the sources via tsx
   --log-level <level>  the servers' LOG_LEVEL (default warn; info logs every request)
-  --profile <dir>      write each server's CPU profile (node --cpu-prof) into <dir>
+  --profile <dir>      write each server's CPU profile (node --cpu-prof) into <dir>, and a flame graph (.svg) of each
   --clients <n>        client processes per scenario (default 2)
   --docs <file>        where to write the table (default docs/benchmarks.md)
   --no-docs            do not write the table
@@ -208,10 +211,22 @@ async function main(): Promise<number> {
     writeSection(values.docs, `${mode}-${databases.dialect}${durable}${only ? '-partial' : ''}`, renderSection(info, results));
     progress(`wrote ${path.relative(process.cwd(), values.docs)}`);
   }
+  if (ctx.server.profileDir) writeFlameGraphs(ctx.server.profileDir);
   const failed = results.filter((r) => !r.ok);
   progress(`done in ${Math.round((Date.now() - started) / 1000)} s: ${results.length - failed.length} ok, ${failed.length} failed`);
   for (const r of failed) progress(`FAILED ${r.name}: ${r.failures.join('; ')}`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/** A flame graph beside each CPU profile the servers wrote (they write them as they exit). */
+function writeFlameGraphs(dir: string): void {
+  if (!existsSync(dir)) return; // no scenario started a server
+  const profiles = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.cpuprofile'));
+  for (const name of profiles) {
+    const file = path.join(dir, name);
+    writeFileSync(file.replace(/\.cpuprofile$/, '.svg'), flameGraphSvg(readCpuProfile(file), { title: name }));
+  }
+  progress(`${profiles.length} CPU profiles in ${dir}, each with a flame graph (.svg) beside it`);
 }
 
 main().then(

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCpuProfile } from '../../bench/lib/cpu-profile.js';
+import { fitLabel, flameFrames, flameGraphSvg } from '../../bench/lib/flame-graph.js';
+import { HOSTILE_NAME, handMadeProfile } from '../fixtures/cpu-profile.js';
+
+const byLabel = (frames: ReturnType<typeof flameFrames>['frames']) => new Map(frames.map((f) => [f.label.split(' ')[0], f]));
+
+describe('flame graph of a CPU profile', () => {
+  it('makes each bar as wide as the CPU time under it, merges split nodes of one function, and leaves idle out', () => {
+    const { frames, cpuMicros } = flameFrames(handMadeProfile());
+    const bars = byLabel(frames);
+    expect(cpuMicros).toBe(6000);
+    expect(bars.has('(idle)')).toBe(false);
+    expect(bars.get('all')).toMatchObject({ depth: 0, x: 0, share: 1 });
+    expect(bars.get('main')).toMatchObject({ depth: 1, x: 0, micros: 4000 });
+    // Two V8 nodes for `a` under `main` make one bar of 3 ms, widest first, then `b` beside it.
+    expect(frames.filter((f) => f.label.startsWith('a '))).toHaveLength(1);
+    expect(bars.get('a')).toMatchObject({ depth: 2, x: 0, micros: 3000, share: 0.5, kind: 'package' });
+    expect(bars.get('b')).toMatchObject({ depth: 2, x: 0.5, micros: 1000, kind: 'node' });
+    expect(bars.get('(garbage')).toMatchObject({ depth: 1, x: 4000 / 6000, micros: 1000, kind: 'special' });
+    expect(bars.get('main')!.kind).toBe('project');
+  });
+
+  it('draws only the samples inside a window of the profile', () => {
+    // Samples are stamped at 1, 2, 3 … ms; from 3.5 ms on, `a` ran only in the last sample (0 ms long).
+    const bars = byLabel(flameFrames(handMadeProfile(), { from: 0.0035 }).frames);
+    expect(bars.has('a')).toBe(false);
+    expect(bars.get('main')!.micros).toBe(1000);
+    expect(byLabel(flameFrames(handMadeProfile(), { to: 0.0025 }).frames).get('all')!.micros).toBe(2000);
+  });
+
+  it('leaves out bars narrower than the smallest share asked for', () => {
+    const labels = flameFrames(handMadeProfile(), {}, 0.2).frames.map((f) => f.label.split(' ')[0]);
+    expect(labels).toEqual(['all', 'main', 'a']);
+  });
+
+  it('writes an SVG whose names are escaped, with a tooltip of time and share per bar', () => {
+    const svg = flameGraphSvg(handMadeProfile(), { title: 'send <http>', minShare: 0 });
+    expect(svg.startsWith('<?xml')).toBe(true);
+    expect(svg).not.toContain(HOSTILE_NAME);
+    expect(svg).toContain('&lt;evil &amp; &quot;name&quot;&gt;');
+    expect(svg).toContain('CPU flame graph: send &lt;http&gt;');
+    expect(svg).toMatch(/<g class="f" data-x="0\.000000" data-w="0\.500000" data-d="2"><title>a pkg\/index\.js:5 — 3\.0 ms, 50\.0 %<\/title>/);
+    expect(svg).not.toContain('(idle)');
+  });
+
+  it('fits a label into its bar or shows none', () => {
+    expect(fitLabel('writev :0', 200)).toBe('writev :0');
+    expect(fitLabel('processImmediate node:internal/timers:438', 80)).toBe('processIm..');
+    expect(fitLabel('anything', 20)).toBe('');
+  });
+
+  it('reads a real profile written by node --cpu-prof', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'securechat-cpuprof-'));
+    try {
+      const script = 'function spinForTheProfile() { let x = 0; const end = Date.now() + 400; while (Date.now() < end) x += Math.sqrt(x + 1); return x; } spinForTheProfile();';
+      const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', script], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))!;
+      const { frames, cpuMicros } = flameFrames(readCpuProfile(path.join(dir, file)));
+      const spin = frames.find((f) => f.label.startsWith('spinForTheProfile'));
+      expect(cpuMicros).toBeGreaterThan(300_000);
+      expect(spin!.share).toBeGreaterThan(0.5);
+      expect(spin!.depth).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
