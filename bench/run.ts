@@ -162,7 +162,12 @@ async function main(): Promise<number> {
         if (!open) return;
         const machine = load.since(mark);
         mark = load.mark();
-        result.details.machineLoad = { foreignCores: Number(machine.foreignCores.toFixed(2)), benchCores: Number(machine.benchCores.toFixed(2)) };
+        result.details.machineLoad = {
+          foreignCores: Number(machine.foreignCores.toFixed(2)),
+          benchCores: Number(machine.benchCores.toFixed(2)),
+          kernelCores: Number(machine.kernelCores.toFixed(2)),
+        };
+        result.notes.push(`machine: ${(machine.foreignCores + machine.benchCores).toFixed(2)} cores busy on average, ${machine.kernelCores.toFixed(2)} of them in the kernel`);
         if (machine.foreignCores > FOREIGN_LOAD_WARNING) {
           result.notes.push(`other processes on this machine used ${machine.foreignCores.toFixed(2)} cores on average meanwhile: these figures are disturbed`);
         }

@@ -7,20 +7,21 @@
  * their parent's cutime/cstime); the difference is everyone else's.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100;
+import { CLOCK_TICKS_PER_SECOND } from './util.js';
 
 interface Sample {
   at: number;
   machineBusy: number;
+  machineKernel: number;
   ours: number;
 }
 
-function machineBusyTicks(): number {
+/** The whole machine's busy ticks, and those of them spent in the kernel. */
+function machineTicks(): { busy: number; kernel: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
   // cpu user nice system idle iowait irq softirq steal guest guest_nice
-  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-  return (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  return { busy: user + nice + system + irq + softirq + steal, kernel: system + irq + softirq };
 }
 
 /** ticks of this process tree (and of `extraRoots`' trees): utime + stime + cutime + cstime of every live member. */
@@ -55,7 +56,8 @@ function ourTicks(extraRoots: readonly number[]): number {
 }
 
 function sample(extraRoots: readonly number[]): Sample {
-  return { at: performance.now(), machineBusy: machineBusyTicks(), ours: ourTicks(extraRoots) };
+  const machine = machineTicks();
+  return { at: performance.now(), machineBusy: machine.busy, machineKernel: machine.kernel, ours: ourTicks(extraRoots) };
 }
 
 export interface LoadReport {
@@ -63,12 +65,22 @@ export interface LoadReport {
   foreignCores: number;
   /** Average cores used by the bench (runner, servers, clients, embedded database). */
   benchCores: number;
+  /** Average cores the whole machine spent in the kernel (system calls, interrupts): a socket write is mostly that. */
+  kernelCores: number;
+}
+
+interface LoadMark {
+  at: number;
+  foreign: number;
+  ours: number;
+  kernel: number;
 }
 
 export class LoadMonitor {
   private last: Sample;
   private foreignTicks = 0;
   private ourTicksTotal = 0;
+  private kernelTicks = 0;
   private readonly timer: NodeJS.Timeout;
 
   /** `extraRoots`: processes not started by the bench that work for it (a local PostgreSQL). */
@@ -84,21 +96,23 @@ export class LoadMonitor {
     const busy = Math.max(0, next.machineBusy - this.last.machineBusy);
     this.ourTicksTotal += ours;
     this.foreignTicks += Math.max(0, busy - ours);
+    this.kernelTicks += Math.max(0, next.machineKernel - this.last.machineKernel);
     this.last = next;
   }
 
   /** A mark to measure from. */
-  mark(): { at: number; foreign: number; ours: number } {
+  mark(): LoadMark {
     this.tick();
-    return { at: performance.now(), foreign: this.foreignTicks, ours: this.ourTicksTotal };
+    return { at: performance.now(), foreign: this.foreignTicks, ours: this.ourTicksTotal, kernel: this.kernelTicks };
   }
 
-  since(mark: { at: number; foreign: number; ours: number }): LoadReport {
+  since(mark: LoadMark): LoadReport {
     this.tick();
     const seconds = Math.max(0.001, (performance.now() - mark.at) / 1000);
     return {
-      foreignCores: (this.foreignTicks - mark.foreign) / TICKS_PER_SECOND / seconds,
-      benchCores: (this.ourTicksTotal - mark.ours) / TICKS_PER_SECOND / seconds,
+      foreignCores: (this.foreignTicks - mark.foreign) / CLOCK_TICKS_PER_SECOND / seconds,
+      benchCores: (this.ourTicksTotal - mark.ours) / CLOCK_TICKS_PER_SECOND / seconds,
+      kernelCores: (this.kernelTicks - mark.kernel) / CLOCK_TICKS_PER_SECOND / seconds,
     };
   }
 

@@ -17,11 +17,10 @@ import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import type { BenchDatabase, BenchDatabases } from './databases.js';
 import type { SeedContext } from './seed.js';
-import { freePort, progress, sleep } from './util.js';
+import { freePort, processCpuSeconds, progress, sleep } from './util.js';
 import { TSX_IMPORT } from './workers.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Rate limits for bench servers: high enough never to answer 429 to the bench. */
 export const BENCH_RATE_LIMITS = {
@@ -208,12 +207,7 @@ export class BenchInstance {
         const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
         return Number(kb) * 1024;
       },
-      cpuSeconds: () => {
-        // Fields after the command name: state is 3rd, utime 14th, stime 15th.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-      },
+      cpuSeconds: () => processCpuSeconds(pid),
       logTail: (lines) => this.logTail(lines),
     };
   }

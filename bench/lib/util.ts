@@ -32,6 +32,25 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
 }
 
 /** The soft limit on open files of a process (from /proc/<pid>/limits). */
+/** /proc reports CPU time in clock ticks (USER_HZ), 100 a second on Linux. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  // Fields after the command name: state is 3rd, utime 14th, stime 15th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Starts measuring some processes' CPU; the function returned gives the cores they have used since. */
+export function startCpuMeter(pids: readonly number[]): () => number {
+  const cpuSeconds = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const cpuBefore = cpuSeconds();
+  const wallBefore = wallNow();
+  return () => (cpuSeconds() - cpuBefore) / ((wallNow() - wallBefore) / 1000);
+}
+
 export function openFilesLimit(pid: number | 'self' = 'self'): number {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
   const line = limits.split('\n').find((l) => l.startsWith('Max open files'));

@@ -8,7 +8,7 @@ import { Histogram, type HistogramData } from '../lib/histogram.js';
 import { atLeast } from '../lib/report.js';
 import { fail, newResult, type BenchContext, type Scenario } from '../lib/scenario.js';
 import { seedRooms, seedUsers } from '../lib/seed.js';
-import { formatNumber, progress, split, wallNow } from '../lib/util.js';
+import { formatNumber, progress, split, startCpuMeter, wallNow } from '../lib/util.js';
 
 const BODY_BYTES = 100;
 
@@ -85,12 +85,13 @@ export const sendScenario: Scenario = {
       const csrf = await workers[0]!.call<string[]>('csrfTokens', { baseUrl: server.baseUrl, cookies: users.map((u) => u.cookie) });
       const plan = users.map((u, i) => ({ cookie: u.cookie, csrf: csrf[i]!, roomId: roomIds[i]! }));
       progress(`${result.name}: ${durationMs / 1000} s`);
-      const cpuBefore = server.cpuSeconds();
-      const wallBefore = wallNow();
+      const serverCpu = startCpuMeter([server.pid]);
+      const clientCpu = startCpuMeter(workers.map((worker) => worker.pid));
       const parts = await Promise.all(
         split(plan, workers.length).map((share, w) => workers[w]!.call<HttpSendResult>('sendLoop', { baseUrl: server.baseUrl, senders: share, durationMs, bodyBytes: BODY_BYTES })),
       );
-      const serverCores = (server.cpuSeconds() - cpuBefore) / ((wallNow() - wallBefore) / 1000);
+      const serverCores = serverCpu();
+      const clientCores = clientCpu();
       const sent = parts.reduce((s, p) => s + p.sent, 0);
       const acked = parts.reduce((s, p) => s + p.ackedCount, 0);
       const statuses: Record<string, number> = {};
@@ -110,8 +111,8 @@ export const sendScenario: Scenario = {
         { figure: 'ack latency p50', value: lat.p50, unit: 'ms', sent: sentText, received: receivedText },
         { figure: 'ack latency p99', value: lat.p99, unit: 'ms', sent: sentText, received: receivedText },
       );
-      result.notes.push(`server CPU ${serverCores.toFixed(2)} cores`);
-      result.details = { transport: 'http', senders, durationMs, sent, acked, statuses, perSec: Math.round(perSec), latencyMs: lat, serverCpuCores: Number(serverCores.toFixed(2)) };
+      result.notes.push(`server CPU ${serverCores.toFixed(2)} cores; the ${workers.length} client processes ${clientCores.toFixed(2)} cores`);
+      result.details = { transport: 'http', senders, durationMs, sent, acked, statuses, perSec: Math.round(perSec), latencyMs: lat, serverCpuCores: Number(serverCores.toFixed(2)), clientCpuCores: Number(clientCores.toFixed(2)) };
       result.durationMs = Date.now() - began;
       emit(result);
     }
@@ -133,12 +134,13 @@ export const sendScenario: Scenario = {
         return;
       }
       progress(`${result.name}: ${durationMs / 1000} s`);
-      const cpuBefore = server.cpuSeconds();
-      const wallBefore = wallNow();
+      const serverCpu = startCpuMeter([server.pid]);
+      const clientCpu = startCpuMeter(workers.map((worker) => worker.pid));
       const parts = await Promise.all(
         workers.map((worker) => worker.call<WsSendResult>('send', { durationMs, window: 1, bodyBytes: BODY_BYTES, drainTimeoutMs: 10_000 })),
       );
-      const serverCores = (server.cpuSeconds() - cpuBefore) / ((wallNow() - wallBefore) / 1000);
+      const serverCores = serverCpu();
+      const clientCores = clientCpu();
       const expected: Record<string, number[]> = {};
       for (const p of parts) for (const [roomId, seqs] of Object.entries(p.acked)) (expected[roomId] ??= []).push(...seqs);
       const verifies = await Promise.all(workers.map((worker) => worker.call<VerifyResult>('verify', { expected, timeoutMs: 10_000 })));
@@ -164,8 +166,8 @@ export const sendScenario: Scenario = {
         { figure: 'ack latency p50', value: lat.p50, unit: 'ms', sent: sentText, received: receivedText },
         { figure: 'ack latency p99', value: lat.p99, unit: 'ms', sent: sentText, received: receivedText },
       );
-      result.notes.push(`server CPU ${serverCores.toFixed(2)} cores`);
-      result.details = { transport: 'websocket', senders, durationMs, sent, acked, errors, unacked, missingDeliveries: missing, perSec: Math.round(perSec), latencyMs: lat, serverCpuCores: Number(serverCores.toFixed(2)) };
+      result.notes.push(`server CPU ${serverCores.toFixed(2)} cores; the ${workers.length} client processes ${clientCores.toFixed(2)} cores`);
+      result.details = { transport: 'websocket', senders, durationMs, sent, acked, errors, unacked, missingDeliveries: missing, perSec: Math.round(perSec), latencyMs: lat, serverCpuCores: Number(serverCores.toFixed(2)), clientCpuCores: Number(clientCores.toFixed(2)) };
       result.durationMs = Date.now() - began;
       emit(result);
     }
