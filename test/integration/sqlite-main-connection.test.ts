@@ -1,7 +1,7 @@
 /**
  * The SQLite main connection (db/database.ts) against another connection's write lock, as
  * the message writer's thread holds it while it commits: a write waits for the lock
- * without blocking the event loop, then lands.
+ * without blocking the event loop, then lands, even when the database is closed meanwhile.
  */
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
@@ -91,5 +91,25 @@ describe('the SQLite main connection', () => {
     await holder.released;
     const rows = await sql<{ note: string }>`select note from busy_probe order by rowid`.execute(handle.db);
     expect(rows.rows.map((row) => row.note)).toEqual(['holder', 'in a transaction']);
+  });
+
+  it('lets a write that waits for the lock land before the database closes', async () => {
+    testDatabase = await createTestDatabase('sqlite');
+    const target = testDatabase.target;
+    if (target.dialect !== 'sqlite') throw new Error('expected SQLite');
+    const closing = openDatabase(target);
+    await sql`create table busy_probe (note text not null)`.execute(closing.db);
+
+    const holder = holdWriteLock(target.file, HOLD_MS);
+    await holder.taken;
+    const write = sql`insert into busy_probe (note) values ('main')`.execute(closing.db);
+    await new Promise((resolve) => setTimeout(resolve, HOLD_MS / 4)); // the write is waiting now
+    // Shutting down while the write waits: the write still lands, then the file closes.
+    await Promise.all([write, closing.close()]);
+    await holder.released;
+
+    handle = openDatabase(target);
+    const rows = await sql<{ note: string }>`select note from busy_probe order by rowid`.execute(handle.db);
+    expect(rows.rows.map((row) => row.note)).toEqual(['holder', 'main']);
   });
 });

@@ -109,6 +109,16 @@ class MainConnectionDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  /** A statement waiting out a busy lock (or an open transaction) holds the connection: closing waits for it. */
+  override async destroy(): Promise<void> {
+    const connection = await super.acquireConnection();
+    try {
+      await super.destroy();
+    } finally {
+      await super.releaseConnection(connection);
+    }
+  }
 }
 
 /**
