@@ -112,11 +112,11 @@ class MainConnectionDriver extends SqliteDriver {
 
   /** A statement waiting out a busy lock (or an open transaction) holds the connection: closing waits for it. */
   override async destroy(): Promise<void> {
-    const connection = await super.acquireConnection();
+    await super.acquireConnection();
     try {
       await super.destroy();
     } finally {
-      await super.releaseConnection(connection);
+      await super.releaseConnection();
     }
   }
 }
