@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     messages: messagesRepository,
     store: messageStore,
     rooms,
-    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024 }),
+    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics }),
     clock,
     bus,
     maxLength: config.messageMaxLength,

@@ -3,7 +3,8 @@
  * sent over HTTP and written to a socket), and who may read it — a direct connection from
  * this host, or a bearer of METRICS_TOKEN; never another host, nor a request relayed by a
  * proxy on this host. The traffic part runs on both databases, with the bus main.ts would
- * pick (LISTEN/NOTIFY on PostgreSQL, so the bus lag is measured too).
+ * pick (LISTEN/NOTIFY on PostgreSQL, so the bus lag is measured too). And the message
+ * cache's hits, misses and size, with MESSAGE_CACHE_MB on and off.
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -96,6 +97,9 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
       ['securechat_bus_lag_seconds', 'histogram'],
       ['securechat_bus_resyncs_total', 'counter'],
       ['securechat_websocket_slow_consumer_drops_total', 'counter'],
+      ['securechat_message_cache_hits_total', 'counter'],
+      ['securechat_message_cache_misses_total', 'counter'],
+      ['securechat_message_cache_bytes', 'gauge'],
       ['process_resident_memory_bytes', 'gauge'],
       ['nodejs_heap_size_used_bytes', 'gauge'],
     ] as const) {
@@ -238,5 +242,50 @@ describe('who may read the metrics', () => {
         expect((error as Error).message).not.toContain(bad);
       }
     }
+  });
+});
+
+describe('message cache metrics, with MESSAGE_CACHE_MB as the environment sets it', () => {
+  let cached: TestApp;
+  let uncached: TestApp;
+
+  beforeAll(async () => {
+    [cached, uncached] = await Promise.all([startTestApp('sqlite'), startTestApp('sqlite', { MESSAGE_CACHE_MB: '0' })]);
+  });
+  afterAll(async () => {
+    await cached?.close();
+    await uncached?.close();
+  });
+
+  /** Posts three messages to General, then reads its newest page twice; the cache's figures before and after the reads. */
+  async function readTwice(t: TestApp) {
+    const scrape = async () => parsePrometheus((await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body);
+    const alice = await signUp(t.app);
+    const rooms = (await t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(alice) })).json() as Room[];
+    const url = `/api/v1/rooms/${rooms.find((room) => room.name === 'General')!.id}/messages`;
+    for (const body of ['one', 'two', 'three']) {
+      const sent = await t.app.inject({ method: 'POST', url, headers: as(alice), payload: { body, clientId: randomUUID() } });
+      expect(sent.statusCode, sent.body).toBe(201);
+    }
+    const before = await scrape();
+    for (let read = 0; read < 2; read++) {
+      const page = await t.app.inject({ method: 'GET', url, headers: as(alice) });
+      expect((page.json() as { messages: Array<{ body: string }> }).messages.map((m) => m.body)).toEqual(['one', 'two', 'three']);
+    }
+    const after = await scrape();
+    const delta = (name: string) => value(after, name) - value(before, name);
+    return { hits: delta('securechat_message_cache_hits_total'), misses: delta('securechat_message_cache_misses_total'), bytes: value(after, 'securechat_message_cache_bytes') };
+  }
+
+  it('counts the second read of a page as hits, and the bytes the bodies hold', async () => {
+    // Sent bodies are not remembered (message-bodies.ts): the first read decrypts all three.
+    const { hits, misses, bytes } = await readTwice(cached);
+    expect({ hits, misses }).toEqual({ hits: 3, misses: 3 });
+    expect(bytes).toBeGreaterThan(3 * 2 * 'three'.length);
+  });
+
+  it('decrypts every read and holds nothing when MESSAGE_CACHE_MB is 0', async () => {
+    expect(uncached.config.messageCacheMb).toBe(0);
+    expect(await readTwice(uncached)).toEqual({ hits: 0, misses: 6, bytes: 0 });
   });
 });

@@ -150,6 +150,10 @@ export interface Metrics {
   busResync(): void;
   /** A socket was closed for not reading its frames fast enough. */
   slowConsumerDropped(): void;
+  /** A stored message body was read: from memory (`hit`) or by decrypting it (messages/message-bodies.ts). */
+  messageCacheRead(hit: boolean): void;
+  /** The remembered bodies now take about this many bytes. */
+  messageCacheSize(bytes: number): void;
   render(): string;
 }
 
@@ -180,6 +184,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const resyncs = registry.counter('securechat_bus_resyncs_total', 'Times local clients were told to catch up because bus events may have been lost.');
   const slow = registry.counter('securechat_websocket_slow_consumer_drops_total', 'WebSocket connections closed for falling too far behind.');
+  const cacheHits = registry.counter('securechat_message_cache_hits_total', 'Stored message bodies read from memory instead of decrypted (MESSAGE_CACHE_MB).');
+  const cacheMisses = registry.counter('securechat_message_cache_misses_total', 'Stored message bodies decrypted when read: not in memory, or the cache is off.');
+  const cacheBytes = registry.gauge('securechat_message_cache_bytes', 'Memory the remembered message bodies take, roughly; at most MESSAGE_CACHE_MB.');
 
   const pool = options.poolStats;
   if (pool) {
@@ -208,6 +215,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     busReceived: (publishedAt) => lag.observe(sinceMs(publishedAt)),
     busResync: () => resyncs.inc(),
     slowConsumerDropped: () => slow.inc(),
+    messageCacheRead: (hit) => (hit ? cacheHits : cacheMisses).inc(),
+    messageCacheSize: (bytes) => cacheBytes.set(bytes),
     render: () => registry.render(),
   };
 }
@@ -221,6 +230,8 @@ export const noMetrics: Metrics = {
   busReceived: () => undefined,
   busResync: () => undefined,
   slowConsumerDropped: () => undefined,
+  messageCacheRead: () => undefined,
+  messageCacheSize: () => undefined,
   render: () => '',
 };
 

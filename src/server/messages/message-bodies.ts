@@ -16,6 +16,7 @@
  * memory, where the key that decrypts everything already is (docs/security.md).
  */
 import type { Keyring } from '../crypto/keyring.js';
+import { noMetrics, type Metrics } from '../http/metrics.js';
 
 // A Map entry's own cost beside its two strings, roughly: the bound is a budget, not an
 // audit (the Map's table, which grows by doubling, comes on top).
@@ -29,8 +30,11 @@ export interface MessageBodies {
 }
 
 /** `maxBytes` 0 remembers nothing. */
-export function createMessageBodies(keyring: Keyring, options: { maxBytes: number }): MessageBodies {
-  const { maxBytes } = options;
+export function createMessageBodies(
+  keyring: Keyring,
+  options: { maxBytes: number; metrics?: Pick<Metrics, 'messageCacheRead' | 'messageCacheSize'> },
+): MessageBodies {
+  const { maxBytes, metrics = noMetrics } = options;
   // A Map iterates in insertion order: re-inserting on use makes the first entry the least recent.
   const remembered = new Map<string, string>();
   let bytes = 0;
@@ -47,6 +51,7 @@ export function createMessageBodies(keyring: Keyring, options: { maxBytes: numbe
       remembered.delete(oldest);
       bytes -= sizeOf(oldest, oldestText);
     }
+    metrics.messageCacheSize(bytes);
   }
 
   return {
@@ -55,6 +60,7 @@ export function createMessageBodies(keyring: Keyring, options: { maxBytes: numbe
     },
     open(ciphertext, keyId) {
       const known = remembered.get(ciphertext);
+      metrics.messageCacheRead(known !== undefined);
       if (known !== undefined) {
         remembered.delete(ciphertext);
         remembered.set(ciphertext, known);
