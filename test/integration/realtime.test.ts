@@ -59,6 +59,14 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
     if (!general) general = ((await get(session, '/api/v1/rooms')).json() as Room[]).find((r) => r.name === 'General')!;
     return session;
   }
+  /** A new room of Alice's with Bob in it too: where most of these tests start. */
+  async function roomOfTwo(): Promise<{ alice: Session; bob: Session; room: Room }> {
+    const alice = await user();
+    const bob = await user();
+    const room = await createRoom(alice);
+    await join(bob, room.id);
+    return { alice, bob, room };
+  }
   async function invite(owner: Session, roomId: string, guest: Session): Promise<void> {
     const created = await post(owner, `/api/v1/rooms/${roomId}/invites`, {});
     if (created.statusCode !== 201) throw new Error(`invite failed: ${created.statusCode} ${created.body}`);
@@ -173,10 +181,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
 
   describe('sending over the socket', () => {
     it('acks the sender and pushes the message to every connection of every member', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const alicePhone = await connect(alice);
       const aliceLaptop = await connect(alice);
       const bobSocket = await connect(bob);
@@ -217,10 +222,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
     });
 
     it('pushes a message sent over HTTP to the members’ sockets', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const bobSocket = await connect(bob);
       const sent = await sendHttp(alice, room.id, 'posted over HTTP');
       const pushed = await bobSocket.waitFor<Frame<'message'>>(isMessage(room.id));
@@ -295,10 +297,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
 
   describe('typing', () => {
     it('tells the other members who is typing where', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const aliceSocket = await connect(alice);
       const bobSocket = await connect(bob);
       aliceSocket.send({ type: 'typing', roomId: room.id });
@@ -338,10 +337,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
 
   describe('presence', () => {
     it('goes online with the first connection and offline when the last one closes', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const bobSocket = await connect(bob);
       expect((await members(bob, room.id)).find((m) => m.user.id === alice.user.id)?.online).toBe(false);
 
@@ -397,10 +393,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
     });
 
     it('stops delivering a room’s messages to a user who just left, and tells the members', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const aliceSocket = await connect(alice);
       const bobSocket = await connect(bob);
       await sendWs(aliceSocket, room.id, 'before you go');
@@ -525,10 +518,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
 
   describe('reconnecting', () => {
     it('ends with every message exactly once, in order, after a reconnect and an after= catch-up', async () => {
-      const alice = await user();
-      const bob = await user();
-      const room = await createRoom(alice);
-      await join(bob, room.id);
+      const { alice, bob, room } = await roomOfTwo();
       const aliceSocket = await connect(alice);
 
       // Bob's first connection sees messages 1..3.
