@@ -227,11 +227,18 @@ async function main(): Promise<number> {
 function writeFlameGraphs(dir: string): void {
   if (!existsSync(dir)) return; // no scenario started a server
   const profiles = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.cpuprofile'));
+  let drawn = 0;
   for (const name of profiles) {
     const file = path.join(dir, name);
-    writeFileSync(file.replace(/\.cpuprofile$/, '.svg'), flameGraphSvg(readCpuProfile(file), { title: name }));
+    try {
+      writeFileSync(file.replace(/\.cpuprofile$/, '.svg'), flameGraphSvg(readCpuProfile(file), { title: name }));
+      drawn += 1;
+    } catch (error) {
+      // A server killed while writing its profile leaves it cut short: the run's results still stand.
+      progress(`no flame graph for ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
-  progress(`${profiles.length} CPU profiles in ${dir}, each with a flame graph (.svg) beside it`);
+  progress(`${profiles.length} CPU profiles in ${dir}, ${drawn} with a flame graph (.svg) beside it`);
 }
 
 main().then(

@@ -37,13 +37,15 @@ export function selfTimes(profile: CpuProfile, window: ProfileWindow = {}): Map<
   const fromUs = (window.from ?? 0) * 1e6;
   const toUs = (window.to ?? Infinity) * 1e6;
   const self = new Map<number, number>();
-  // timeDeltas[i] is the time before sample i; the time after it (the next delta) is its duration.
+  // timeDeltas[i] is the time before sample i; the time after it (the next delta) is its
+  // duration. V8 now and then stamps a sample a few µs before the one ahead of it: that
+  // negative gap counts as none.
   let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     at += profile.timeDeltas[i] ?? 0;
     if (at < fromUs || at >= toUs) continue;
     const id = profile.samples[i]!;
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+    self.set(id, (self.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i + 1] ?? 0));
   }
   return self;
 }

@@ -101,7 +101,8 @@ export function flameGraphSvg(profile: CpuProfile, options: FlameGraphOptions): 
     const y = height - SIDE_PX - (frame.depth + 1) * ROW_PX;
     const tip = `${frame.label} — ${(frame.micros / 1000).toFixed(1)} ms, ${(100 * frame.share).toFixed(1)} %`;
     return (
-      `<g class="f" data-x="${frame.x.toFixed(6)}" data-w="${frame.share.toFixed(6)}" data-d="${frame.depth}">` +
+      // Full precision: the zoom compares edges, and rounded ones of a bar and its caller disagree.
+      `<g class="f" data-x="${frame.x}" data-w="${frame.share}" data-d="${frame.depth}">` +
       `<title>${escapeXml(tip)}</title>` +
       `<rect x="${x.toFixed(1)}" y="${y}" width="${Math.max(w - 0.5, 0.5).toFixed(1)}" height="${ROW_PX - 1}" rx="2" fill="${colour(frame)}"/>` +
       `<text x="${(x + 3).toFixed(1)}" y="${y + 12}">${escapeXml(fitLabel(frame.label, w))}</text></g>`
@@ -165,8 +166,14 @@ export function fitLabel(label: string, px: number): string {
   return label.length <= chars ? label : `${label.slice(0, chars - 2)}..`;
 }
 
+/** Text safe in an SVG: markup escaped, and characters XML forbids (control characters in a function's name) replaced. */
 function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /** Runs in the browser: re-lays the bars out around the clicked one. */

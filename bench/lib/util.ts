@@ -31,7 +31,6 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, what: str
   }
 }
 
-/** The soft limit on open files of a process (from /proc/<pid>/limits). */
 /** /proc reports CPU time in clock ticks (USER_HZ), 100 a second on Linux. */
 export const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -51,6 +50,7 @@ export function startCpuMeter(pids: readonly number[]): () => number {
   return () => (cpuSeconds() - cpuBefore) / ((wallNow() - wallBefore) / 1000);
 }
 
+/** The soft limit on open files of a process (from /proc/<pid>/limits). */
 export function openFilesLimit(pid: number | 'self' = 'self'): number {
   const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
   const line = limits.split('\n').find((l) => l.startsWith('Max open files'));

@@ -53,7 +53,7 @@ describe('flame graph in the browser', () => {
     expect(before.a!.width).toBeCloseTo(PLOT / 2 - 0.5, 0);
     expect(before.b!.shown).toBe(true);
 
-    await page.click('.f[data-d="2"][data-x="0.000000"]'); // `a`, half the CPU time
+    await page.click('.f[data-d="2"][data-x="0"]'); // `a`, half the CPU time
     const zoomed = await bars(page);
     expect(zoomed.a!.width).toBeCloseTo(PLOT - 0.5, 0);
     expect(zoomed.a!.text).toBe('a pkg/index.js:5');
@@ -63,6 +63,19 @@ describe('flame graph in the browser', () => {
 
     await page.click('.f[data-d="0"]');
     expect(await bars(page)).toEqual(before);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps what a zoomed bar called, up to its right edge', async () => {
+    await page.click('.f[data-d="1"][data-x="0"]'); // `main`: `a` (3 ms) and `b` (1 ms, ending where `main` ends)
+    const zoomed = await bars(page);
+    expect(zoomed.main!.width).toBeCloseTo(PLOT - 0.5, 0);
+    expect(zoomed.a).toMatchObject({ shown: true });
+    expect(zoomed.a!.width).toBeCloseTo((PLOT * 3) / 4 - 0.5, 0);
+    expect(zoomed.b).toMatchObject({ shown: true });
+    expect(zoomed.b!.width).toBeCloseTo(PLOT / 4 - 0.5, 0);
+    expect(zoomed['(garbage']!.shown).toBe(false);
+    await page.click('.f[data-d="0"]');
     expect(problems).toEqual([]);
   });
 });

@@ -281,7 +281,12 @@ describe('message cache metrics, with MESSAGE_CACHE_MB as the environment sets i
     // Sent bodies are not remembered (message-bodies.ts): the first read decrypts all three.
     const { hits, misses, bytes } = await readTwice(cached);
     expect({ hits, misses }).toEqual({ hits: 3, misses: 3 });
-    expect(bytes).toBeGreaterThan(3 * 2 * 'three'.length);
+    // Each remembered body costs its token and its text as UTF-16, plus a little for the entry.
+    const rows = await cached.database.db.selectFrom('messages').select('body_ciphertext').execute();
+    const strings = rows.reduce((sum, row) => sum + 2 * row.body_ciphertext.length, 0) + 2 * 'onetwothree'.length;
+    expect(rows).toHaveLength(3);
+    expect(bytes).toBeGreaterThanOrEqual(strings);
+    expect(bytes).toBeLessThanOrEqual(strings + 3 * 256);
   });
 
   it('decrypts every read and holds nothing when MESSAGE_CACHE_MB is 0', async () => {

@@ -33,6 +33,15 @@ describe('flame graph of a CPU profile', () => {
     expect(byLabel(flameFrames(handMadeProfile(), { to: 0.0025 }).frames).get('all')!.micros).toBe(2000);
   });
 
+  it('counts a sample V8 stamped before the one ahead of it as taking no time', () => {
+    const profile = handMadeProfile();
+    profile.timeDeltas[3] = -5; // sample 2 (`a`, through its second node) now ends before it starts
+    const { frames, cpuMicros } = flameFrames(profile);
+    expect(cpuMicros).toBe(5000);
+    expect(frames.every((frame) => frame.micros > 0 && frame.share > 0)).toBe(true);
+    expect(byLabel(frames).get('a')!.micros).toBe(2000);
+  });
+
   it('leaves out bars narrower than the smallest share asked for', () => {
     const labels = flameFrames(handMadeProfile(), {}, 0.2).frames.map((f) => f.label.split(' ')[0]);
     expect(labels).toEqual(['all', 'main', 'a']);
@@ -42,10 +51,13 @@ describe('flame graph of a CPU profile', () => {
     const svg = flameGraphSvg(handMadeProfile(), { title: 'send <http>', minShare: 0 });
     expect(svg.startsWith('<?xml')).toBe(true);
     expect(svg).not.toContain(HOSTILE_NAME);
-    expect(svg).toContain('&lt;evil &amp; &quot;name&quot;&gt;');
+    expect(svg).toContain('&lt;evil &amp; &quot;na\uFFFDme&quot;&gt;'); // XML allows no control characters
+    expect(svg).not.toMatch(/[\u0000-\u0008]/);
     expect(svg).toContain('CPU flame graph: send &lt;http&gt;');
-    expect(svg).toMatch(/<g class="f" data-x="0\.000000" data-w="0\.500000" data-d="2"><title>a pkg\/index\.js:5 — 3\.0 ms, 50\.0 %<\/title>/);
+    expect(svg).toMatch(/<g class="f" data-x="0" data-w="0\.5" data-d="2"><title>a pkg\/index\.js:5 — 3\.0 ms, 50\.0 %<\/title>/);
     expect(svg).not.toContain('(idle)');
+    // Edges at full precision: the zoom compares a bar's edges with its caller's.
+    expect(svg).toContain(`data-x="0.5" data-w="${1000 / 6000}" data-d="2"><title>b `);
   });
 
   it('fits a label into its bar or shows none', () => {
