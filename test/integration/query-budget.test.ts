@@ -45,6 +45,18 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
     expect(queries.map((sql) => sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['select "rooms"."id", "rooms"."is_private",', ...write]);
   });
 
+  it('writes a batch of several messages with the same statement texts as a batch of one', async () => {
+    const send = (clientId: string) =>
+      t.app.inject({ method: 'POST', url: `/api/v1/rooms/${roomId}/messages`, headers: as(alice), payload: { body: clientId, clientId } });
+    const writes = (queries: string[]) => new Set(queries.filter((sql) => !/^\s*select\b/.test(sql))); // not the access checks
+    const alone = writes(await queriesFor(() => send('texts-1')));
+    const together = writes(await queriesFor(() => Promise.all([send('texts-2'), send('texts-3'), send('texts-4')])));
+    // Prepared once (SQLite's writer thread), or parsed from the same text (PostgreSQL's one
+    // statement takes its rows as arrays): a batch's size never makes a new statement.
+    expect(together).toEqual(alone);
+    expect(alone.size).toBe(dialect === 'sqlite' ? 4 : 1);
+  });
+
   it('answers access checks asked together (one query) exactly as it answers each alone', async () => {
     const bob = await signUp(t.app);
     const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name: `p-${randomUUID().slice(0, 8)}`, isPrivate: true } });
