@@ -120,9 +120,14 @@ export function createKeysRepository(dialect: DatabaseTarget['dialect']) {
      */
     async replaceCiphertexts(db: Db, column: EncryptedColumn, replacements: readonly CiphertextReplacement[]): Promise<number> {
       if (replacements.length === 0) return 0;
-      const rows = replacements.map(
-        ({ row, ciphertext, keyId, index }) => sql`(${row.id}, ${row.ciphertext}, ${ciphertext}, ${keyId}, ${index ?? null})`,
-      );
+      // PostgreSQL takes the rows as one array per column: one short text to parse instead
+      // of five parameters a row. SQLite has no arrays; it prepares the VALUES text once.
+      const each = (pick: (r: CiphertextReplacement) => string | null) => replacements.map(pick);
+      const replacement =
+        dialect === 'postgres'
+          ? sql`select * from unnest(${each((r) => r.row.id)}::text[], ${each((r) => r.row.ciphertext)}::text[],
+              ${each((r) => r.ciphertext)}::text[], ${each((r) => r.keyId)}::text[], ${each((r) => r.index ?? null)}::text[])`
+          : sql`values ${sql.join(replacements.map(({ row, ciphertext, keyId, index }) => sql`(${row.id}, ${row.ciphertext}, ${ciphertext}, ${keyId}, ${index ?? null})`))}`;
       const table = sql.table(column.table);
       const setIndex = column.index ? sql`, ${sql.ref(column.index)} = replacement.new_index` : sql``;
       // Rooms on PostgreSQL are locked in id order first, as the message batch locks them
@@ -135,7 +140,7 @@ export function createKeysRepository(dialect: DatabaseTarget['dialect']) {
         : sql``;
       const joinLocked = lockInOrder ? sql` join locked on locked.id = replacement.id` : sql``;
       const result = await sql`
-        with replacement(id, old_ciphertext, new_ciphertext, new_key_id, new_index) as (values ${sql.join(rows)})${locked}
+        with replacement(id, old_ciphertext, new_ciphertext, new_key_id, new_index) as (${replacement})${locked}
         update ${table}
         set ${sql.ref(column.ciphertext)} = replacement.new_ciphertext, ${sql.ref(column.keyId)} = replacement.new_key_id${setIndex}
         from replacement${joinLocked}
