@@ -127,7 +127,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   const sessions = createSessionsService({
     db,
-    sessions: createSessionsRepository(),
+    sessions: createSessionsRepository(database.dialect),
     clock,
     secret: deps.sessionSecret,
     bus,

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
+import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
 import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
 import { randomUUID } from 'node:crypto';
 
@@ -55,6 +56,23 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
     // statement takes its rows as arrays): a batch's size never makes a new statement.
     expect(together).toEqual(alone);
     expect(alone.size).toBe(dialect === 'sqlite' ? 4 : 1);
+  });
+
+  it('looks sessions up together (one query, one text for any number) exactly as it looks each up alone', async () => {
+    await signUp(t.app);
+    const hashes = (await t.database.db.selectFrom('sessions').select('token_hash').execute()).map((row) => row.token_hash).slice(0, 3);
+    expect(hashes).toHaveLength(3);
+    const sessions = createSessionsRepository(t.database.dialect);
+    const asked = [...hashes, 'f'.repeat(64), hashes[0]!, '"]\\'];
+    const one = await Promise.all(asked.map((hash) => sessions.findWithUserByTokenHash(t.database.db, hash)));
+    t.queries.length = 0;
+    const together = await sessions.findWithUserByTokenHashes(t.database.db, asked);
+    expect(t.queries).toHaveLength(1);
+    expect(together).toEqual(one);
+    expect(one.map((row) => row?.token_hash ?? null)).toEqual([...hashes, null, hashes[0], null]);
+    const [textForSix] = t.queries.splice(0);
+    await sessions.findWithUserByTokenHashes(t.database.db, hashes.slice(0, 2));
+    expect(t.queries).toEqual([textForSix]);
   });
 
   it('answers access checks asked together (one query) exactly as it answers each alone', async () => {

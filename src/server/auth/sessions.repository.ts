@@ -1,4 +1,6 @@
 /** SQL for server-side sessions. */
+import { sql } from 'kysely';
+import type { DatabaseTarget } from '../config.js';
 import { precompiled } from '../db/precompiled.js';
 import type { Db, SessionsTable } from '../db/schema.js';
 
@@ -13,8 +15,14 @@ const sessionsWithUsers = (db: Db) =>
     .selectAll('sessions')
     .select(['users.username as username', 'users.created_at as user_created_at']);
 
-export function createSessionsRepository() {
+export function createSessionsRepository(dialect: DatabaseTarget['dialect']) {
   const sessionWithUserQuery = precompiled((db: Db, tokenHash: string) => sessionsWithUsers(db).where('sessions.token_hash', '=', tokenHash));
+  // The hashes arrive as one JSON array, so the text is the same for any number of them:
+  // built and compiled once, and prepared once on SQLite (an IN list was a new query each
+  // time, as the access checks' was: rooms.repository.ts).
+  const hashesFrom = (json: string) =>
+    dialect === 'sqlite' ? sql<string>`(select value from json_each(${json}))` : sql<string>`(select json_array_elements_text(${json}::json))`;
+  const sessionsWithUsersQuery = precompiled((db: Db, json: string) => sessionsWithUsers(db).where('sessions.token_hash', 'in', hashesFrom(json)));
 
   return {
     async insert(db: Db, session: SessionRow): Promise<void> {
@@ -28,7 +36,7 @@ export function createSessionsRepository() {
 
     /** findWithUserByTokenHash for several tokens in one query, answers in the tokens' order. */
     async findWithUserByTokenHashes(db: Db, tokenHashes: readonly string[]): Promise<Array<SessionWithUserRow | undefined>> {
-      const rows = await sessionsWithUsers(db).where('sessions.token_hash', 'in', [...new Set(tokenHashes)]).execute();
+      const rows = await sessionsWithUsersQuery(db, JSON.stringify([...new Set(tokenHashes)]));
       const byHash = new Map(rows.map((row) => [row.token_hash, row]));
       // A copy each: a caller's changes (last_seen_at) stay its own.
       return tokenHashes.map((hash) => {
