@@ -30,7 +30,7 @@ import { killAllWorkers } from './lib/workers.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { cryptoScenario } from './scenarios/crypto.js';
 import { fanoutClusterScenario } from './scenarios/fanout-cluster.js';
-import { fanoutScenario } from './scenarios/fanout.js';
+import { fanoutCaseNamed, fanoutScenario, type Case as FanoutCase } from './scenarios/fanout.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { rotationScenario } from './scenarios/rotation.js';
@@ -70,6 +70,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --built              run dist/server/main.js (npm run build:server) instead of the sources via tsx
   --log-level <level>  the servers' LOG_LEVEL (default warn; info logs every request)
   --profile <dir>      write each server's CPU profile (node --cpu-prof) into <dir>, and a flame graph (.svg) of each
+  --fanout <case>      only this case of the fan-out sweep, e.g. 1000x10@55000 (clients x room size @ deliveries/s)
   --clients <n>        client processes per scenario (default 2)
   --docs <file>        where to write the table (default docs/benchmarks.md)
   --no-docs            do not write the table
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
       'log-level': { type: 'string', default: 'warn' },
       profile: { type: 'string' },
       clients: { type: 'string', default: '2' },
+      fanout: { type: 'string' },
       docs: { type: 'string', default: path.join(REPO_ROOT, 'docs/benchmarks.md') },
       'no-docs': { type: 'boolean', default: false },
       'wait-quiet': { type: 'string', default: '0' },
@@ -119,7 +121,17 @@ async function main(): Promise<number> {
     console.error(`--clients must be a whole number from 1 to 16\n${USAGE}`);
     return 2;
   }
+  let fanoutCase: FanoutCase | undefined;
+  try {
+    fanoutCase = values.fanout === undefined ? undefined : fanoutCaseNamed(values.fanout);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
   const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));
+  // What a partial run ran, for its section's heading: the scenarios, and the one fan-out case.
+  const partial =
+    only || fanoutCase ? selected.map((s) => (s.id === 'fanout' && fanoutCase ? `fanout ${values.fanout!.trim()}` : s.id)) : undefined;
   const mode = values.quick ? 'quick' : 'full';
   const started = Date.now();
   const databases = await openBenchDatabases(values.postgres ? 'postgres' : 'sqlite');
@@ -129,6 +141,7 @@ async function main(): Promise<number> {
     databases,
     server: { built: values.built, logLevel: values['log-level'], profileDir: values.profile ? path.resolve(values.profile) : undefined },
     clientProcesses,
+    ...(fanoutCase ? { fanoutCase } : {}),
   };
   const machine = machineInfo();
   progress(`${mode} run on ${databases.dialect}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
@@ -208,12 +221,12 @@ async function main(): Promise<number> {
     disk: diskText(diskBefore, probeDisk()),
     durationMs: Date.now() - started - waitedMs,
     waitedMs,
-    ...(only ? { only } : {}),
+    ...(partial ? { only: partial } : {}),
   } as const;
   if (!values['no-docs']) {
     // One section per mode and database (a durable PostgreSQL apart from the embedded one; partial runs apart).
     const durable = databases.dialect === 'postgres' && /durable commits/.test(databases.description) ? '-durable' : '';
-    writeSection(values.docs, `${mode}-${databases.dialect}${durable}${only ? '-partial' : ''}`, renderSection(info, results));
+    writeSection(values.docs, `${mode}-${databases.dialect}${durable}${partial ? '-partial' : ''}`, renderSection(info, results));
     progress(`wrote ${path.relative(process.cwd(), values.docs)}`);
   }
   if (ctx.server.profileDir) writeFlameGraphs(ctx.server.profileDir);

@@ -5,6 +5,7 @@
  */
 import type { BenchDatabases } from './databases.js';
 import type { ScenarioResult } from './report.js';
+import type { Case as FanoutCase } from '../scenarios/fanout.js';
 import { BenchInstance, type ServerOptions } from './server.js';
 import { startWorkers, type WorkerHandle, type WorkerScript } from './workers.js';
 import { progress } from './util.js';
@@ -16,6 +17,8 @@ export interface BenchContext {
   server: ServerOptions;
   /** Client processes per scenario that drives sockets or HTTP load. */
   clientProcesses: number;
+  /** `--fanout`: the one fan-out case to run instead of the sweep. */
+  fanoutCase?: FanoutCase;
 }
 
 export class Scope {

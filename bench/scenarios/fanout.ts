@@ -30,13 +30,10 @@ export interface Case {
 }
 
 /**
- * The rate is set so that rooms of 10 and of 100 are offered the same deliveries per
- * second (messages/s = deliveries/s ÷ room size).
+ * The full sweep. The rate is set so that rooms of 10 and of 100 are offered the same
+ * deliveries per second (messages/s = deliveries/s ÷ room size).
  */
-function cases(ctx: BenchContext): Case[] {
-  if (ctx.quick) {
-    return [10, 100].map((roomSize) => ({ clients: 100, roomSize, messagesPerSec: MODERATE_DELIVERIES / roomSize, warmupMs: 1_000, durationMs: 4_000 }));
-  }
+function fullSweep(): Case[] {
   const out: Case[] = [];
   for (const clients of [100, 1_000]) {
     for (const roomSize of [10, 100]) {
@@ -46,6 +43,24 @@ function cases(ctx: BenchContext): Case[] {
     }
   }
   return out;
+}
+
+/** How `--fanout` names a case of the full sweep: clients x room size @ offered deliveries/s. */
+const caseName = (c: Case) => `${c.clients}x${c.roomSize}@${c.messagesPerSec * c.roomSize}`;
+
+/** The full sweep's case that `--fanout <clients>x<room size>@<deliveries/s>` names; throws, listing them, for any other text. */
+export function fanoutCaseNamed(name: string): Case {
+  const found = fullSweep().find((c) => caseName(c) === name.trim());
+  if (!found) throw new Error(`--fanout names one case of the full sweep: ${fullSweep().map(caseName).join(', ')} (got "${name}")`);
+  return found;
+}
+
+function cases(ctx: BenchContext): Case[] {
+  if (ctx.fanoutCase) return [ctx.fanoutCase];
+  if (ctx.quick) {
+    return [10, 100].map((roomSize) => ({ clients: 100, roomSize, messagesPerSec: MODERATE_DELIVERIES / roomSize, warmupMs: 1_000, durationMs: 4_000 }));
+  }
+  return fullSweep();
 }
 
 interface SendResult {
