@@ -49,7 +49,7 @@ export function positionsByRoom(messages: readonly NewMessage[]): Map<string, nu
  * for a batch. Then it takes every room's seqs (`UPDATE … FROM unnest(…) RETURNING`), and
  * the INSERT numbers each message back from its room's new last_seq. A reused clientId fails the whole statement.
  * Rows travel as one array per column (`unnest`), not as a VALUES row each: the text is
- * the same for every batch size, and PostgreSQL parses 14 parameters instead of 11 a message.
+ * the same for every batch size, and PostgreSQL parses 13 parameters instead of 11 a message.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -59,34 +59,32 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
       const fromEnd: number[] = [];
       for (const [, positions] of rooms) positions.forEach((position, i) => (fromEnd[position] = positions.length - 1 - i));
       const column = <K extends keyof NewMessage>(key: K) => messages.map((m) => m[key]);
+      const roomIds = rooms.map(([roomId]) => roomId);
       // One array per column, so the statement's text is the same for every batch size.
-      const { rows } = await sql<{ position: number; seq: number }>`
+      const { rows } = await sql<{ id: string; seq: number }>`
         with locked as (
-          select id from rooms where id = any(${rooms.map(([roomId]) => roomId)}::text[]) order by id for no key update
+          select id from rooms where id = any(${roomIds}::text[]) order by id for no key update
         ), seqs as (
           update rooms set last_seq = rooms.last_seq + taken.n
-          from unnest(${rooms.map(([roomId]) => roomId)}::text[], ${rooms.map(([, positions]) => positions.length)}::bigint[]) as taken(id, n)
+          from unnest(${roomIds}::text[], ${rooms.map(([, positions]) => positions.length)}::bigint[]) as taken(id, n)
             join locked on locked.id = taken.id
           where rooms.id = taken.id
           returning rooms.id, rooms.last_seq
-        ), inserted as (
-          insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
-          select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
-          from unnest(
-            ${column('id')}::text[], ${column('room_id')}::text[], ${fromEnd}::bigint[], ${column('sender_id')}::text[],
-            ${column('client_id')}::text[], ${column('body_format')}::text[], ${column('body_ciphertext')}::text[],
-            ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[]
-          ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
-          join seqs on seqs.id = m.room_id
-          returning id, seq
         )
-        select m.position - 1 as position, inserted.seq
-        from inserted join unnest(${column('id')}::text[]) with ordinality as m(id, position) on m.id = inserted.id
+        insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+        select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
+        from unnest(
+          ${column('id')}::text[], ${column('room_id')}::text[], ${fromEnd}::bigint[], ${column('sender_id')}::text[],
+          ${column('client_id')}::text[], ${column('body_format')}::text[], ${column('body_ciphertext')}::text[],
+          ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[]
+        ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+        join seqs on seqs.id = m.room_id
+        returning id, seq
       `.execute(db);
       if (rows.length !== messages.length) throw new Error('a message names a room that does not exist');
-      const seqs: number[] = [];
-      for (const row of rows) seqs[Number(row.position)] = Number(row.seq);
-      return seqs;
+      // Ids are new UUIDs, so each returned row is one message of the batch.
+      const seqById = new Map(rows.map((row) => [row.id, Number(row.seq)]));
+      return messages.map((m) => seqById.get(m.id)!);
     },
     close: async () => {},
   };
