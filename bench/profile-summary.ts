@@ -11,24 +11,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { frameLabel, readCpuProfile, selfTimes, SPECIAL_FRAMES, windowMicros, type ProfileNode } from './lib/cpu-profile.js';
+import { frameLabel, frameModule, readCpuProfile, selfTimes, windowMicros } from './lib/cpu-profile.js';
 import { flameGraphSvg } from './lib/flame-graph.js';
-
-/** Where a frame belongs: an npm package, one of our source files, Node's internals, or V8's bookkeeping. */
-function moduleOf(node: ProfileNode): string {
-  const { functionName, url } = node.callFrame;
-  if (SPECIAL_FRAMES.has(functionName)) return functionName;
-  if (!url) return '(native / V8 builtins)';
-  const clean = url.replace(/^file:\/\//, '');
-  const modules = clean.lastIndexOf('node_modules/');
-  if (modules !== -1) {
-    const rest = clean.slice(modules + 'node_modules/'.length).split('/');
-    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? clean);
-  }
-  if (clean.startsWith('node:')) return 'node: internals';
-  const src = clean.indexOf('/src/');
-  return src !== -1 ? clean.slice(src + 1) : clean;
-}
 
 function table(title: string, rows: Array<[string, number]>, total: number, top: number): string {
   const lines = [`${title}`, ''];
@@ -76,7 +60,7 @@ function main(): void {
     }
     total += us;
     selfByKey.set(frameLabel(node), (selfByKey.get(frameLabel(node)) ?? 0) + us);
-    selfByModule.set(moduleOf(node), (selfByModule.get(moduleOf(node)) ?? 0) + us);
+    selfByModule.set(frameModule(node), (selfByModule.get(frameModule(node)) ?? 0) + us);
     // Inclusive time of our own functions: every distinct src/ frame on the stack.
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {

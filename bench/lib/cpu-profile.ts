@@ -80,6 +80,24 @@ export function frameKind(node: ProfileNode): FrameKind {
   return 'project';
 }
 
+/** Whose code a frame runs, for totals: an npm package's name, one of our files, Node's internals, or V8. */
+export function frameModule(node: ProfileNode): string {
+  switch (frameKind(node)) {
+    case 'special':
+      return node.callFrame.functionName;
+    case 'native':
+      return '(native / V8 builtins)';
+    case 'node':
+      return 'node: internals';
+    case 'package': {
+      const [scopeOrName, name] = shortUrl(node.callFrame.url).split('/');
+      return scopeOrName?.startsWith('@') ? `${scopeOrName}/${name}` : scopeOrName!;
+    }
+    case 'project':
+      return shortUrl(node.callFrame.url);
+  }
+}
+
 /** A frame's name with where it is: `send src/server/messages/messages.service.ts:1`. */
 export function frameLabel(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;

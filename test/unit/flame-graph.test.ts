@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCpuProfile } from '../../bench/lib/cpu-profile.js';
+import { frameModule, readCpuProfile } from '../../bench/lib/cpu-profile.js';
 import { fitLabel, flameFrames, flameGraphSvg } from '../../bench/lib/flame-graph.js';
 import { HOSTILE_NAME, handMadeProfile } from '../fixtures/cpu-profile.js';
 
@@ -58,6 +58,13 @@ describe('flame graph of a CPU profile', () => {
     expect(svg).not.toContain('(idle)');
     // Edges at full precision: the zoom compares a bar's edges with its caller's.
     expect(svg).toContain(`data-x="0.5" data-w="${1000 / 6000}" data-d="2"><title>b `);
+  });
+
+  it('says whose code each frame runs, for the summary\'s totals', () => {
+    const byId = new Map(handMadeProfile().nodes.map((node) => [node.id, frameModule(node)]));
+    expect(Object.fromEntries(byId)).toMatchObject({ 2: 'src/server/app.ts', 3: 'pkg', 4: 'node: internals', 6: '(garbage collector)', 7: '(native / V8 builtins)' });
+    const scoped = { id: 9, callFrame: { functionName: 'unsign', url: 'file:///srv/node_modules/@fastify/cookie/signer.js', lineNumber: 0 } };
+    expect(frameModule(scoped)).toBe('@fastify/cookie');
   });
 
   it('fits a label into its bar or shows none', () => {
