@@ -6,7 +6,7 @@
  *   securechat keys rotate      re-encrypt everything under the primary key
  */
 import { generateFernetKey } from '../server/crypto/fernet.js';
-import { openServices, readConfig, StartupError } from '../server/boot.js';
+import { openPlatform, readConfig, StartupError } from '../server/boot.js';
 import { openDatabase } from '../server/db/database.js';
 import { migrateToLatest } from '../server/db/migrate.js';
 import { createProgressBar } from './progress.js';
@@ -59,7 +59,7 @@ async function run(args: string[]): Promise<number> {
 }
 
 async function rotate(): Promise<number> {
-  const services = await openServices(readConfig());
+  const services = await openPlatform(readConfig());
   try {
     const bar = createProgressBar('Re-encrypting');
     const result = await services.keys.rotate({ onProgress: ({ done, total }) => bar.update(done, total) });

@@ -18,7 +18,7 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-export interface Services {
+export interface Platform {
   config: Config;
   database: DatabaseHandle;
   keyring: Keyring;
@@ -42,7 +42,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * A database that already holds data is checked against the key before anything is
  * written to it (migrations included), and only a database never keyed gets a new key file.
  */
-export async function openServices(config: Config): Promise<Services> {
+export async function openPlatform(config: Config): Promise<Platform> {
   const database = openDatabase(config.database);
   const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
   try {

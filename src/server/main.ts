@@ -1,36 +1,20 @@
 /**
- * `npm start`: configuration → database → keyring → app → listen, and a graceful stop
- * on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close sockets, exit).
+ * `npm start` as a process: compose the system, listen, and stop gracefully on
+ * SIGTERM/SIGINT (stop accepting, finish in-flight requests, close sockets, exit).
  */
 import type { ServerResponse } from 'node:http';
 import { buildApp } from './app.js';
-import { openServices, readConfig, sessionSecretFor, StartupError } from './boot.js';
-import { systemClock } from './clock.js';
-import { createPasswordHasher, PASSWORD_HASH_PARAMS } from './crypto/passwords.js';
-import { BusStartError, createBus } from './realtime/create-bus.js';
+import { readConfig, StartupError } from './boot.js';
+import { composeSystem } from './compose.js';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const services = await openServices(config);
-  const realtime = await createBus(config, { database: services.database, keyring: services.keyring }).catch(async (error: unknown) => {
-    await services.database.close();
-    throw error instanceof BusStartError ? new StartupError(error.message) : error;
-  });
-  const app = await buildApp({
-    config,
-    database: services.database,
-    keyring: services.keyring,
-    passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
-    clock: systemClock,
-    bus: realtime.bus,
-    presence: realtime.presence,
-    counters: realtime.counters,
-    sessionSecret: await sessionSecretFor(config),
-  });
-  for (const warning of services.warnings) app.log.warn(warning);
-  app.log.info({ bus: realtime.kind, instance: realtime.instanceId }, 'fan-out bus ready');
+  const system = await composeSystem(config);
+  const app = await buildApp(system.services);
+  for (const warning of system.warnings) app.log.warn(warning);
+  app.log.info({ bus: system.cluster.kind, instance: system.cluster.instanceId }, 'fan-out bus ready');
 
   // Responses still being written. A stop lets them finish, then closes every other
   // connection: keep-alive ones that were busy when it began (Node reaps only those idle
@@ -56,8 +40,7 @@ async function main(): Promise<void> {
     while (inFlight.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     app.server.closeAllConnections();
     await closing;
-    await realtime.close();
-    await services.database.close();
+    await system.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -16,11 +16,12 @@ import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
-import type { BusEvent, FanOutEvent } from '../../src/server/realtime/bus.js';
-import { DEFAULT_CHANNEL, listenerName, NOTIFY_MAX_BYTES } from '../../src/server/realtime/bus-postgres.js';
-import { REDIS_MAX_BYTES, subscriberName } from '../../src/server/realtime/bus-redis.js';
-import { createBus, type Realtime } from '../../src/server/realtime/create-bus.js';
-import { openPayload } from '../../src/server/realtime/remote-bus.js';
+import type { BusEvent, FanOutEvent } from '../../src/server/platform/cluster/bus.js';
+import { DEFAULT_CHANNEL, listenerName, NOTIFY_MAX_BYTES } from '../../src/server/platform/cluster/bus-postgres.js';
+import { REDIS_MAX_BYTES, subscriberName } from '../../src/server/platform/cluster/bus-redis.js';
+import { connectCluster, type Cluster } from '../../src/server/platform/cluster/connect.js';
+import { openPayload } from '../../src/server/platform/cluster/bus-wire.js';
+import { resolvingPointers } from '../../src/server/realtime/pointers.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, killRedisClient, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 
@@ -60,7 +61,7 @@ describe('choosing the bus', () => {
     const testDatabase = await createTestDatabase('sqlite');
     const database = openDatabase(testDatabase.target);
     try {
-      const realtime = await createBus({ ...loadConfig({}), database: testDatabase.target }, { database, keyring: createKeyring(generateFernetKey()) });
+      const realtime = await connectCluster({ ...loadConfig({}), database: testDatabase.target }, { database, keyring: createKeyring(generateFernetKey()) });
       expect(realtime.kind).toBe('memory');
       await realtime.close();
     } finally {
@@ -75,7 +76,7 @@ describe('choosing the bus', () => {
     try {
       // Port 1 on loopback: nothing listens there.
       const config = { ...loadConfig({ REDIS_URL: 'redis://127.0.0.1:1' }), database: testDatabase.target };
-      await expect(createBus(config, { database, keyring: createKeyring(generateFernetKey()) })).rejects.toThrow(/^Cannot connect to Redis \(REDIS_URL\): /);
+      await expect(connectCluster(config, { database, keyring: createKeyring(generateFernetKey()) })).rejects.toThrow(/^Cannot connect to Redis \(REDIS_URL\): /);
     } finally {
       await database.close();
       await testDatabase.drop();
@@ -98,7 +99,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
     const roomIdsOf = new Map<string, string[]>();
 
     interface Node {
-      realtime: Realtime;
+      realtime: Cluster;
       received: BusEvent[];
       loads: { messages: number; roomIds: number };
       warnings: string[];
@@ -106,22 +107,24 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
 
     async function node(): Promise<Node> {
       const database: DatabaseHandle = openDatabase(testDatabase.target);
-      const realtime = await createBus(config, { database, keyring });
+      const warnings: string[] = [];
+      const note = (_obj: unknown, msg?: string) => void warnings.push(String(msg ?? _obj));
+      const log = { debug: () => undefined, info: () => undefined, warn: note, error: note };
+      const realtime = await connectCluster(config, { database, keyring, log });
       open.push({ close: async () => (await realtime.close(), await database.close()) });
-      const n: Node = { realtime, received: [], loads: { messages: 0, roomIds: 0 }, warnings: [] };
-      const note = (_obj: unknown, msg?: string) => void n.warnings.push(String(msg ?? _obj));
-      realtime.bus.attach?.({
-        async loadMessage(roomId, seq) {
+      const n: Node = { realtime, received: [], loads: { messages: 0, roomIds: 0 }, warnings };
+      // Pointers are read back on the delivering side, as the gateway does.
+      const reader = {
+        async loadMessage(roomId: string, seq: number) {
           n.loads.messages += 1;
           return stored.get(`${roomId}:${seq}`);
         },
-        async loadRoomIds(userId) {
+        async loadRoomIds(userId: string) {
           n.loads.roomIds += 1;
           return roomIdsOf.get(userId) ?? [];
         },
-        log: { debug: () => undefined, info: () => undefined, warn: note, error: note },
-      });
-      realtime.bus.subscribe((event) => n.received.push(event));
+      };
+      realtime.bus.subscribe(resolvingPointers(reader, (event) => n.received.push(event), log));
       return n;
     }
 

@@ -11,7 +11,7 @@ import {
   createRedisCounterStore,
   createSqlCounterStore,
   type CounterStore,
-} from '../../src/server/http/counters.js';
+} from '../../src/server/platform/cluster/counters.js';
 import { createLoginThrottle } from '../../src/server/http/rate-limit.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';

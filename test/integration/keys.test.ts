@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { createMemoryBus } from '../../src/server/realtime/bus.js';
+import { composeServices, createLogger } from '../../src/server/compose.js';
+import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -59,15 +60,18 @@ function keysService(fixture: Fixture, keyring: Keyring, keys: KeysRepository = 
 async function appWith(fixture: Fixture, keyring: Keyring): Promise<FastifyInstance> {
   await keysService(fixture, keyring).verify();
   const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), database: fixture.testDatabase.target };
-  const app = await buildApp({
-    config,
-    database: fixture.database,
-    keyring,
-    passwords: fastPasswords,
-    clock: fixture.clock,
-    bus: createMemoryBus(),
-    sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
-  });
+  const app = await buildApp(
+    composeServices({
+      config,
+      database: fixture.database,
+      keyring,
+      passwords: fastPasswords,
+      clock: fixture.clock,
+      bus: createMemoryBus(),
+      sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
+      log: createLogger(config),
+    }),
+  );
   fixture.apps.push(app);
   await app.ready();
   return app;

@@ -12,6 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Room, ServerFrame } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
+import { composeServices, createLogger } from '../../src/server/compose.js';
+import { createMetrics } from '../../src/server/http/metrics.js';
 import { systemClock } from '../../src/server/clock.js';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -21,7 +23,7 @@ import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { METRICS_CONTENT_TYPE } from '../../src/server/http/metrics.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { createBus, type Realtime } from '../../src/server/realtime/create-bus.js';
+import { connectCluster, type Cluster } from '../../src/server/platform/cluster/connect.js';
 import { as, fastPasswords, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
@@ -33,7 +35,7 @@ const OTHER_HOST = '203.0.113.7';
 describe.each(DIALECTS)('metrics on %s', (dialect) => {
   let testDatabase: TestDatabase;
   let database: DatabaseHandle;
-  let realtime: Realtime;
+  let realtime: Cluster;
   let app: FastifyInstance;
   let base: string;
   let alice: Session;
@@ -60,17 +62,23 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
     await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock: systemClock }).verify();
-    realtime = await createBus(config, { database, keyring });
-    app = await buildApp({
-      config,
-      database,
-      keyring,
-      passwords: fastPasswords,
-      clock: systemClock,
-      bus: realtime.bus,
-      presence: realtime.presence,
-      sessionSecret: 'metrics-test-session-secret-0123456789abcdef',
-    });
+    const log = createLogger(config);
+    const metrics = createMetrics({ poolStats: database.poolStats });
+    realtime = await connectCluster(config, { database, keyring, log, observeLag: metrics.busReceived });
+    app = await buildApp(
+      composeServices({
+        config,
+        database,
+        keyring,
+        passwords: fastPasswords,
+        clock: systemClock,
+        bus: realtime.bus,
+        presence: realtime.presence,
+        sessionSecret: 'metrics-test-session-secret-0123456789abcdef',
+        log,
+        metrics,
+      }),
+    );
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     alice = await signUp(app);

@@ -18,6 +18,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Member, Message, MessagePage, Room, ServerFrame } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
+import { composeServices, createLogger } from '../../src/server/compose.js';
+import { createMetrics } from '../../src/server/http/metrics.js';
 import { systemClock } from '../../src/server/clock.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -26,10 +28,10 @@ import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { createBus, type PresenceTiming, type Realtime } from '../../src/server/realtime/create-bus.js';
-import type { PresenceStore } from '../../src/server/realtime/presence.js';
-import { createPostgresPresenceStore } from '../../src/server/realtime/presence-postgres.js';
-import { createRedisPresenceStore } from '../../src/server/realtime/presence-redis.js';
+import { connectCluster, type PresenceTiming, type Cluster } from '../../src/server/platform/cluster/connect.js';
+import type { PresenceStore } from '../../src/server/platform/cluster/presence.js';
+import { createPostgresPresenceStore } from '../../src/server/platform/cluster/presence-postgres.js';
+import { createRedisPresenceStore } from '../../src/server/platform/cluster/presence-redis.js';
 import { as, fastPasswords, signUp, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
@@ -52,7 +54,7 @@ interface Instance {
   name: string;
   app: FastifyInstance;
   base: string;
-  realtime: Realtime;
+  realtime: Cluster;
   close(): Promise<void>;
   /** Dies abruptly: sockets and connections cut without a goodbye, then the rest stopped. */
   kill(): Promise<void>;
@@ -77,17 +79,23 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
 
     async function startInstance(name: string): Promise<Instance> {
       const database = openDatabase(testDatabase.target);
-      const realtime = await createBus(config, { database, keyring, presenceTiming: TIMING });
-      const app = await buildApp({
-        config,
-        database,
-        keyring,
-        passwords: fastPasswords,
-        clock: systemClock,
-        bus: realtime.bus,
-        presence: realtime.presence,
-        sessionSecret: SESSION_SECRET,
-      });
+      const log = createLogger(config);
+      const metrics = createMetrics({ poolStats: database.poolStats });
+      const realtime = await connectCluster(config, { database, keyring, presenceTiming: TIMING, log, observeLag: metrics.busReceived });
+      const app = await buildApp(
+        composeServices({
+          config,
+          database,
+          keyring,
+          passwords: fastPasswords,
+          clock: systemClock,
+          bus: realtime.bus,
+          presence: realtime.presence,
+          sessionSecret: SESSION_SECRET,
+          log,
+          metrics,
+        }),
+      );
       await app.listen({ port: 0, host: '127.0.0.1' });
       let closing: Promise<void> | undefined;
       const close = () =>

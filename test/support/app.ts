@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
+import { composeServices, createLogger } from '../../src/server/compose.js';
 import type { Clock } from '../../src/server/clock.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
@@ -13,7 +14,7 @@ import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createPasswordHasher } from '../../src/server/crypto/passwords.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
-import { createMemoryBus } from '../../src/server/realtime/bus.js';
+import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
 import type { Message, Room } from '../../src/shared/protocol.js';
@@ -63,15 +64,18 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
   await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock }).verify();
-  const app = await buildApp({
-    config,
-    database,
-    keyring,
-    passwords: fastPasswords,
-    clock,
-    bus: createMemoryBus(),
-    sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
-  });
+  const app = await buildApp(
+    composeServices({
+      config,
+      database,
+      keyring,
+      passwords: fastPasswords,
+      clock,
+      bus: createMemoryBus(),
+      sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
+      log: createLogger(config),
+    }),
+  );
   await app.ready();
   return {
     app,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryCounterStore, type CounterStore } from '../../src/server/http/counters.js';
+import { createMemoryCounterStore, type CounterStore } from '../../src/server/platform/cluster/counters.js';
 
 describe('memory counters: pruning ended windows', () => {
   const hitAll = async (store: CounterStore, keys: string[], windowMs: number, now: number) => {

@@ -9,7 +9,7 @@ import { isoTime, type Clock } from '../clock.js';
 import type { Kysely } from 'kysely';
 import { batchedPerTurn } from '../db/batched-per-turn.js';
 import type { Database } from '../db/schema.js';
-import type { Bus } from '../realtime/bus.js';
+import type { Bus } from '../platform/cluster/bus.js';
 import type { SessionsRepository, SessionRow } from './sessions.repository.js';
 
 export interface SessionPolicy {

@@ -5,7 +5,7 @@
  * for the per-message budgets (a round trip per message would cost more than it guards).
  */
 import type { Clock } from '../clock.js';
-import type { CounterStore } from './counters.js';
+import type { CounterStore } from '../platform/cluster/counters.js';
 import { errors } from './errors.js';
 
 export interface RateLimit {

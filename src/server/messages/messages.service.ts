@@ -11,7 +11,7 @@ import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
-import type { Bus } from '../realtime/bus.js';
+import type { Bus } from '../platform/cluster/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import { presentMessage } from './messages.presenter.js';

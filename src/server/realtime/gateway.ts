@@ -22,8 +22,9 @@ import { findNul } from '../http/nul.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
-import type { Bus, BusEvent } from './bus.js';
-import type { Presence } from './presence.js';
+import type { Bus } from '../platform/cluster/bus.js';
+import type { Presence } from '../platform/cluster/presence.js';
+import { resolvingPointers, type ResolvedEvent } from './pointers.js';
 
 /** Close codes sent to clients (4000–4999 are ours to define). */
 export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDown: 1001 } as const;
@@ -149,7 +150,7 @@ export function createGateway(options: GatewayOptions) {
     return written;
   }
 
-  function deliver(event: BusEvent, publishedAt?: number): void {
+  function deliver(event: ResolvedEvent, publishedAt?: number): void {
     switch (event.kind) {
       case 'message':
         metrics.messageDelivered(broadcast([event.roomId], { type: 'message', message: event.message }), publishedAt);
@@ -193,7 +194,11 @@ export function createGateway(options: GatewayOptions) {
     }
   }
 
-  const stopListening = bus.subscribe(deliver);
+  const pointerReader = {
+    loadMessage: messages.loadForFanOut,
+    loadRoomIds: async (userId: string) => (await rooms.roomSeqs(userId)).map((room) => room.id),
+  };
+  const stopListening = bus.subscribe(resolvingPointers(pointerReader, deliver, log));
 
   /**
    * The bus may have lost events (its connection dropped and is back): bring every local

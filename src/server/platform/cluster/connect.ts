@@ -8,10 +8,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Config } from '../config.js';
-import type { Keyring } from '../crypto/keyring.js';
-import type { DatabaseHandle } from '../db/database.js';
-import { createMemoryCounterStore, createRedisCounterStore, createSqlCounterStore, type CounterStore } from '../http/counters.js';
+import type { Config } from '../../config.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import type { DatabaseHandle } from '../../db/database.js';
+import type { RemoteBusHooks } from './bus-wire.js';
+import { createMemoryCounterStore, createRedisCounterStore, createSqlCounterStore, type CounterStore } from './counters.js';
 import { createMemoryBus, type Bus } from './bus.js';
 import { createPostgresBus } from './bus-postgres.js';
 import { createRedisBus, redisOptions } from './bus-redis.js';
@@ -21,7 +22,7 @@ import { createRedisPresenceStore } from './presence-redis.js';
 
 export type BusKind = 'memory' | 'postgres' | 'redis';
 
-export interface Realtime {
+export interface Cluster {
   kind: BusKind;
   /** This process among the instances (random per start). */
   instanceId: string;
@@ -41,7 +42,7 @@ export interface PresenceTiming {
 
 export const DEFAULT_PRESENCE_TIMING: PresenceTiming = { heartbeatMs: 10_000, ttlMs: 30_000 };
 
-export interface CreateBusDeps {
+export interface ClusterDeps extends RemoteBusHooks {
   database: DatabaseHandle;
   keyring: Keyring;
   instanceId?: string;
@@ -51,12 +52,12 @@ export interface CreateBusDeps {
 }
 
 /** A bus and presence could not be set up; the message is the line for the operator. */
-export class BusStartError extends Error {
-  override readonly name = 'BusStartError';
+export class ClusterStartError extends Error {
+  override readonly name = 'ClusterStartError';
 }
 
-/** Connects the bus the configuration asks for; rejects with a BusStartError when it cannot. */
-export async function createBus(config: Config, deps: CreateBusDeps): Promise<Realtime> {
+/** Connects the bus the configuration asks for; rejects with a ClusterStartError when it cannot. */
+export async function connectCluster(config: Config, deps: ClusterDeps): Promise<Cluster> {
   const instanceId = deps.instanceId ?? randomUUID();
   const timing = deps.presenceTiming ?? DEFAULT_PRESENCE_TIMING;
   const { keyring, database } = deps;
@@ -72,10 +73,10 @@ export async function createBus(config: Config, deps: CreateBusDeps): Promise<Re
     let bus: Bus;
     try {
       await redis.connect();
-      bus = await createRedisBus({ url, keyring, prefix, instanceId });
+      bus = await createRedisBus({ url, keyring, prefix, instanceId, log: deps.log, observeLag: deps.observeLag });
     } catch (error) {
       redis.disconnect();
-      throw new BusStartError(`Cannot connect to Redis (REDIS_URL): ${cause ?? (error as Error).message}`);
+      throw new ClusterStartError(`Cannot connect to Redis (REDIS_URL): ${cause ?? (error as Error).message}`);
     }
     const presence = createSharedPresence(createRedisPresenceStore({ redis, prefix, instanceId, ttlMs: timing.ttlMs }), timing);
     return {
@@ -95,9 +96,9 @@ export async function createBus(config: Config, deps: CreateBusDeps): Promise<Re
   if (config.database.dialect === 'postgres') {
     let bus: Bus;
     try {
-      bus = await createPostgresBus({ url: config.database.url, db: database.db, keyring, instanceId, channel: deps.channel });
+      bus = await createPostgresBus({ url: config.database.url, db: database.db, keyring, instanceId, channel: deps.channel, log: deps.log, observeLag: deps.observeLag });
     } catch (error) {
-      throw new BusStartError(`Cannot LISTEN on PostgreSQL (DATABASE_URL): ${(error as Error).message}`);
+      throw new ClusterStartError(`Cannot LISTEN on PostgreSQL (DATABASE_URL): ${(error as Error).message}`);
     }
     const presence = createSharedPresence(createPostgresPresenceStore({ db: database.db, instanceId, ttlMs: timing.ttlMs }), timing);
     return {

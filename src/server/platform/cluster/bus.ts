@@ -2,10 +2,10 @@
  * The fan-out bus: services publish what happened after it is committed; every
  * instance's gateway receives it and delivers it to its own sockets. In-process for a
  * single instance; PostgreSQL LISTEN/NOTIFY (bus-postgres.ts) and Redis pub/sub
- * (bus-redis.ts) share this shape, and create-bus.ts picks one from the configuration.
+ * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message } from '../../shared/protocol.js';
+import type { MemberChange, Message } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
@@ -21,18 +21,18 @@ export type FanOutEvent =
  * have missed some (its connection to the bus was lost and is back): the gateway then
  * tells every local socket where each room stands, and clients fetch what they lack.
  */
-export type BusEvent = FanOutEvent | { kind: 'resync' };
+export type BusEvent = FanOutEvent | PointerEvent | { kind: 'resync' };
 
-/** What a bus reads back from the app: an event too large for the wire travels as a pointer. */
-export interface BusContext {
-  /** The message with this seq, as members see it (one query per event per instance). */
-  loadMessage(roomId: string, seq: number): Promise<Message | undefined>;
-  /** The rooms a user belongs to (a presence event whose room list did not fit). */
-  loadRoomIds(userId: string): Promise<string[]>;
-  log: Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
-  /** Told each event's publish time (ms, the publisher's clock) as it arrives: the bus lag metric. */
-  observeLag?(publishedAt: number): void;
-}
+/**
+ * A remote bus carries an event too large for its wire as a pointer: the message's room
+ * and seq, or a presence change without its room list. The delivering side reads the rest
+ * (realtime/pointers.ts); the bus itself knows no feature.
+ */
+export type PointerEvent =
+  | { kind: 'message-ref'; roomId: string; seq: number }
+  | { kind: 'presence-ref'; userId: string; online: boolean };
+
+export type BusLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface Bus {
   /** Hands the event to every instance. Never throws: a failure is logged and the local sockets resync. */
@@ -42,11 +42,6 @@ export interface Bus {
    * also gets when the event was published (ms, the publisher's clock; not for `resync`).
    */
   subscribe(handler: (event: BusEvent, publishedAt?: number) => void): () => void;
-  /**
-   * buildApp hands over the readers and the logger once the services exist (they publish
-   * on this bus, so they cannot exist before it). The in-process bus needs neither.
-   */
-  attach?(context: BusContext): void;
   close(): Promise<void>;
 }
 

@@ -5,14 +5,14 @@
  * since messages published while it was away are not kept by Redis.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Keyring } from '../crypto/keyring.js';
+import type { Keyring } from '../../crypto/keyring.js';
 import type { Bus } from './bus.js';
-import { backoffDelay, createRemoteBus, DEFAULT_BACKOFF, type Backoff, type Transport, type TransportLink } from './remote-bus.js';
+import { backoffDelay, createRemoteBus, DEFAULT_BACKOFF, type Backoff, type RemoteBusHooks, type Transport, type TransportLink } from './bus-wire.js';
 
 /** Redis carries far more, but fan-out copies every payload to every instance. */
 export const REDIS_MAX_BYTES = 64 * 1024;
 
-export interface RedisBusOptions {
+export interface RedisBusOptions extends RemoteBusHooks {
   url: string;
   keyring: Keyring;
   /** Prefix of the channel (`<prefix>:events`) and connection names. */
@@ -44,6 +44,8 @@ export function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   return createRemoteBus({
     keyring: options.keyring,
     maxPayloadBytes: REDIS_MAX_BYTES,
+    log: options.log,
+    observeLag: options.observeLag,
     open: (link) => openRedis(options, link),
   });
 }

@@ -6,7 +6,7 @@
  * transition. Time is the database's clock, so instances' clocks need not agree.
  */
 import { sql, type Kysely } from 'kysely';
-import type { Database, Db } from '../db/schema.js';
+import type { Database, Db } from '../../db/schema.js';
 import type { PresenceStore } from './presence.js';
 
 const NOW_MS = sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`;

@@ -7,16 +7,16 @@
  */
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import type { Keyring } from '../crypto/keyring.js';
-import type { Database } from '../db/schema.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import type { Database } from '../../db/schema.js';
 import type { Bus } from './bus.js';
-import { backoffDelay, createRemoteBus, DEFAULT_BACKOFF, type Backoff, type Transport, type TransportLink } from './remote-bus.js';
+import { backoffDelay, createRemoteBus, DEFAULT_BACKOFF, type Backoff, type RemoteBusHooks, type Transport, type TransportLink } from './bus-wire.js';
 
 /** NOTIFY payloads must be shorter than 8000 bytes (PostgreSQL's default build). */
 export const NOTIFY_MAX_BYTES = 7999;
 export const DEFAULT_CHANNEL = 'securechat_events';
 
-export interface PostgresBusOptions {
+export interface PostgresBusOptions extends RemoteBusHooks {
   /** The database URL, for the dedicated LISTEN connection. */
   url: string;
   /** The pool, for NOTIFY. */
@@ -42,6 +42,8 @@ export function createPostgresBus(options: PostgresBusOptions): Promise<Bus> {
   return createRemoteBus({
     keyring: options.keyring,
     maxPayloadBytes: NOTIFY_MAX_BYTES,
+    log: options.log,
+    observeLag: options.observeLag,
     open: (link) => openListener({ ...options, channel }, link),
   });
 }

@@ -4,7 +4,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Redis } from 'ioredis';
-import type { Database } from '../db/schema.js';
+import type { Database } from '../../db/schema.js';
 
 export interface CounterWindow {
   count: number;

@@ -7,7 +7,8 @@
  * - Events published in one turn of the event loop (a group commit's messages) share a
  *   payload, as many as fit: one NOTIFY or PUBLISH and one token for many events.
  * - An event too large for the transport travels as a pointer (room + seq, or a user
- *   without their room list); the receiving instance reads the rest once per event.
+ *   without their room list), handed to subscribers as it is: the delivering side reads
+ *   the rest once per event (realtime/pointers.ts).
  * - Events are handed to subscribers in the order they arrived, pointers included.
  * - Every instance receives its own events back through the transport and delivers only
  *   those: one path, so each socket gets each event once, and all instances see events
@@ -15,17 +16,13 @@
  * - After the transport reconnects (events sent meanwhile are lost), subscribers get
  *   `resync`.
  */
-import type { Message } from '../../shared/protocol.js';
-import type { Keyring } from '../crypto/keyring.js';
-import type { Bus, BusContext, BusEvent, FanOutEvent } from './bus.js';
+import type { Keyring } from '../../crypto/keyring.js';
+import type { Bus, BusEvent, BusLog, FanOutEvent, PointerEvent } from './bus.js';
 
 const WIRE_VERSION = '1';
 
 /** What goes on the wire: an event, or a pointer to one. */
-export type WireEvent =
-  | FanOutEvent
-  | { kind: 'message-ref'; roomId: string; seq: number }
-  | { kind: 'presence-ref'; userId: string; online: boolean };
+export type WireEvent = FanOutEvent | PointerEvent;
 
 interface Envelope {
   events: WireEvent[];
@@ -51,7 +48,7 @@ export interface TransportLink {
   receive(payload: string): void;
   /** Listening again after the connection was lost: events may have been missed. */
   reconnected(): void;
-  readonly log: BusContext['log'];
+  readonly log: BusLog;
 }
 
 export interface RemoteBusOptions {
@@ -60,7 +57,13 @@ export interface RemoteBusOptions {
   maxPayloadBytes: number;
   /** Connects the transport (rejects when it cannot, so start-up fails clearly). */
   open(link: TransportLink): Promise<Transport>;
+  log?: BusLog;
+  /** Told each payload's publish time (ms, the publisher's clock) as it arrives: the bus lag metric. */
+  observeLag?(publishedAt: number): void;
 }
+
+/** What every remote bus takes besides its transport's own settings. */
+export type RemoteBusHooks = Pick<RemoteBusOptions, 'log' | 'observeLag'>;
 
 /** Reconnect delays: doubling from `initialMs` up to `maxMs`. */
 export interface Backoff {
@@ -76,7 +79,7 @@ export function backoffDelay(backoff: Backoff, attempt: number): number {
   return Math.round(capped * (0.5 + Math.random() / 2));
 }
 
-const quietLog: BusContext['log'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quietLog: BusLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function seal(keyring: Keyring, events: WireEvent[]): string {
   // A lone event keeps the one-event form, which instances of earlier versions still read.
@@ -150,12 +153,8 @@ export function encodeEvents(keyring: Keyring, events: readonly FanOutEvent[], m
 export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
   const { keyring, maxPayloadBytes } = options;
   const handlers = new Set<(event: BusEvent, publishedAt?: number) => void>();
-  let context: BusContext | undefined;
-  let log = quietLog;
+  const log = options.log ?? quietLog;
   let closed = false;
-  // Events go to subscribers strictly in arrival order, even when a pointer must be read first.
-  let queue: Promise<void> = Promise.resolve();
-
   function emit(event: BusEvent, publishedAt?: number): void {
     for (const handler of handlers) {
       try {
@@ -164,32 +163,6 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
         log.error({ err: error, kind: event.kind }, 'bus subscriber failed');
       }
     }
-  }
-
-  function enqueue(produce: () => Promise<BusEvent | undefined>, publishedAt?: number): void {
-    queue = queue
-      .then(produce)
-      .then(
-        (event) => {
-          if (event && !closed) emit(event, publishedAt);
-        },
-        (error: unknown) => {
-          // The event is lost to this instance's sockets: they catch up from the database.
-          log.warn({ err: error }, 'bus event could not be read back; local clients resync');
-          if (!closed) emit({ kind: 'resync' });
-        },
-      );
-  }
-
-  async function resolve(event: WireEvent): Promise<FanOutEvent | undefined> {
-    if (event.kind !== 'message-ref' && event.kind !== 'presence-ref') return event;
-    if (!context) throw new Error('the bus has no reader attached for pointers');
-    if (event.kind === 'presence-ref') {
-      return { kind: 'presence', userId: event.userId, online: event.online, roomIds: await context.loadRoomIds(event.userId) };
-    }
-    const message: Message | undefined = await context.loadMessage(event.roomId, event.seq);
-    if (!message) throw new Error(`message ${event.seq} of room ${event.roomId} not found`);
-    return { kind: 'message', roomId: event.roomId, message };
   }
 
   const link: TransportLink = {
@@ -203,12 +176,12 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
         log.warn({ err: error }, 'dropped a bus payload that does not decrypt with this keyring');
         return;
       }
-      if (opened.sentAt !== undefined) context?.observeLag?.(opened.sentAt);
-      for (const event of opened.events) enqueue(() => resolve(event), opened.sentAt);
+      if (opened.sentAt !== undefined) options.observeLag?.(opened.sentAt);
+      for (const event of opened.events) emit(event, opened.sentAt);
     },
     reconnected() {
       log.info('bus connection is back; local clients resync');
-      enqueue(async () => ({ kind: 'resync' }));
+      emit({ kind: 'resync' });
     },
     get log() {
       return log;
@@ -232,7 +205,7 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
         // Already committed, so the senders are not told; this instance's sockets resync
         // now, others find the gap with their next message.
         log.error({ err: error, events: batch.length }, 'bus publish failed');
-        enqueue(async () => ({ kind: 'resync' }));
+        if (!closed) emit({ kind: 'resync' });
       } finally {
         for (const entry of batch) entry.sent();
       }
@@ -256,17 +229,12 @@ export async function createRemoteBus(options: RemoteBusOptions): Promise<Bus> {
       handlers.add(handler);
       return () => handlers.delete(handler);
     },
-    attach(attached) {
-      context = attached;
-      log = attached.log;
-    },
     async close() {
       if (closed) return;
       closed = true;
       handlers.clear();
       await sending;
       await transport.close();
-      await queue;
     },
   };
 }

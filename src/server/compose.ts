@@ -1,0 +1,193 @@
+/**
+ * The composition root: the one place the server's parts are built and wired, in order —
+ * configuration → database and keyring → cluster (bus, presence, shared counters) →
+ * repositories and services → the socket gateway. `app.ts` puts the result on HTTP;
+ * `main.ts` runs it as a process; tests compose the same parts on a test database.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
+import { createAccountsRepository } from './auth/accounts.repository.js';
+import { createAccountsService } from './auth/accounts.service.js';
+import { createAuthGuard } from './auth/auth.guard.js';
+import { createSessionsRepository } from './auth/sessions.repository.js';
+import { createSessionsService } from './auth/sessions.service.js';
+import { openPlatform, sessionSecretFor, StartupError } from './boot.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Keyring } from './crypto/keyring.js';
+import { createPasswordHasher, PASSWORD_HASH_PARAMS, type PasswordHasher } from './crypto/passwords.js';
+import type { DatabaseHandle } from './db/database.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
+import { createMessageBodies } from './messages/message-bodies.js';
+import { createMessageStore } from './messages/message-store.js';
+import { createMessagesRepository } from './messages/messages.repository.js';
+import { createMessagesService } from './messages/messages.service.js';
+import type { Bus } from './platform/cluster/bus.js';
+import { ClusterStartError, connectCluster, type Cluster } from './platform/cluster/connect.js';
+import { createMemoryCounterStore, type CounterStore } from './platform/cluster/counters.js';
+import { createMemoryPresence, type Presence } from './platform/cluster/presence.js';
+import { createGateway } from './realtime/gateway.js';
+import { createRoomsRepository } from './rooms/rooms.repository.js';
+import { createRoomsService } from './rooms/rooms.service.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const SESSION_SWEEP_MS = 60 * 60 * 1000;
+
+/** What the services are built from: the platform, opened by `composeSystem` or by a test. */
+export interface ServicesDeps {
+  config: Config;
+  database: DatabaseHandle;
+  keyring: Keyring;
+  passwords: PasswordHasher;
+  clock: Clock;
+  bus: Bus;
+  /** Who is online; shared between instances along with the bus. Default: this process only. */
+  presence?: Presence;
+  /** Rate-limit counters shared between instances (sign-in, registration). Default: this process only. */
+  counters?: CounterStore;
+  sessionSecret: string;
+  log: FastifyBaseLogger;
+  metrics?: Metrics;
+}
+
+/** The request and error serializers Fastify's own logger uses, for a logger made here. */
+const serializers = {
+  req: (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+    method: request.method,
+    url: request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  }),
+  res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
+  err: pino.stdSerializers.err,
+};
+
+/** The process's structured JSON logger; credentials and cookies never reach it. */
+export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogger {
+  return pino({
+    level: config.logLevel,
+    serializers,
+    redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+  });
+}
+
+/** Repositories → services → gateway, on a platform that is already open. */
+export function composeServices(deps: ServicesDeps) {
+  const { config, database, keyring, passwords, clock, bus, log } = deps;
+  const { db } = database;
+  const sharedCounters = deps.counters ?? createMemoryCounterStore();
+  // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
+  const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
+  const metrics = deps.metrics ?? createMetrics({ poolStats: database.poolStats });
+  const presence = deps.presence ?? createMemoryPresence();
+
+  const rooms = createRoomsService({ db, rooms: createRoomsRepository(database.dialect), keyring, clock, bus, presence });
+  const messageStore = createMessageStore(database);
+  const messages = createMessagesService({
+    db,
+    messages: createMessagesRepository(),
+    store: messageStore,
+    rooms,
+    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics }),
+    clock,
+    bus,
+    maxLength: config.messageMaxLength,
+    limiter: localLimiter,
+    sendsPerMinute: config.rateLimits.messagesPerMinute,
+    metrics,
+  });
+  const sessions = createSessionsService({
+    db,
+    sessions: createSessionsRepository(database.dialect),
+    clock,
+    secret: deps.sessionSecret,
+    bus,
+    policy: {
+      rememberTtlMs: config.sessionTtlDays * DAY_MS,
+      browserTtlMs: DAY_MS,
+      idleMs: config.sessionIdleHours * 60 * 60 * 1000,
+    },
+  });
+  const accounts = createAccountsService({
+    db,
+    accounts: createAccountsRepository(),
+    keyring,
+    passwords,
+    clock,
+    passwordMinLength: config.passwordMinLength,
+    loginThrottle: createLoginThrottle(sharedCounters, clock),
+    onRegistered: rooms.joinGeneral,
+  });
+  const gateway = createGateway({
+    rooms,
+    messages,
+    bus,
+    presence,
+    log,
+    limiter: localLimiter,
+    framesPerMinute: config.rateLimits.framesPerMinute,
+    metrics,
+  });
+
+  // Sessions nobody comes back for would otherwise stay in the table for ever.
+  const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'session sweep failed')), SESSION_SWEEP_MS);
+  sweep.unref();
+
+  return {
+    config,
+    database,
+    log,
+    metrics,
+    /** Signs the session cookie. */
+    sessionSecret: deps.sessionSecret,
+    accounts,
+    sessions,
+    guard: createAuthGuard(sessions),
+    rooms,
+    messages,
+    gateway,
+    sharedLimiter: createRateLimiter(sharedCounters, clock),
+    /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */
+    async close(): Promise<void> {
+      clearInterval(sweep);
+      await messageStore.close();
+    },
+  };
+}
+
+export type Services = ReturnType<typeof composeServices>;
+
+/** The whole system for `npm start`: platform, cluster and services, and how to close them. */
+export async function composeSystem(config: Config): Promise<{ services: Services; cluster: Cluster; warnings: string[]; close(): Promise<void> }> {
+  const platform = await openPlatform(config);
+  const log = createLogger(config);
+  const metrics = createMetrics({ poolStats: platform.database.poolStats });
+  const cluster = await connectCluster(config, { database: platform.database, keyring: platform.keyring, log, observeLag: metrics.busReceived }).catch(async (error: unknown) => {
+    await platform.database.close();
+    throw error instanceof ClusterStartError ? new StartupError(error.message) : error;
+  });
+  const services = composeServices({
+    config,
+    database: platform.database,
+    keyring: platform.keyring,
+    passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
+    clock: systemClock,
+    bus: cluster.bus,
+    presence: cluster.presence,
+    counters: cluster.counters,
+    sessionSecret: await sessionSecretFor(config),
+    log,
+    metrics,
+  });
+  return {
+    services,
+    cluster,
+    warnings: platform.warnings,
+    async close() {
+      await cluster.close();
+      await platform.database.close();
+    },
+  };
+}
