@@ -5,14 +5,14 @@
  * snapshots and call the methods; nothing here knows about Preact.
  */
 import type { Member, Message, Role, Room, ServerFrame, User } from '../shared/protocol.js';
-import * as api from './api.js';
-import { ApiError, type CreateRoomBody } from './api.js';
-import { newClientId } from './client-id.js';
+import * as api from './core/api.js';
+import { ApiError, type CreateRoomBody } from './core/api.js';
+import { newClientId } from './core/client-id.js';
 import { PAGE_SIZE } from './limits.js';
-import * as store from './message-store.js';
-import type { Timeline } from './message-store.js';
-import { ChatSocket, socketUrl, type LinkState } from './socket.js';
-import { TypingTracker } from './typing-tracker.js';
+import * as store from './core/timeline.js';
+import type { Timeline } from './core/timeline.js';
+import { ChatSocket, socketUrl, type LinkState } from './core/socket.js';
+import { TypingTracker } from './core/typing-tracker.js';
 
 export type ConnectionState = 'connected' | 'reconnecting' | 'polling';
 
@@ -322,8 +322,7 @@ export class ChatClient {
       roomId,
       setTimeout(() => {
         this.readReports.delete(roomId);
-        // Best effort: a server without read markers answers 404, and unread counts then
-        // stay local to this page.
+        // Best effort: if the report fails, unread counts stay local to this page.
         api.markRoomRead(roomId, this.readSeq.get(roomId) ?? latest).catch(() => {});
       }, READ_REPORT_DELAY_MS),
     );

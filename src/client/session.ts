@@ -3,8 +3,8 @@
  * or out, and by any request answered 401 (the session ended elsewhere or expired).
  */
 import type { LoginBody, SessionInfo, User } from '../shared/protocol.js';
-import * as api from './api.js';
-import { ApiError } from './api.js';
+import * as api from './core/api.js';
+import { ApiError } from './core/api.js';
 import { useStore } from './hooks.js';
 import { loginPath } from './paths.js';
 import { currentPath, navigate } from './router.js';

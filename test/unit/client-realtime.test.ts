@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, Room, ServerFrame } from '../../src/shared/protocol.js';
 import { ChatClient } from '../../src/client/chat-client.js';
-import { ChatSocket, reconnectDelay, type LinkState } from '../../src/client/socket.js';
+import { ChatSocket, reconnectDelay, type LinkState } from '../../src/client/core/socket.js';
 
 class FakeWebSocket {
   static readonly CONNECTING = 0;

@@ -1,8 +1,8 @@
 /** The public room directory with search, plus the seed's join-by-name. */
 import { useEffect, useState } from 'preact/hooks';
 import type { Room } from '../../shared/protocol.js';
-import * as api from '../api.js';
-import { ApiError } from '../api.js';
+import * as api from '../core/api.js';
+import { ApiError } from '../core/api.js';
 import type { ChatClient } from '../chat-client.js';
 import { plural } from '../format.js';
 import { Dialog } from './Dialog.js';

@@ -1,8 +1,8 @@
 /** Creates an invite link for a private room and offers to copy it. */
 import { useEffect, useId, useState } from 'preact/hooks';
 import type { Invite, Room } from '../../shared/protocol.js';
-import * as api from '../api.js';
-import { ApiError } from '../api.js';
+import * as api from '../core/api.js';
+import { ApiError } from '../core/api.js';
 import { formatDate } from '../format.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';

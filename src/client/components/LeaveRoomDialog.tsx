@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Room } from '../../shared/protocol.js';
-import { ApiError } from '../api.js';
+import { ApiError } from '../core/api.js';
 import type { ChatClient } from '../chat-client.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';

@@ -1,7 +1,7 @@
 import type { TargetedKeyboardEvent } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Member } from '../../shared/protocol.js';
-import { ApiError } from '../api.js';
+import { ApiError } from '../core/api.js';
 import { memberActions, type MemberAction, type Viewer } from '../moderation.js';
 import { Icon } from './Icon.js';
 

@@ -1,6 +1,6 @@
 import type { Message } from '../../shared/protocol.js';
 import { formatFullTime, formatMessageTime } from '../format.js';
-import type { PendingMessage } from '../message-store.js';
+import type { PendingMessage } from '../core/timeline.js';
 import { MessageText } from './MessageText.js';
 
 export function MessageItem({ message, own }: { message: Message; own: boolean }) {

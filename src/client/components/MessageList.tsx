@@ -5,7 +5,7 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../shared/protocol.js';
-import { firstSeq, lastSeq, type Timeline } from '../message-store.js';
+import { firstSeq, lastSeq, type Timeline } from '../core/timeline.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';

@@ -1,6 +1,6 @@
 /** Showing API errors in forms: next to the field they name, else in an alert on top. */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { ApiError } from '../core/api.js';
 
 export type FieldErrors = Partial<Record<string, string>>;
 

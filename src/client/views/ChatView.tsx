@@ -16,7 +16,7 @@ import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
-import { EMPTY_TIMELINE } from '../message-store.js';
+import { EMPTY_TIMELINE } from '../core/timeline.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';

@@ -4,7 +4,7 @@ import { FormAlert, useFormErrors, type FieldErrors } from '../components/form-e
 import { useDocumentTitle } from '../hooks.js';
 import { loginPath } from '../paths.js';
 import { Link, navigate } from '../router.js';
-import * as api from '../api.js';
+import * as api from '../core/api.js';
 import { logIn } from '../session.js';
 
 const FIELDS = ['username', 'email', 'password', 'confirmPassword'] as const;

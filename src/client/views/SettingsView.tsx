@@ -1,8 +1,8 @@
 /** Account settings: profile, password change, active sessions, log out. */
 import { useEffect, useState } from 'preact/hooks';
 import type { ActiveSession, Me } from '../../shared/protocol.js';
-import * as api from '../api.js';
-import { ApiError } from '../api.js';
+import * as api from '../core/api.js';
+import { ApiError } from '../core/api.js';
 import { FormField } from '../components/FormField.js';
 import { FormAlert, useFormErrors, type FieldErrors } from '../components/form-errors.js';
 import { Icon } from '../components/Icon.js';

@@ -3,7 +3,7 @@
  * detects dead connections with ping/pong, and reports whether it is usable.
  * It knows nothing about rooms; frames go to `onFrame` as they come.
  */
-import type { ClientFrame, ServerFrame } from '../shared/protocol.js';
+import type { ClientFrame, ServerFrame } from '../../shared/protocol.js';
 
 /**
  * `connected`: the server said hello. `reconnecting`: a live link was lost and the

@@ -14,7 +14,7 @@ import {
   mergeMessages,
   receiveMessage,
   type Timeline,
-} from '../../src/client/message-store.js';
+} from '../../src/client/core/timeline.js';
 
 function message(seq: number, overrides: Partial<Message> = {}): Message {
   return {

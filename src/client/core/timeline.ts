@@ -4,7 +4,7 @@
  * function returns a new timeline (or the same one when nothing changed), so the UI
  * can compare by identity.
  */
-import type { Message, MessagePage } from '../shared/protocol.js';
+import type { Message, MessagePage } from '../../shared/protocol.js';
 
 export interface PendingMessage {
   clientId: string;

@@ -18,7 +18,7 @@ import type {
   Room,
   SessionInfo,
   User,
-} from '../shared/protocol.js';
+} from '../../shared/protocol.js';
 
 /** A refused or failed request; `status` 0 means the server could not be reached. */
 export class ApiError extends Error {
@@ -120,9 +120,7 @@ export const leaveRoom = (roomId: string) => request<unknown>('POST', `/rooms/${
 export const listMembers = (roomId: string) => request<Member[]>('GET', `/rooms/${segment(roomId)}/members`);
 export const createInvite = (roomId: string) => request<Invite>('POST', `/rooms/${segment(roomId)}/invites`);
 export const acceptInvite = (code: string) => request<{ room: Room }>('POST', `/invites/${segment(code)}/accept`);
-/** Not in api.md yet: the room an invite leads to, for the accept screen. */
-export const previewInvite = (code: string) => request<{ room: Room }>('GET', `/invites/${segment(code)}`);
-/** Not in api.md yet: the caller has read `seq` in this room. */
+/** The caller has read `seq` in this room. */
 export const markRoomRead = (roomId: string, seq: number) =>
   request<void>('POST', `/rooms/${segment(roomId)}/read`, { body: { seq } });
 
