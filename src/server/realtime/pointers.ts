@@ -38,15 +38,23 @@ async function resolve(reader: PointerReader, event: PointerEvent): Promise<FanO
 export function resolvingPointers(reader: PointerReader, handler: Handler, log: BusLog): (event: BusEvent, publishedAt?: number) => void {
   let waiting = 0;
   let queue: Promise<void> = Promise.resolve();
+  // A failing handler must not stop the queue: what follows still has to be delivered.
+  const hand = (event: ResolvedEvent, publishedAt?: number) => {
+    try {
+      handler(event, publishedAt);
+    } catch (error) {
+      log.error({ err: error, kind: event.kind }, 'bus subscriber failed');
+    }
+  };
   const later = (produce: () => Promise<ResolvedEvent>, publishedAt?: number) => {
     waiting += 1;
     queue = queue
       .then(produce)
       .then(
-        (event) => handler(event, publishedAt),
+        (event) => hand(event, publishedAt),
         (error: unknown) => {
           log.warn({ err: error }, 'bus event could not be read back; local clients resync');
-          handler({ kind: 'resync' });
+          hand({ kind: 'resync' });
         },
       )
       .finally(() => void (waiting -= 1));
