@@ -48,7 +48,8 @@ export interface ServicesDeps {
   counters?: CounterStore;
   sessionSecret: string;
   log: FastifyBaseLogger;
-  metrics?: Metrics;
+  /** The same registry the cluster reports bus lag to (connectCluster's observeLag). */
+  metrics: Metrics;
 }
 
 /** The request and error serializers Fastify's own logger uses, for a logger made here. */
@@ -75,12 +76,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
 
 /** Repositories → services → gateway, on a platform that is already open. */
 export function composeServices(deps: ServicesDeps) {
-  const { config, database, keyring, passwords, clock, bus, log } = deps;
+  const { config, database, keyring, passwords, clock, bus, log, metrics } = deps;
   const { db } = database;
   const sharedCounters = deps.counters ?? createMemoryCounterStore();
   // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
-  const metrics = deps.metrics ?? createMetrics({ poolStats: database.poolStats });
   const presence = deps.presence ?? createMemoryPresence();
 
   const rooms = createRoomsService({ db, rooms: createRoomsRepository(database.dialect), keyring, clock, bus, presence });

@@ -12,7 +12,11 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 async function main(): Promise<void> {
   const config = readConfig();
   const system = await composeSystem(config);
-  const app = await buildApp(system.services);
+  const app = await buildApp(system.services).catch(async (error: unknown) => {
+    await system.services.close();
+    await system.close();
+    throw error;
+  });
   for (const warning of system.warnings) app.log.warn(warning);
   app.log.info({ bus: system.cluster.kind, instance: system.cluster.instanceId }, 'fan-out bus ready');
 

@@ -21,7 +21,6 @@ import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { composeServices, createLogger } from '../../src/server/compose.js';
 import { systemClock } from '../../src/server/clock.js';
 import { loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -30,8 +29,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
-import { fastPasswords } from '../support/app.js';
+import { testServices } from '../support/app.js';
 import { attemptWs, connectWs, type WsClient } from '../support/ws-client.js';
 import {
   call,
@@ -96,18 +94,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
     await createKeysService({ db: database.db, keys: createKeysRepository(target.dialect), keyring, clock: systemClock }).verify();
-    const app = await buildApp(
-      composeServices({
-        config,
-        database,
-        keyring,
-        passwords: fastPasswords,
-        clock: systemClock,
-        bus: createMemoryBus(),
-        sessionSecret: 'fault-test-session-secret-0123456789abcdef',
-        log: createLogger(config),
-      }),
-    );
+    const app = await buildApp(testServices({ config, database, keyring }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     resources.defer(async () => {
       // Every request of the test has been answered by now; a connection a client opened and

@@ -124,7 +124,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
           return roomIdsOf.get(userId) ?? [];
         },
       };
-      realtime.bus.subscribe(resolvingPointers(reader, (event) => n.received.push(event), log));
+      realtime.bus.subscribe(resolvingPointers(reader, (event) => n.received.push(event), log).receive);
       return n;
     }
 

@@ -8,8 +8,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { composeServices, createLogger } from '../../src/server/compose.js';
-import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -18,7 +16,7 @@ import { migrateToLatest } from '../../src/server/db/migrate.js';
 import type { Db } from '../../src/server/db/schema.js';
 import { createKeysRepository, type KeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService, KeyMismatchError, type RotationProgress } from '../../src/server/keys/keys.service.js';
-import { as, fastPasswords, logIn, signUp, TEST_PASSWORD, TestClock, type Session } from '../support/app.js';
+import { as, logIn, signUp, TEST_PASSWORD, TestClock, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type Dialect, type TestDatabase } from '../support/databases.js';
 
 const CANARY_PLAINTEXT = 'securechat key canary v1';
@@ -60,18 +58,7 @@ function keysService(fixture: Fixture, keyring: Keyring, keys: KeysRepository = 
 async function appWith(fixture: Fixture, keyring: Keyring): Promise<FastifyInstance> {
   await keysService(fixture, keyring).verify();
   const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), database: fixture.testDatabase.target };
-  const app = await buildApp(
-    composeServices({
-      config,
-      database: fixture.database,
-      keyring,
-      passwords: fastPasswords,
-      clock: fixture.clock,
-      bus: createMemoryBus(),
-      sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
-      log: createLogger(config),
-    }),
-  );
+  const app = await buildApp(testServices({ config, database: fixture.database, keyring, clock: fixture.clock }));
   fixture.apps.push(app);
   await app.ready();
   return app;

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Room, ServerFrame } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
-import { composeServices, createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
 import { systemClock } from '../../src/server/clock.js';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
@@ -24,7 +24,7 @@ import { METRICS_CONTENT_TYPE } from '../../src/server/http/metrics.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { connectCluster, type Cluster } from '../../src/server/platform/cluster/connect.js';
-import { as, fastPasswords, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { as, signUp, startTestApp, testServices, type Session, type TestApp } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
@@ -65,20 +65,7 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     const log = createLogger(config);
     const metrics = createMetrics({ poolStats: database.poolStats });
     realtime = await connectCluster(config, { database, keyring, log, observeLag: metrics.busReceived });
-    app = await buildApp(
-      composeServices({
-        config,
-        database,
-        keyring,
-        passwords: fastPasswords,
-        clock: systemClock,
-        bus: realtime.bus,
-        presence: realtime.presence,
-        sessionSecret: 'metrics-test-session-secret-0123456789abcdef',
-        log,
-        metrics,
-      }),
-    );
+    app = await buildApp(testServices({ config, database, keyring, bus: realtime.bus, presence: realtime.presence, log, metrics }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     alice = await signUp(app);

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Member, Message, MessagePage, Room, ServerFrame } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
-import { composeServices, createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
 import { systemClock } from '../../src/server/clock.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
@@ -32,7 +32,7 @@ import { connectCluster, type PresenceTiming, type Cluster } from '../../src/ser
 import type { PresenceStore } from '../../src/server/platform/cluster/presence.js';
 import { createPostgresPresenceStore } from '../../src/server/platform/cluster/presence-postgres.js';
 import { createRedisPresenceStore } from '../../src/server/platform/cluster/presence-redis.js';
-import { as, fastPasswords, signUp, type Session } from '../support/app.js';
+import { as, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
@@ -83,18 +83,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       const metrics = createMetrics({ poolStats: database.poolStats });
       const realtime = await connectCluster(config, { database, keyring, presenceTiming: TIMING, log, observeLag: metrics.busReceived });
       const app = await buildApp(
-        composeServices({
-          config,
-          database,
-          keyring,
-          passwords: fastPasswords,
-          clock: systemClock,
-          bus: realtime.bus,
-          presence: realtime.presence,
-          sessionSecret: SESSION_SECRET,
-          log,
-          metrics,
-        }),
+        testServices({ config, database, keyring, bus: realtime.bus, presence: realtime.presence, sessionSecret: SESSION_SECRET, log, metrics }),
       );
       await app.listen({ port: 0, host: '127.0.0.1' });
       let closing: Promise<void> | undefined;

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
-import { composeServices, createLogger } from '../../src/server/compose.js';
-import type { Clock } from '../../src/server/clock.js';
+import { composeServices, createLogger, type ServicesDeps, type Services } from '../../src/server/compose.js';
+import { createMetrics } from '../../src/server/http/metrics.js';
+import { systemClock, type Clock } from '../../src/server/clock.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -54,6 +55,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-0123456789';
+
+/**
+ * The services as compose.ts builds them, with the test defaults: a cheaper scrypt cost,
+ * the system clock, an in-process bus, a silent logger and a fresh metrics registry.
+ */
+export function testServices(
+  deps: Pick<ServicesDeps, 'config' | 'database' | 'keyring'> & Partial<Omit<ServicesDeps, 'config' | 'database' | 'keyring'>>,
+): Services {
+  return composeServices({
+    passwords: fastPasswords,
+    clock: systemClock,
+    bus: createMemoryBus(),
+    sessionSecret: TEST_SESSION_SECRET,
+    log: createLogger(deps.config),
+    metrics: createMetrics({ poolStats: deps.database.poolStats }),
+    ...deps,
+  });
+}
+
 /** Builds the app on a fresh database of the dialect; env entries override the defaults. */
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
@@ -64,18 +85,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
   await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock }).verify();
-  const app = await buildApp(
-    composeServices({
-      config,
-      database,
-      keyring,
-      passwords: fastPasswords,
-      clock,
-      bus: createMemoryBus(),
-      sessionSecret: 'test-session-secret-that-is-long-enough-0123456789',
-      log: createLogger(config),
-    }),
-  );
+  const app = await buildApp(testServices({ config, database, keyring, clock }));
   await app.ready();
   return {
     app,

@@ -16,7 +16,7 @@ describe('resolvingPointers', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const seen: string[] = [];
-    const handle = resolvingPointers(
+    const { receive: handle } = resolvingPointers(
       {
         loadMessage: async (_roomId, seq) => (await gate, message(seq)),
         loadRoomIds: async () => ['r'],
@@ -39,7 +39,7 @@ describe('resolvingPointers', () => {
   it('turns a pointer that cannot be read into resync, and a failing handler stops nothing', async () => {
     const seen: string[] = [];
     let throwOnce = true;
-    const handle = resolvingPointers(
+    const { receive: handle } = resolvingPointers(
       { loadMessage: async () => undefined, loadRoomIds: async () => [] },
       (event: ResolvedEvent) => {
         seen.push(event.kind);
@@ -55,5 +55,30 @@ describe('resolvingPointers', () => {
     handle({ kind: 'presence-ref', userId: 'u', online: false });
     await settle();
     expect(seen).toEqual(['resync', 'typing', 'presence']);
+  });
+
+  it('hands nothing on once stopped, and stop waits for the read in flight', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const seen: string[] = [];
+    const resolver = resolvingPointers(
+      { loadMessage: async (_roomId, seq) => (reads++, await gate, message(seq)), loadRoomIds: async () => [] },
+      (event: ResolvedEvent) => seen.push(event.kind),
+      quiet,
+    );
+    resolver.receive({ kind: 'message-ref', roomId: 'r', seq: 1 });
+    resolver.receive({ kind: 'message-ref', roomId: 'r', seq: 2 });
+    await settle(); // the first read has started
+    let stopped = false;
+    const stopping = resolver.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false); // the first read is still running
+    release();
+    await stopping;
+    expect(seen).toEqual([]);
+    expect(reads).toBe(1); // the queued pointer was never read
+    resolver.receive({ kind: 'typing', roomId: 'r', userId: 'u' });
+    expect(seen).toEqual([]);
   });
 });

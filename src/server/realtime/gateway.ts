@@ -198,7 +198,8 @@ export function createGateway(options: GatewayOptions) {
     loadMessage: messages.loadForFanOut,
     loadRoomIds: async (userId: string) => (await rooms.roomSeqs(userId)).map((room) => room.id),
   };
-  const stopListening = bus.subscribe(resolvingPointers(pointerReader, deliver, log));
+  const pointers = resolvingPointers(pointerReader, deliver, log);
+  const stopListening = bus.subscribe(pointers.receive);
 
   /**
    * The bus may have lost events (its connection dropped and is back): bring every local
@@ -393,8 +394,8 @@ export function createGateway(options: GatewayOptions) {
       socket.on('error', () => socket.terminate());
     },
 
-    /** Closes every socket with a reason (shutdown). */
-    close(): void {
+    /** Closes every socket with a reason (shutdown); resolves once no bus pointer is still being read. */
+    async close(): Promise<void> {
       clearInterval(heartbeat);
       stopListening();
       stopWatching();
@@ -405,6 +406,7 @@ export function createGateway(options: GatewayOptions) {
       setTimeout(() => {
         for (const connection of open) if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate();
       }, CLOSE_GRACE_MS).unref();
+      await pointers.stop();
     },
   };
 }

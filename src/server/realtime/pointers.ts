@@ -30,16 +30,25 @@ async function resolve(reader: PointerReader, event: PointerEvent): Promise<FanO
   return { kind: 'message', roomId: event.roomId, message };
 }
 
+export interface PointerResolver {
+  /** The bus handler: events in, resolved events out to the handler, in arrival order. */
+  receive(event: BusEvent, publishedAt?: number): void;
+  /** Hands nothing more on; resolves once a read still in flight has ended (before the database closes). */
+  stop(): Promise<void>;
+}
+
 /**
- * A bus handler that passes events to `handler` in arrival order, resolving pointers first.
- * Events are handed on at once while no pointer is being read; behind one, they wait. A
- * pointer that cannot be read becomes `resync`: the sockets catch up from the database.
+ * Passes events to `handler` in arrival order, resolving pointers first. Events are handed
+ * on at once while no pointer is being read; behind one, they wait. A pointer that cannot
+ * be read becomes `resync`: the sockets catch up from the database.
  */
-export function resolvingPointers(reader: PointerReader, handler: Handler, log: BusLog): (event: BusEvent, publishedAt?: number) => void {
+export function resolvingPointers(reader: PointerReader, handler: Handler, log: BusLog): PointerResolver {
   let waiting = 0;
+  let stopped = false;
   let queue: Promise<void> = Promise.resolve();
-  // A failing handler must not stop the queue: what follows still has to be delivered.
+  // A failing handler must not stop the queue (or reach the publisher): what follows still has to be delivered.
   const hand = (event: ResolvedEvent, publishedAt?: number) => {
+    if (stopped) return;
     try {
       handler(event, publishedAt);
     } catch (error) {
@@ -49,9 +58,9 @@ export function resolvingPointers(reader: PointerReader, handler: Handler, log: 
   const later = (produce: () => Promise<ResolvedEvent>, publishedAt?: number) => {
     waiting += 1;
     queue = queue
-      .then(produce)
+      .then(() => (stopped ? undefined : produce()))
       .then(
-        (event) => hand(event, publishedAt),
+        (event) => event && hand(event, publishedAt),
         (error: unknown) => {
           log.warn({ err: error }, 'bus event could not be read back; local clients resync');
           hand({ kind: 'resync' });
@@ -59,9 +68,16 @@ export function resolvingPointers(reader: PointerReader, handler: Handler, log: 
       )
       .finally(() => void (waiting -= 1));
   };
-  return (event, publishedAt) => {
-    if (isPointer(event)) later(() => resolve(reader, event), publishedAt);
-    else if (waiting > 0) later(async () => event, publishedAt);
-    else handler(event, publishedAt);
+  return {
+    receive(event, publishedAt) {
+      if (stopped) return;
+      if (isPointer(event)) later(() => resolve(reader, event), publishedAt);
+      else if (waiting > 0) later(async () => event, publishedAt);
+      else hand(event, publishedAt);
+    },
+    async stop() {
+      stopped = true;
+      await queue;
+    },
   };
 }
