@@ -6,7 +6,7 @@
 // vite.config.ts, index.html. After a build succeeds, dist/.build-stamp is written; the
 // build is stale when any input's mtime is newer than the stamp, or the stamp is missing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,9 +55,12 @@ export function isStale(root) {
   return { stale: false, reason: 'dist is up to date' };
 }
 
-export function writeStamp(root) {
+/** Marks the build current as of `startedAt` (ms): a source saved while it ran stays newer than the stamp. */
+export function writeStamp(root, startedAt = Date.now()) {
   mkdirSync(join(root, 'dist'), { recursive: true });
-  writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
+  const stamp = join(root, STAMP);
+  writeFileSync(stamp, `${new Date(startedAt).toISOString()}\n`);
+  utimesSync(stamp, startedAt / 1000, startedAt / 1000);
 }
 
 function main() {
@@ -68,10 +71,11 @@ function main() {
     return;
   }
   console.log(`build-if-stale: ${reason}; running npm run build`);
+  const startedAt = Date.now();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = spawnSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  writeStamp(root);
+  writeStamp(root, startedAt);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

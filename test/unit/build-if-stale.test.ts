@@ -48,6 +48,13 @@ describe('build-if-stale', () => {
     expect(isStale(root).stale).toBe(true);
   });
 
+  it('is stale when a source was saved while the build ran (the stamp dates from its start)', () => {
+    const startedAt = Date.now() - 10_000;
+    write(root, 'src/server/main.ts', startedAt + 5_000);
+    writeStamp(root, startedAt);
+    expect(isStale(root)).toMatchObject({ stale: true });
+  });
+
   it('is stale when a build output is missing', () => {
     writeStamp(root);
     rmSync(join(root, 'dist/server/main.js'));
