@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/keys.repository.js';
-import { createPostgresMessageStore, type NewMessage } from '../../src/server/messages/message-store.js';
+import type { NewMessage } from '../../src/server/messages/message-batch.js';
+import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 
 describe('the PostgreSQL message batch', () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createSqliteMessageStore } from '../../src/server/messages/sqlite-message-store.js';
-import type { NewMessage } from '../../src/server/messages/message-store.js';
+import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 describe('the SQLite writer thread', () => {

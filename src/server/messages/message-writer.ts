@@ -10,9 +10,9 @@
  * transaction, where a duplicate only fails itself. Retries are rare, so the common
  * path never pays for a lookup.
  */
-import { isUniqueViolation, type MessageStore, type NewMessage } from './message-store.js';
+import { isUniqueViolation, type MessageStore, type NewMessage } from './message-batch.js';
 
-export type { NewMessage } from './message-store.js';
+export type { NewMessage } from './message-batch.js';
 
 /** `duplicate`: this (room, sender, clientId) was stored before; nothing was written. */
 export type WriteResult = { stored: true; seq: number } | { stored: false };

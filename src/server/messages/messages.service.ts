@@ -16,7 +16,7 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import { presentMessage } from './messages.presenter.js';
 import { createMessageWriter } from './message-writer.js';
-import type { MessageStore } from './message-store.js';
+import type { MessageStore } from './message-batch.js';
 import type { MessagesRepository } from './messages.repository.js';
 
 export interface SendResult {

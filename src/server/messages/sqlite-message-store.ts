@@ -8,7 +8,7 @@
  */
 import { extname } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import type { MessageStore, NewMessage } from './message-store.js';
+import type { MessageStore, NewMessage } from './message-batch.js';
 import type { WriterReply, WriterRequest } from './sqlite-message-store.worker.js';
 
 // Built, the worker is a .js file beside this one. Run from the sources by tsx (dev,

@@ -4,8 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteConnection } from '../db/sqlite.js';
-import type { NewMessage } from './message-store.js';
-import { positionsByRoom } from './message-store.js';
+import { positionsByRoom, type NewMessage } from './message-batch.js';
 
 export interface WriterRequest {
   id: number;
