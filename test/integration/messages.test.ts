@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagePage, Room } from '../../src/shared/protocol.js';
-import { apiClient, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { apiClient, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
@@ -164,6 +164,25 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
       const room = await createRoom(owner);
       const response = await sendRaw(owner, room.id, { body: 'hello', clientId: 'k'.repeat(64) });
       expect(response.statusCode).toBe(201);
+    });
+
+    it('moves the sender’s read marker, so another session of theirs counts only others’ messages as unread', async () => {
+      const owner = await signUp(t.app);
+      const room = await createRoom(owner);
+      const other = await signUp(t.app);
+      await join(other, room.id);
+      await send(other, room.id, 'before');
+      for (const body of ['one', 'two']) await send(owner, room.id, body); // HTTP
+      const unreadOf = async (session: Session) => {
+        const rooms = (await get(session, '/api/v1/rooms')).json() as Room[];
+        const mine = rooms.find((r) => r.id === room.id)!;
+        return mine.lastSeq - mine.lastReadSeq!;
+      };
+      const elsewhere = await logIn(t.app, owner.user.username, TEST_PASSWORD); // another device
+      expect(await unreadOf(elsewhere)).toBe(0); // sending reads what came before too
+      await send(other, room.id, 'reply');
+      expect(await unreadOf(elsewhere)).toBe(1);
+      expect(await unreadOf(other)).toBe(0); // their last send was the room's last message
     });
 
     it('requires the CSRF token with the session cookie', async () => {

@@ -3,7 +3,9 @@
  * two instances writing batches for the same rooms cannot deadlock: while it waits for a
  * room, it already holds every room with a smaller id, and none with a larger one. The
  * lock is FOR NO KEY UPDATE, the one its UPDATE of last_seq takes anyway: someone joining
- * a held room (a foreign key check, FOR KEY SHARE) does not wait for the batch.
+ * a held room (a foreign key check, FOR KEY SHARE) does not wait for the batch. It moves
+ * each sender's read marker, and skips (never waits for) a member row held elsewhere:
+ * leaving locks the member before the room, so waiting could deadlock.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -139,5 +141,37 @@ describe('the PostgreSQL message batch', () => {
     }
     expect(await rotation).toBe(3);
     expect(highLockable).toBe(true);
+  });
+
+  it('moves the sender\'s read marker, and does not wait for a member row another transaction holds', async () => {
+    const [room] = rooms as [string];
+    const markerOf = async () =>
+      Number(
+        (await t.database.db.selectFrom('room_members').select('last_read_seq').where('room_id', '=', room).where('user_id', '=', alice.user.id).executeTakeFirstOrThrow())
+          .last_read_seq,
+      );
+    const [seq] = await createPostgresMessageStore(t.database.db).insertBatch([message(room)]);
+    expect(await markerOf()).toBe(seq);
+
+    // A leave in flight: it holds Alice's member row and will want the room next.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const leaver = t.database.db.transaction().execute(async (trx) => {
+      await sql`select 1 from room_members where room_id = ${room} and user_id = ${alice.user.id} for update`.execute(trx);
+      held();
+      await released;
+    });
+    await holding;
+    let next: number[];
+    try {
+      next = await createPostgresMessageStore(t.database.db).insertBatch([message(room)]); // does not wait for the leave
+    } finally {
+      release();
+      await leaver;
+    }
+    expect(next[0]).toBe(seq! + 1);
+    expect(await markerOf()).toBe(seq); // skipped, not waited for
   });
 });

@@ -20,6 +20,10 @@ import { createSqliteMessageStore } from './sqlite-message-store.js';
  * the INSERT numbers each message back from its room's new last_seq. A reused clientId fails the whole statement.
  * Rows travel as one array per column (`unnest`), not as a VALUES row each: the text is
  * the same for every batch size, and PostgreSQL parses 13 parameters instead of 11 a message.
+ * Each sender's read marker moves up to their last message (what one writes, one has read).
+ * A member row another transaction holds is skipped, not waited for: leaving locks the
+ * member before the room, the batch the room before the members, and neither may wait on
+ * the other. That member is leaving or changing role; their marker stays where it was.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -40,16 +44,29 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
             join locked on locked.id = taken.id
           where rooms.id = taken.id
           returning rooms.id, rooms.last_seq
+        ), inserted as (
+          insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+          select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
+          from unnest(
+            ${column('id')}::text[], ${column('room_id')}::text[], ${fromEnd}::bigint[], ${column('sender_id')}::text[],
+            ${column('client_id')}::text[], ${column('body_format')}::text[], ${column('body_ciphertext')}::text[],
+            ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[]
+          ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+          join seqs on seqs.id = m.room_id
+          returning id, seq, room_id, sender_id
+        ), read_up_to as (
+          select room_id, sender_id, max(seq) as seq from inserted group by room_id, sender_id
+        ), free_senders as (
+          select rm.room_id, rm.user_id, read_up_to.seq
+          from room_members rm join read_up_to on rm.room_id = read_up_to.room_id and rm.user_id = read_up_to.sender_id
+          where rm.last_read_seq < read_up_to.seq
+          for no key update of rm skip locked
+        ), marked as (
+          update room_members set last_read_seq = free_senders.seq
+          from free_senders
+          where room_members.room_id = free_senders.room_id and room_members.user_id = free_senders.user_id
         )
-        insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
-        select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
-        from unnest(
-          ${column('id')}::text[], ${column('room_id')}::text[], ${fromEnd}::bigint[], ${column('sender_id')}::text[],
-          ${column('client_id')}::text[], ${column('body_format')}::text[], ${column('body_ciphertext')}::text[],
-          ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[]
-        ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
-        join seqs on seqs.id = m.room_id
-        returning id, seq
+        select id, seq from inserted
       `.execute(db);
       if (rows.length !== messages.length) throw new Error('a message names a room that does not exist');
       // Ids are new UUIDs, so each returned row is one message of the batch.

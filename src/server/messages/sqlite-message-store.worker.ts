@@ -20,11 +20,14 @@ export type WriterReply =
 const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ? returning "last_seq"';
 const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at'] as const;
 const INSERT = `insert into "messages" (${COLUMNS.map((column) => `"${column}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
+// What one writes, one has read: the sender's marker moves up to their last message.
+const MARK_READ = 'update "room_members" set "last_read_seq" = ? where "room_id" = ? and "user_id" = ? and "last_read_seq" < ?';
 
 // This thread does nothing but write: it may sleep while the main connection holds the lock.
 const connection = openSqliteConnection((workerData as { file: string }).file, { waitsInSqlite: true });
 const takeSeqs = connection.prepare<[number, string], { last_seq: number }>(TAKE_SEQS);
 const insert = connection.prepare(INSERT);
+const markRead = connection.prepare<[number, string, string, number]>(MARK_READ);
 
 /** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
 const insertBatch = connection.transaction((messages: readonly NewMessage[]): number[] => {
@@ -35,12 +38,17 @@ const insertBatch = connection.transaction((messages: readonly NewMessage[]): nu
     const last = Number(row.last_seq);
     positions.forEach((position, i) => (seqs[position] = last - positions.length + 1 + i));
   }
-  messages.forEach((message, i) => insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column]))));
+  const readUpTo = new Map<string, { roomId: string; userId: string; seq: number }>();
+  messages.forEach((message, i) => {
+    insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column])));
+    readUpTo.set(`${message.room_id} ${message.sender_id}`, { roomId: message.room_id, userId: message.sender_id, seq: seqs[i]! });
+  });
+  for (const { roomId, userId, seq } of readUpTo.values()) markRead.run(seq, roomId, userId, seq);
   return seqs;
 });
 
 parentPort!.on('message', (request: WriterRequest) => {
-  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, 'commit'] : undefined;
+  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, MARK_READ, 'commit'] : undefined;
   let reply: WriterReply;
   try {
     reply = { id: request.id, seqs: insertBatch.immediate(request.messages), ...(statements ? { statements } : {}) };
