@@ -24,6 +24,8 @@ export interface Platform {
   keyring: Keyring;
   keys: KeysService;
   warnings: string[];
+  /** Lines for the operator at start (a key file just created, to back up). */
+  notices: string[];
 }
 
 /** Reads the environment (and .env) into a Config, or throws a StartupError. */
@@ -68,6 +70,10 @@ export async function openPlatform(config: Config): Promise<Platform> {
       throw error;
     }
     const { keyring, warnings } = loaded;
+    const notices =
+      loaded.source === 'created'
+        ? [`Created a new master key in ${config.masterKeyFile} (mode 0600). Back it up now: without it nothing stored can be read.`]
+        : [];
     const keys = createKeysService({ db: database.db, keys: keysRepository, keyring, clock: systemClock });
     if (keyed) await verifyKeys(keys);
     try {
@@ -76,7 +82,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       throw new StartupError(`Cannot migrate the database (${where}): ${(error as Error).message}`);
     }
     if (!keyed) await verifyKeys(keys);
-    return { config, database, keyring, keys, warnings };
+    return { config, database, keyring, keys, warnings, notices };
   } catch (error) {
     await database.close();
     throw error;

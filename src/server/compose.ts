@@ -160,7 +160,7 @@ export function composeServices(deps: ServicesDeps) {
 export type Services = ReturnType<typeof composeServices>;
 
 /** The whole system for `npm start`: platform, cluster and services, and how to close them. */
-export async function composeSystem(config: Config): Promise<{ services: Services; cluster: Cluster; warnings: string[]; close(): Promise<void> }> {
+export async function composeSystem(config: Config): Promise<{ services: Services; cluster: Cluster; warnings: string[]; notices: string[]; close(): Promise<void> }> {
   const platform = await openPlatform(config);
   const log = createLogger(config);
   const metrics = createMetrics({ poolStats: platform.database.poolStats });
@@ -185,6 +185,7 @@ export async function composeSystem(config: Config): Promise<{ services: Service
     services,
     cluster,
     warnings: platform.warnings,
+    notices: platform.notices,
     async close() {
       await cluster.close();
       await platform.database.close();

@@ -50,7 +50,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  const address = await app.listen({ host: config.host, port: config.port });
+  // For the person at the terminal; stdout stays structured JSON for the log shipper.
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? address.replace(/\/\/[^/]+:/, '//localhost:') : address;
+  for (const line of [`SecureChat listening on ${shown}`, ...system.notices]) console.error(line);
 }
 
 main().catch((error: unknown) => {
