@@ -7,7 +7,6 @@ import type { LIMITS } from '../shared/protocol.js';
 
 type Limits = typeof LIMITS;
 
-export const MESSAGE_MAX: Limits['messageMax'] = 4000;
 export const PAGE_SIZE: Limits['pageDefault'] = 50;
 export const ROOM_NAME_MAX: Limits['roomNameMax'] = 64;
 export const ROOM_DESCRIPTION_MAX: Limits['roomDescriptionMax'] = 500;

@@ -13,7 +13,7 @@ export type SessionState =
   | { status: 'loading' }
   | { status: 'unreachable'; message: string }
   | { status: 'anonymous' }
-  | { status: 'signed-in'; user: User };
+  | { status: 'signed-in'; user: User; limits: SessionInfo['limits'] };
 
 let state: SessionState = { status: 'loading' };
 const listeners = new Set<() => void>();
@@ -62,7 +62,7 @@ export async function logOut(): Promise<void> {
 
 function signedIn(info: SessionInfo): void {
   api.setCsrfToken(info.csrfToken);
-  setState({ status: 'signed-in', user: info.user });
+  setState({ status: 'signed-in', user: info.user, limits: info.limits });
 }
 
 function signedOut(): void {

@@ -81,6 +81,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,
         limiter: services.sharedLimiter,
         limits: config.rateLimits,
+        messageMaxLength: config.messageMaxLength,
       });
       await api.register(roomsRoutes, { rooms: services.rooms, guard, publicUrl: config.publicUrl });
       await api.register(messagesRoutes, { messages: services.messages, guard });

@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
 import { createMessageBodies } from './messages/message-bodies.js';
 import { createMessageStore } from './messages/message-store.js';
+import { createMessageWriter } from './messages/message-writer.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { createMessagesService } from './messages/messages.service.js';
 import type { Bus } from './platform/cluster/bus.js';
@@ -88,7 +89,7 @@ export function composeServices(deps: ServicesDeps) {
   const messages = createMessagesService({
     db,
     messages: createMessagesRepository(),
-    store: messageStore,
+    writer: createMessageWriter(messageStore),
     rooms,
     bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics }),
     clock,

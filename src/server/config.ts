@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { LIMITS } from '../shared/protocol.js';
 
 export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
 
@@ -159,7 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 6, 128),
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     sessionIdleHours: integer(env, 'SESSION_IDLE_HOURS', 72, 1, 24 * 3650),
-    messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, 100_000),
+    messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, LIMITS.messageMaxCeiling),
     messageCacheMb: integer(env, 'MESSAGE_CACHE_MB', 32, 0, 1024),
     rateLimits: {
       loginPerMinute: integer(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1, 1_000_000),

@@ -15,7 +15,8 @@ export const LIMITS = {
   roomNameMin: 3,
   roomNameMax: 64,
   roomDescriptionMax: 500,
-  messageMax: 4000,
+  /** The highest MESSAGE_MAX_LENGTH; the limit in force comes in SessionInfo.limits. */
+  messageMaxCeiling: 100_000,
   clientIdMax: 64,
   pageDefault: 50,
   pageMax: 200,
@@ -51,6 +52,10 @@ export type Me = Static<typeof MeSchema>;
 export const SessionInfoSchema = Type.Object({
   user: UserSchema,
   csrfToken: Type.String(),
+  limits: Type.Object(
+    { messageMaxLength: Type.Integer({ minimum: 1, description: 'Characters per message after trimming (MESSAGE_MAX_LENGTH).' }) },
+    { description: "This server's limits, for the client's hints." },
+  ),
 });
 export type SessionInfo = Static<typeof SessionInfoSchema>;
 
@@ -157,7 +162,7 @@ export type ServerFrame =
 export const SendFrameSchema = Type.Object({
   type: Type.Literal('send'),
   roomId: Type.String({ maxLength: 64 }),
-  body: Type.String(),
+  body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
   clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
 });
 export const TypingFrameSchema = Type.Object({

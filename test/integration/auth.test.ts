@@ -120,7 +120,7 @@ describe.each(DIALECTS)('auth on %s', (dialect) => {
         payload: { username: username.toLowerCase(), password: TEST_PASSWORD },
       });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ user: expect.objectContaining({ username }), csrfToken: expect.any(String) });
+      expect(response.json()).toEqual({ user: expect.objectContaining({ username }), csrfToken: expect.any(String), limits: { messageMaxLength: 4000 } });
       const setCookie = String(response.headers['set-cookie']);
       expect(setCookie).toMatch(/HttpOnly/);
       expect(setCookie).toMatch(/SameSite=Lax/);
@@ -178,7 +178,7 @@ describe.each(DIALECTS)('auth on %s', (dialect) => {
       const session = await signUp(t.app);
       const current = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: session.cookie } });
       expect(current.statusCode).toBe(200);
-      expect(current.json()).toEqual({ user: session.user, csrfToken: session.csrfToken });
+      expect(current.json()).toEqual({ user: session.user, csrfToken: session.csrfToken, limits: { messageMaxLength: 4000 } });
       const anonymous = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session' });
       expect(anonymous.statusCode).toBe(401);
       expect(anonymous.json().error.code).toBe('auth_required');

@@ -122,6 +122,23 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
       expect(await lastSeqOf(room.id)).toBe(50);
     });
 
+    it('tells the client the configured limit with the session, and holds to it', async () => {
+      const small = await startTestApp(dialect, { MESSAGE_MAX_LENGTH: '120' });
+      try {
+        const owner = await signUp(small.app);
+        const session = await small.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: owner.cookie } });
+        expect(session.json().limits).toEqual({ messageMaxLength: 120 });
+        const { createRoom: create, post: postTo } = apiClient(() => small.app);
+        const room = await create(owner);
+        expect((await postTo(owner, `/api/v1/rooms/${room.id}/messages`, { body: 'x'.repeat(120), clientId: randomUUID() })).statusCode).toBe(201);
+        const tooLong = await postTo(owner, `/api/v1/rooms/${room.id}/messages`, { body: 'x'.repeat(121), clientId: randomUUID() });
+        expect(tooLong.statusCode).toBe(400);
+        expect(tooLong.json().error.message).toBe('Messages may be at most 120 characters.');
+      } finally {
+        await small.close();
+      }
+    });
+
     it('accepts a body of exactly 4000 characters after trimming', async () => {
       const owner = await signUp(t.app);
       const room = await createRoom(owner);

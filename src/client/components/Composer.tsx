@@ -1,7 +1,7 @@
 /** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. */
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
 import { useId, useState } from 'preact/hooks';
-import { MESSAGE_MAX } from '../limits.js';
+import { useSession } from '../session.js';
 import { Icon } from './Icon.js';
 
 interface ComposerProps {
@@ -17,9 +17,12 @@ const MAX_ROWS = 8;
 export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
   const [text, setText] = useState('');
   const id = useId();
+  const session = useSession();
+  // The server's limit, told with the session (MESSAGE_MAX_LENGTH); the composer is shown only when signed in.
+  const maxLength = session.status === 'signed-in' ? session.limits.messageMaxLength : 0;
   const body = text.trim();
   // UTF-16 length, as the server's limit is counted; never more lenient than the server.
-  const remaining = MESSAGE_MAX - body.length;
+  const remaining = maxLength - body.length;
   const tooLong = remaining < 0;
   const canSend = body.length > 0 && !tooLong;
 
@@ -79,13 +82,13 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
         </span>
         {remaining <= COUNTER_FROM_REMAINING && (
           <span class={tooLong ? 'text-danger' : ''} data-testid="composer-counter">
-            {body.length.toLocaleString()} / {MESSAGE_MAX.toLocaleString()}
+            {body.length.toLocaleString()} / {maxLength.toLocaleString()}
           </span>
         )}
       </div>
       {tooLong && (
         <div id={`${id}-error`} class="small text-danger">
-          Messages can be at most {MESSAGE_MAX.toLocaleString()} characters; this one is{' '}
+          Messages can be at most {maxLength.toLocaleString()} characters; this one is{' '}
           {(-remaining).toLocaleString()} over.
         </div>
       )}

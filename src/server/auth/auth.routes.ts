@@ -26,6 +26,8 @@ export interface AuthRoutesOptions {
   rememberMaxAgeSeconds: number;
   limiter: RateLimiter;
   limits: RateLimitsConfig;
+  /** Told to the client with the session, so its hints match what the server accepts. */
+  messageMaxLength: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -34,6 +36,7 @@ const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 4
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) => {
   const { accounts, sessions, guard, limiter, limits } = options;
+  const clientLimits = { messageMaxLength: options.messageMaxLength };
   const requireUser = guard.requireUser;
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, signed: true };
 
@@ -80,7 +83,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         ...cookieOptions,
         ...(rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}),
       });
-      return { user, csrfToken: sessions.csrfTokenFor(session.id) };
+      return { user, csrfToken: sessions.csrfTokenFor(session.id), limits: clientLimits };
     },
   );
 
@@ -100,7 +103,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     async (request) => {
       const auth = await guard.readSession(request);
       if (!auth) throw errors.authRequired();
-      return { user: auth.user, csrfToken: sessions.csrfTokenFor(auth.session.id) };
+      return { user: auth.user, csrfToken: sessions.csrfTokenFor(auth.session.id), limits: clientLimits };
     },
   );
 

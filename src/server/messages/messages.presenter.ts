@@ -1,18 +1,35 @@
-/** What a client sees of a message. Bodies are decrypted here, and only here. */
+/** What a client sees of a message: the one builder of the wire shape. Bodies are decrypted here, and only here. */
 import type { Message } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
 
+/** A message's parts in plain values (times in ms), as the send path has them before any row exists. */
+export interface MessageParts {
+  id: string;
+  roomId: string;
+  seq: number;
+  sender: { id: string; username: string };
+  body: string;
+  clientId: string;
+  createdAt: number;
+  editedAt: number | null;
+}
+
+export function messageOf(parts: MessageParts): Message {
+  const { createdAt, editedAt, ...rest } = parts;
+  return { ...rest, createdAt: isoTime(createdAt), ...(editedAt !== null ? { editedAt: isoTime(editedAt) } : {}) };
+}
+
 export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies): Message {
-  return {
+  return messageOf({
     id: row.id,
     roomId: row.room_id,
     seq: Number(row.seq),
     sender: { id: row.sender_id, username: row.sender_username },
     body: bodies.open(row.body_ciphertext, row.body_key_id ?? undefined),
     clientId: row.client_id,
-    createdAt: isoTime(Number(row.created_at)),
-    ...(row.edited_at !== null ? { editedAt: isoTime(Number(row.edited_at)) } : {}),
-  };
+    createdAt: Number(row.created_at),
+    editedAt: row.edited_at !== null ? Number(row.edited_at) : null,
+  });
 }

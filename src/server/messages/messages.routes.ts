@@ -50,7 +50,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
         summary: 'Send a message; the same clientId again returns the same message',
         params: RoomParams,
         body: Type.Object({
-          body: Type.String({ maxLength: 100_000 }),
+          body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
           clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
         }),
         response: { 200: Type.Object({ message: MessageSchema }), 201: Type.Object({ message: MessageSchema }), ...errorResponses },

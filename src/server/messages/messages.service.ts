@@ -14,9 +14,8 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
-import { presentMessage } from './messages.presenter.js';
-import { createMessageWriter } from './message-writer.js';
-import type { MessageStore } from './message-batch.js';
+import { messageOf, presentMessage } from './messages.presenter.js';
+import type { MessageWriter } from './message-writer.js';
 import type { MessagesRepository } from './messages.repository.js';
 
 export interface SendResult {
@@ -29,7 +28,7 @@ export function createMessagesService(deps: {
   db: Kysely<Database>;
   messages: MessagesRepository;
   /** Where new messages are written, in group commits. */
-  store: MessageStore;
+  writer: MessageWriter;
   rooms: RoomsService;
   /** Encrypts new bodies and decrypts stored ones. */
   bodies: MessageBodies;
@@ -41,8 +40,7 @@ export function createMessagesService(deps: {
   /** Counts committed messages. */
   metrics?: Pick<Metrics, 'messageSent'>;
 }) {
-  const { db, messages, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
-  const writer = createMessageWriter(deps.store);
+  const { db, messages, writer, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
   function validate(body: string, clientId: string): string {
     const text = body.trim();
@@ -106,15 +104,7 @@ export function createMessagesService(deps: {
         seq = earlier.seq;
       }
 
-      const message: Message = {
-        id,
-        roomId,
-        seq,
-        sender: { id: sender.id, username: sender.username },
-        body: text,
-        clientId,
-        createdAt: new Date(createdAt).toISOString(),
-      };
+      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null });
       deps.metrics?.messageSent();
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };
