@@ -1,6 +1,6 @@
 /**
  * How fast one core of this machine is right now. The same VM has run 2.5–3× slower for
- * hours on unchanged code (docs/benchmarks.md), so each run records a fixed piece of work
+ * hours on unchanged code (docs/benchmarks-history.md), so each run records a fixed piece of work
  * beside its figures: two runs compare only when this does.
  */
 import { createHash } from 'node:crypto';

@@ -4,7 +4,7 @@
  * Most reads are of recent messages (the newest page of a room, a catch-up), and each
  * decryption creates an HMAC and a decipher object: at 50 messages a page it was a third
  * of the page's server time, and the native objects' clean-up lengthened every young-GC
- * pause (docs/benchmarks.md). So bodies that were opened are kept by their token, up to a
+ * pause (docs/decisions/006-message-body-cache.md). So bodies that were opened are kept by their token, up to a
  * byte budget, least recently used out first. Bodies sealed are not: most new messages
  * reach their readers over the sockets and are never read back, and keeping each one cost
  * the send path young-GC work for nothing.
