@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — SecureChat's benchmark suite (issue 5). Starts real servers on
  * 127.0.0.1 with temporary data, drives them from separate client processes, prints one
- * JSON object per scenario on stdout, and writes a table to docs/benchmarks.md.
+ * JSON object per scenario on stdout, and writes the table to docs/benchmarks.md (and
+ * each kind of run's latest section to docs/benchmarks-history.md).
  *
  *   npm run bench                       full suite on SQLite (several minutes)
  *   npm run bench -- --quick            ~1 minute smoke run (CI): exits non-zero on any lost message or error
@@ -22,7 +23,7 @@ import { readCpuProfile } from './lib/cpu-profile.js';
 import { flameGraphSvg } from './lib/flame-graph.js';
 import { probeDisk, type DiskProbe } from './lib/disk.js';
 import { LoadMonitor } from './lib/machine-load.js';
-import { machineInfo, renderSection, writeSection, type ScenarioResult } from './lib/report.js';
+import { machineInfo, writeRun, type ScenarioResult } from './lib/report.js';
 import { fail, newResult, Scope, type BenchContext, type Scenario } from './lib/scenario.js';
 import { REPO_ROOT } from './lib/server.js';
 import { formatNumber, progress, sleep, withDeadline } from './lib/util.js';
@@ -72,8 +73,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile <dir>      write each server's CPU profile (node --cpu-prof) into <dir>, and a flame graph (.svg) of each
   --fanout <case>      only this case of the fan-out sweep, e.g. 1000x10@55000 (clients x room size @ deliveries/s)
   --clients <n>        client processes per scenario (default 2)
-  --docs <file>        where to write the table (default docs/benchmarks.md)
-  --no-docs            do not write the table
+  --docs <file>        where to write the latest run's table (default docs/benchmarks.md)
+  --history <file>     where to write each kind of run's latest section, notes included (default <docs>-history.md)
+  --no-docs            write neither
   --wait-quiet <s>     before each scenario, wait up to <s> seconds for other processes to leave the CPU
 Exit status: 0 when every scenario ran and no acknowledged message was lost; 1 otherwise.`;
 
@@ -101,6 +103,7 @@ async function main(): Promise<number> {
       clients: { type: 'string', default: '2' },
       fanout: { type: 'string' },
       docs: { type: 'string', default: path.join(REPO_ROOT, 'docs/benchmarks.md') },
+      history: { type: 'string' },
       'no-docs': { type: 'boolean', default: false },
       'wait-quiet': { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
@@ -224,10 +227,12 @@ async function main(): Promise<number> {
     ...(partial ? { only: partial } : {}),
   } as const;
   if (!values['no-docs']) {
-    // One section per mode and database (a durable PostgreSQL apart from the embedded one; partial runs apart).
+    // The latest run in the docs file; in the history, one section per mode and database
+    // (a durable PostgreSQL apart from the embedded one; partial runs apart).
     const durable = databases.dialect === 'postgres' && /durable commits/.test(databases.description) ? '-durable' : '';
-    writeSection(values.docs, `${mode}-${databases.dialect}${durable}${partial ? '-partial' : ''}`, renderSection(info, results));
-    progress(`wrote ${path.relative(process.cwd(), values.docs)}`);
+    const history = values.history ?? values.docs.replace(/(\.md)?$/, '-history.md');
+    writeRun(values.docs, history, `${mode}-${databases.dialect}${durable}${partial ? '-partial' : ''}`, info, results);
+    progress(`wrote ${path.relative(process.cwd(), values.docs)} and ${path.relative(process.cwd(), history)}`);
   }
   if (ctx.server.profileDir) writeFlameGraphs(ctx.server.profileDir);
   const failed = results.filter((r) => !r.ok);

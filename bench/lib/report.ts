@@ -1,10 +1,12 @@
 /**
- * Results: one JSON object per scenario on stdout, and a Markdown section in
- * docs/benchmarks.md per (mode, database) — the rest of that file is written by hand
- * and left alone.
+ * Results: one JSON object per scenario on stdout, and Markdown: the latest run's table in
+ * docs/benchmarks.md (one section, whatever the run's mode and database), and the latest
+ * run of each (mode, database), notes included, in docs/benchmarks-history.md. The rest
+ * of both files is written by hand and left alone.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { formatNumber } from './util.js';
 
 export interface Target {
@@ -81,8 +83,13 @@ function valueText(figure: Figure): string {
   return `${formatNumber(figure.value)}${figure.unit ? ` ${figure.unit}` : ''}`;
 }
 
+export interface RenderOptions {
+  /** Where the notes are instead (a Markdown link), when they are left out of this section. */
+  notesElsewhere?: string;
+}
+
 /** The Markdown section for one run. */
-export function renderSection(info: RunInfo, results: readonly ScenarioResult[]): string {
+export function renderSection(info: RunInfo, results: readonly ScenarioResult[], options: RenderOptions = {}): string {
   const lines: string[] = [];
   const failed = results.filter((r) => !r.ok);
   const disturbed = results.filter((r) => ((r.details.machineLoad as { foreignCores?: number } | undefined)?.foreignCores ?? 0) > 0.25);
@@ -124,10 +131,11 @@ export function renderSection(info: RunInfo, results: readonly ScenarioResult[])
       previous = figure;
     }
   }
-  const remarks = results.flatMap((r) => [
-    ...r.failures.map((f) => `- **${r.name} — failure:** ${f}`),
-    ...r.notes.map((n) => `- ${r.name}: ${n}`),
-  ]);
+  const notes = results.flatMap((r) => r.notes.map((n) => `- ${r.name}: ${n}`));
+  const remarks = [
+    ...results.flatMap((r) => r.failures.map((f) => `- **${r.name} — failure:** ${f}`)),
+    ...(options.notesElsewhere === undefined ? notes : notes.length > 0 ? [`- Notes of this run (server CPU, databases, seeding): ${options.notesElsewhere}`] : []),
+  ];
   if (remarks.length > 0) {
     lines.push('');
     lines.push(...remarks);
@@ -140,15 +148,35 @@ const DOC_HEADER = `# Benchmarks
 Generated sections below are rewritten by \`npm run bench\`; everything else is written by hand.
 `;
 
+const HISTORY_HEADER = `# Benchmarks: history and reference
+
+Generated sections below (the latest run of each mode and database) are rewritten by \`npm run bench\`.
+`;
+
+/** The marker pair in the main file: the latest run, whatever its mode and database. */
+export const LATEST_KEY = 'latest';
+
+/**
+ * Writes one run: its whole section (notes included) under its own `key` in `historyFile`,
+ * and its table without the notes under the one `latest` marker pair in `docsFile`, so the
+ * main file holds one run however many kinds are run.
+ */
+export function writeRun(docsFile: string, historyFile: string, key: string, info: RunInfo, results: readonly ScenarioResult[]): void {
+  const title = renderSection(info, results).split('\n', 1)[0]!.replace(/^#+\s*/, '');
+  const link = path.relative(path.dirname(docsFile), historyFile).split(path.sep).join('/');
+  writeSection(historyFile, key, renderSection(info, results), HISTORY_HEADER);
+  writeSection(docsFile, LATEST_KEY, renderSection(info, results, { notesElsewhere: `[${path.basename(historyFile)}](${link}), "${title}"` }));
+}
+
 /**
  * Replaces the section between this run's markers in `file` (or appends it), keeping
  * everything else as it is.
  */
-export function writeSection(file: string, key: string, section: string): void {
+export function writeSection(file: string, key: string, section: string, header = DOC_HEADER): void {
   const start = `<!-- bench:${key}:start -->`;
   const end = `<!-- bench:${key}:end -->`;
   const block = `${start}\n${section}\n${end}`;
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : DOC_HEADER;
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : header;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from !== -1 && to > from) text = text.slice(0, from) + block + text.slice(to + end.length);
