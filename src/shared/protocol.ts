@@ -5,6 +5,7 @@
  * from the server or the client.
  */
 import { Type, type Static } from 'typebox';
+import { ERROR_CODES, type ErrorCode } from './errors.js';
 
 /** Limits shared by validation on the server and hints in the client. */
 export const LIMITS = {
@@ -27,7 +28,7 @@ export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]+$';
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({
-    code: Type.String({ description: 'A stable snake_case code, e.g. validation_failed.' }),
+    code: Type.Unsafe<ErrorCode>(Type.String({ enum: [...ERROR_CODES], description: 'A stable snake_case code (src/shared/errors.ts).' })),
     message: Type.String({ description: 'A sentence a person can act on.' }),
     field: Type.Optional(Type.String({ description: 'The request field the error concerns.' })),
   }),

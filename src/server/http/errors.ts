@@ -4,12 +4,13 @@
  * malformed requests, 503 for a lost database and, last resort, a generic 500.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { ErrorBody } from '../../shared/protocol.js';
 
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
@@ -32,7 +33,7 @@ export const errors = {
   forbidden: (message: string) => new AppError(403, 'forbidden', message),
   notMember: () => new AppError(403, 'not_member', 'Join this room first.'),
   notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
-  conflict: (code: string, message: string, field?: string) => new AppError(409, code, message, field),
+  conflict: (code: ErrorCode, message: string, field?: string) => new AppError(409, code, message, field),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, undefined, {
       'retry-after': String(retryAfterSeconds),
@@ -41,7 +42,18 @@ export const errors = {
     new AppError(503, 'service_unavailable', 'The service is temporarily unavailable; try again shortly.', undefined, {
       'retry-after': '5',
     }),
+  /** The readiness probe's answer: this instance cannot reach its database. */
+  databaseUnavailable: () => new AppError(503, 'database_unavailable', 'The database cannot be reached.', undefined, { 'retry-after': '5' }),
+  upgradeRequired: () =>
+    new AppError(426, 'upgrade_required', 'Connect with a WebSocket client (Upgrade: websocket).', undefined, { upgrade: 'websocket' }),
+  /** Last resort; says nothing of the cause. */
+  internal: (message = 'Something went wrong on our side; try again.') => new AppError(500, 'internal_error', message),
 };
+
+/** Answers with the error: its status, headers and body. */
+export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
+  return reply.status(error.status).headers(error.headers).send(error.toBody());
+}
 
 interface AjvIssue {
   keyword: string;
@@ -131,7 +143,7 @@ export function toAppError(error: unknown): AppError | undefined {
 /** Fastify's `frameworkErrors` option: router-level failures (bad URLs) in the API's error shape. */
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(error) ?? new AppError(400, 'bad_request', 'The request could not be understood.');
-  void reply.status(appError.status).headers(appError.headers).send(appError.toBody());
+  void sendError(reply, appError);
 }
 
 /** Installs the one error handler. */
@@ -140,12 +152,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const appError = toAppError(error);
     if (appError) {
       if (appError.status >= 500) request.log.warn({ code: appError.code }, 'request failed: dependency unavailable');
-      return reply.status(appError.status).headers(appError.headers).send(appError.toBody());
+      return sendError(reply, appError);
     }
     // Last resort: log the context (never bodies), answer without details.
     request.log.error({ err: error, url: request.routeOptions.url }, 'unhandled error');
-    return reply
-      .status(500)
-      .send({ error: { code: 'internal_error', message: 'Something went wrong on our side; try again.' } });
+    return sendError(reply, errors.internal());
   });
 }

@@ -1,5 +1,6 @@
 /** Liveness and readiness probes for load balancers and orchestrators. */
 import type { FastifyPluginAsync } from 'fastify';
+import { errors, sendError } from './errors.js';
 
 export const healthRoutes: FastifyPluginAsync<{ ping: () => Promise<void> }> = async (app, options) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -9,10 +10,7 @@ export const healthRoutes: FastifyPluginAsync<{ ping: () => Promise<void> }> = a
       await options.ping();
       return { status: 'ready' };
     } catch {
-      return reply
-        .status(503)
-        .header('retry-after', '5')
-        .send({ error: { code: 'database_unavailable', message: 'The database cannot be reached.' } });
+      return sendError(reply, errors.databaseUnavailable());
     }
   });
 };

@@ -259,7 +259,7 @@ export function createGateway(options: GatewayOptions) {
     const nulAt = findNul(frame);
     if (nulAt !== undefined) {
       const id = (frame as { clientId?: unknown })?.clientId;
-      const error = { code: 'invalid_frame', message: `${nulAt} may not contain the NUL character (U+0000).`, field: nulAt };
+      const error = { code: 'invalid_frame' as const, message: `${nulAt} may not contain the NUL character (U+0000).`, field: nulAt };
       return sendError(connection, error, typeof id === 'string' && !id.includes('\u0000') ? id : undefined);
     }
     const type = (frame as { type?: unknown })?.type;

@@ -1,7 +1,7 @@
 /** `GET /api/v1/ws`: the WebSocket endpoint. Cookie-authenticated, same-origin only. */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
-import { errors } from '../http/errors.js';
+import { errors, sendError } from '../http/errors.js';
 import { siteOrigin } from '../http/origin.js';
 import type { Gateway } from './gateway.js';
 
@@ -23,11 +23,7 @@ export const realtimeRoutes: FastifyPluginAsync<{ gateway: Gateway; guard: AuthG
     onRequest: [checkOrigin, guard.requireUser],
     schema: { hide: true },
     // A plain HTTP request (no Upgrade): say what to do, in the API's error shape.
-    handler: async (_request, reply) =>
-      reply
-        .status(426)
-        .header('upgrade', 'websocket')
-        .send({ error: { code: 'upgrade_required', message: 'Connect with a WebSocket client (Upgrade: websocket).' } }),
+    handler: async (_request, reply) => sendError(reply, errors.upgradeRequired()),
     wsHandler: (socket, request) => {
       const { user, session } = callerOf(request);
       gateway.attach(socket, user, session.id);

@@ -1,0 +1,39 @@
+/**
+ * Every `error.code` the API answers with, over HTTP and in socket `error` frames: one
+ * catalogue for the server's errors, the OpenAPI document and the client. Plain values, so
+ * the client imports it without the schema builders.
+ */
+export const ERROR_CODES = [
+  // the request itself
+  'validation_failed',
+  'invalid_json',
+  'bad_request',
+  'bad_url',
+  'uri_too_long',
+  'payload_too_large',
+  'unsupported_media_type',
+  'upgrade_required',
+  'invalid_frame',
+  // who is asking
+  'auth_required',
+  'invalid_credentials',
+  'csrf_failed',
+  'forbidden',
+  'not_member',
+  'banned',
+  // what is asked for
+  'not_found',
+  'invite_not_found',
+  'invite_expired',
+  'invite_used_up',
+  'username_taken',
+  'email_taken',
+  'room_name_taken',
+  // the server
+  'rate_limited',
+  'service_unavailable',
+  'database_unavailable',
+  'internal_error',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
