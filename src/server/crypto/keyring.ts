@@ -7,14 +7,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  FernetKey,
-  InvalidKeyError,
-  InvalidTokenError,
-  decryptFernet,
-  encryptFernet,
-  generateFernetKey,
-} from './fernet.js';
+import { FernetKey, InvalidKeyError, InvalidTokenError, decryptFernet, encryptFernet, generateFernetKey } from './fernet.js';
 
 // These labels are part of the stored data format (key ids and blind indexes are persisted):
 // changing one orphans every row written with it.
