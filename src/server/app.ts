@@ -83,7 +83,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         limits: config.rateLimits,
         messageMaxLength: config.messageMaxLength,
       });
-      await api.register(roomsRoutes, { rooms: services.rooms, guard, publicUrl: config.publicUrl });
+      await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
       await api.register(messagesRoutes, { messages: services.messages, guard });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },

@@ -29,6 +29,9 @@ import { ClusterStartError, connectCluster, type Cluster } from './platform/clus
 import { createMemoryCounterStore, type CounterStore } from './platform/cluster/counters.js';
 import { createMemoryPresence, type Presence } from './platform/cluster/presence.js';
 import { createGateway } from './realtime/gateway.js';
+import { createInvitesService } from './rooms/invites.service.js';
+import { createModerationService } from './rooms/moderation.service.js';
+import { createRoomAccess } from './rooms/rooms.access.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
 
@@ -84,7 +87,12 @@ export function composeServices(deps: ServicesDeps) {
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
   const presence = deps.presence ?? createMemoryPresence();
 
-  const rooms = createRoomsService({ db, rooms: createRoomsRepository(database.dialect), keyring, clock, bus, presence });
+  const roomsRepository = createRoomsRepository(database.dialect);
+  // One access check for the three, so their checks are batched together.
+  const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus });
+  const rooms = createRoomsService({ db, rooms: roomsRepository, access, keyring, clock, bus, presence });
+  const moderation = createModerationService({ db, rooms: roomsRepository, access, clock, bus });
+  const invites = createInvitesService({ db, rooms: roomsRepository, access, clock });
   const messageStore = createMessageStore(database);
   const messages = createMessagesService({
     db,
@@ -147,6 +155,8 @@ export function composeServices(deps: ServicesDeps) {
     sessions,
     guard: createAuthGuard(sessions),
     rooms,
+    moderation,
+    invites,
     messages,
     gateway,
     sharedLimiter: createRateLimiter(sharedCounters, clock),

@@ -16,6 +16,21 @@ export function outranks(actorRole: Role | null, targetRole: Role): boolean {
   return actorRole === 'owner' || actorRole === 'moderator';
 }
 
+/** Moderation acts on others: to leave a room yourself, use leave. */
+export function actsOnOther(actorId: string, targetId: string): boolean {
+  return actorId !== targetId;
+}
+
+/** The owner keeps their role (they hand it over by leaving); the owner may change the others'. */
+export function roleChangeable(targetRole: Role): boolean {
+  return targetRole !== 'owner';
+}
+
+/** Who gets the room when its owner leaves: a moderator, else the longest-standing member. */
+export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | undefined {
+  return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
+}
+
 /** Whether a caller with this role (null: not a member) may act on the room. */
 export function can(role: Role | null, action: RoomAction, room: { is_private: number }): boolean {
   switch (action) {

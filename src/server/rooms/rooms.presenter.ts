@@ -1,7 +1,8 @@
-/** What a client sees of a room. Descriptions are decrypted here, and only here. */
-import type { Room } from '../../shared/protocol.js';
+/** What a client sees of a room and its members. Descriptions are decrypted here, and only here. */
+import type { Member, Room } from '../../shared/protocol.js';
+import { isoTime } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { RoomViewRow } from './rooms.repository.js';
+import type { MemberWithUserRow, RoomViewRow } from './rooms.repository.js';
 
 export function presentRoom(row: RoomViewRow, keyring: Keyring): Room {
   return {
@@ -14,4 +15,8 @@ export function presentRoom(row: RoomViewRow, keyring: Keyring): Room {
     memberCount: Number(row.member_count),
     ...(row.role !== null && row.last_read_seq !== null ? { lastReadSeq: Number(row.last_read_seq) } : {}),
   };
+}
+
+export function presentMember(row: MemberWithUserRow, online: boolean): Member {
+  return { user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) }, role: row.role, online };
 }

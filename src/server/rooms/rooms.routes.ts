@@ -4,16 +4,21 @@ import { Type } from 'typebox';
 import { ErrorSchema, InviteSchema, LIMITS, MemberSchema, RoomSchema } from '../../shared/protocol.js';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { siteOrigin } from '../http/origin.js';
+import type { InvitesService } from './invites.service.js';
+import type { ModerationService } from './moderation.service.js';
 import type { RoomsService } from './rooms.service.js';
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
 const RoomEnvelope = Type.Object({ room: RoomSchema });
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 410: ErrorSchema };
 
-export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard: AuthGuard; publicUrl: string | undefined }> = async (
-  app,
-  { rooms, guard, publicUrl },
-) => {
+export const roomsRoutes: FastifyPluginAsyncTypebox<{
+  rooms: RoomsService;
+  moderation: ModerationService;
+  invites: InvitesService;
+  guard: AuthGuard;
+  publicUrl: string | undefined;
+}> = async (app, { rooms, moderation, invites, guard, publicUrl }) => {
   app.addHook('onRequest', guard.requireUser);
   const userId = (request: Parameters<typeof callerOf>[0]) => callerOf(request).user.id;
 
@@ -134,7 +139,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
       },
     },
     async (request, reply) => {
-      const invite = await rooms.createInvite(userId(request), request.params.roomId, request.body ?? {}, siteOrigin(request, publicUrl));
+      const invite = await invites.create(userId(request), request.params.roomId, request.body ?? {}, siteOrigin(request, publicUrl));
       return reply.status(201).send(invite);
     },
   );
@@ -155,7 +160,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
       },
     },
     async (request, reply) => {
-      await rooms.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: false });
+      await moderation.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: false });
       return reply.status(204).send(null);
     },
   );
@@ -171,7 +176,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
       },
     },
     async (request, reply) => {
-      await rooms.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: true });
+      await moderation.removeMember(userId(request), request.params.roomId, request.params.userId, { ban: true });
       return reply.status(204).send(null);
     },
   );
@@ -182,7 +187,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
       schema: { tags: ['rooms'], summary: 'Lift a ban', params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
     },
     async (request, reply) => {
-      await rooms.unban(userId(request), request.params.roomId, request.params.userId);
+      await moderation.unban(userId(request), request.params.roomId, request.params.userId);
       return reply.status(204).send(null);
     },
   );
@@ -199,7 +204,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
       },
     },
     async (request, reply) => {
-      await rooms.setRole(userId(request), request.params.roomId, request.params.userId, request.body.role);
+      await moderation.setRole(userId(request), request.params.roomId, request.params.userId, request.body.role);
       return reply.status(204).send(null);
     },
   );
@@ -214,6 +219,6 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{ rooms: RoomsService; guard
         response: { 200: RoomEnvelope, ...errorResponses },
       },
     },
-    async (request) => ({ room: await rooms.acceptInvite(userId(request), request.params.code) }),
+    async (request) => ({ room: await invites.accept(userId(request), request.params.code) }),
   );
 };

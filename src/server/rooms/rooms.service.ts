@@ -1,43 +1,27 @@
 /**
- * Rooms and membership: creating rooms, joining (public, by name, by invite), leaving,
- * members and invites. Every membership change is published on the bus after commit,
- * so sockets are subscribed or unsubscribed at once.
+ * Rooms and membership: creating rooms, the directory, joining (public, by name; by invite
+ * in invites.service), leaving, members and read markers. Every membership change is
+ * published on the bus after commit, so sockets are subscribed or unsubscribed at once.
+ * Moderation and invites are their own services; all three share rooms.access.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { LIMITS, type Invite, type Member, type Room } from '../../shared/protocol.js';
-import { isoTime, type Clock } from '../clock.js';
+import { LIMITS, type Member, type Room } from '../../shared/protocol.js';
+import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { batchedPerTurn } from '../db/batched-per-turn.js';
 import type { Database, Db } from '../db/schema.js';
-import { AppError, errors } from '../http/errors.js';
+import { errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
-import { can, outranks, type RoomAction } from './rooms.policy.js';
-import { presentRoom } from './rooms.presenter.js';
-import type { Role, RoomAccessRow, RoomRow, RoomsRepository } from './rooms.repository.js';
+import { roomNotFound, type RoomAccess } from './rooms.access.js';
+import { can, heirOf } from './rooms.policy.js';
+import { presentMember, presentRoom } from './rooms.presenter.js';
+import type { RoomRow, RoomsRepository } from './rooms.repository.js';
 
 export const GENERAL_ROOM_NAME = 'General';
 const DIRECTORY_LIMIT = 50;
-const DEFAULT_INVITE_HOURS = 7 * 24;
 // Control characters in names would make them render differently from how they compare.
 const CONTROL_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
-
-const FORBIDDEN_MESSAGES: Partial<Record<RoomAction, string>> = {
-  invite: 'Only the owner or a moderator can invite to this room.',
-  moderate: 'Only the owner or a moderator can remove or ban members.',
-  setRole: 'Only the owner can change roles.',
-};
-
-/** A row naming a user (or room) that does not exist, on SQLite or PostgreSQL. */
-const isForeignKeyViolation = (error: unknown) => {
-  const code = (error as { code?: unknown })?.code;
-  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
-};
-
-const bannedError = () => new AppError(403, 'banned', 'You are banned from this room.');
-
-const hashInviteCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
 export interface CreateRoomInput {
   name: string;
@@ -48,65 +32,14 @@ export interface CreateRoomInput {
 export function createRoomsService(deps: {
   db: Kysely<Database>;
   rooms: RoomsRepository;
+  access: RoomAccess;
   keyring: Keyring;
   clock: Clock;
   bus: Bus;
   presence: Presence;
 }) {
-  const { db, rooms, keyring, clock, bus, presence } = deps;
-  const roomNotFound = () => errors.notFound('That room');
-  // Sends resolved by one group commit authorize their next sends together: one query.
-  const findAccess = batchedPerTurn(async (pairs: Array<{ userId: string; roomId: string }>) =>
-    pairs.length === 1 ? [await rooms.findAccess(db, pairs[0]!.userId, pairs[0]!.roomId)] : rooms.findAccessMany(db, pairs),
-  );
-
-  /**
-   * The room as the caller sees it, if the policy allows the action. A private room the
-   * caller is not in answers 404, exactly like a room that does not exist.
-   */
-  async function authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomAccessRow> {
-    const access = await findAccess({ userId, roomId });
-    if (!access || !can(access.role, 'view', access)) throw roomNotFound();
-    if (!can(access.role, action, access)) {
-      if (access.role === null) throw errors.notMember();
-      throw errors.forbidden(FORBIDDEN_MESSAGES[action] ?? 'You are not allowed to do that in this room.');
-    }
-    return access;
-  }
-
-  /** A banned user may not come back by any path; a private room stays invisible to them. */
-  async function refuseIfBanned(room: { id: string; is_private: number }, userId: string, trx: Db = db): Promise<void> {
-    if (!(await rooms.isBanned(trx, room.id, userId))) return;
-    if (room.is_private) throw roomNotFound();
-    throw bannedError();
-  }
-
-  /**
-   * The member an owner or moderator wants to act on (undefined: not a member, which a
-   * ban still covers — someone who left can be kept out), if their ranks allow it.
-   */
-  async function moderationTarget(actorId: string, roomId: string, targetId: string, options: { ban: boolean }) {
-    const actor = await authorize(actorId, roomId, 'moderate');
-    if (actorId === targetId) throw errors.validation('To leave a room yourself, use leave.', 'userId');
-    const target = await rooms.findMember(db, roomId, targetId);
-    if (!target && !options.ban) throw errors.notFound('That member');
-    const targetRole = target?.role ?? 'member';
-    if (!outranks(actor.role, targetRole)) {
-      throw errors.forbidden(targetRole === 'owner' ? 'Nobody can remove the owner.' : 'Only the owner can act on a moderator.');
-    }
-    return target;
-  }
-
-  async function addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {
-    return rooms.addMember(trx, { room_id: roomId, user_id: userId, role, joined_at: clock.now(), last_read_seq: 0 });
-  }
-
-  async function joined(userId: string, roomId: string): Promise<Room> {
-    await bus.publish({ kind: 'member', roomId, userId, change: 'joined' });
-    const view = await rooms.findView(db, userId, roomId);
-    if (!view) throw roomNotFound();
-    return presentRoom(view, keyring);
-  }
+  const { db, rooms, access, keyring, clock, bus, presence } = deps;
+  const { authorize, refuseIfBanned, addMember, joined } = access;
 
   function validateName(raw: string): string {
     const name = raw.trim();
@@ -212,7 +145,7 @@ export function createRoomsService(deps: {
         await rooms.removeMember(trx, roomId, userId);
         if (view.role !== 'owner') return;
         const members = await rooms.listMembers(trx, roomId);
-        const heir = members.find((m) => m.role === 'moderator') ?? members[0];
+        const heir = heirOf(members);
         if (!heir) return;
         await rooms.setRole(trx, roomId, heir.user_id, 'owner');
         await rooms.setOwner(trx, roomId, heir.user_id);
@@ -225,92 +158,12 @@ export function createRoomsService(deps: {
       const rows = await rooms.listMembers(db, roomId);
       // One presence look-up for the whole list (presence may be shared between instances).
       const online = await presence.onlineAmong(rows.map((row) => row.user_id));
-      return rows.map((row) => ({
-        user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) },
-        role: row.role,
-        online: online.has(row.user_id),
-      }));
-    },
-
-    /** Removes a member (a kick), or also bans them so they cannot come back. */
-    async removeMember(actorId: string, roomId: string, targetId: string, options: { ban: boolean }): Promise<void> {
-      const target = await moderationTarget(actorId, roomId, targetId, options);
-      try {
-        await db.transaction().execute(async (trx) => {
-          if (target) await rooms.removeMember(trx, roomId, targetId);
-          if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
-        });
-      } catch (error) {
-        if (!target && isForeignKeyViolation(error)) throw errors.notFound('That user');
-        throw error;
-      }
-      if (target) await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
-    },
-
-    /** Lifts a ban (owner or moderator); the user may then join or be invited again. */
-    async unban(actorId: string, roomId: string, targetId: string): Promise<void> {
-      await authorize(actorId, roomId, 'moderate');
-      if (!(await rooms.deleteBan(db, roomId, targetId))) throw errors.notFound('That ban');
-    },
-
-    /** The owner makes a member a moderator, or a moderator a member again. */
-    async setRole(actorId: string, roomId: string, targetId: string, role: 'moderator' | 'member'): Promise<void> {
-      await authorize(actorId, roomId, 'setRole');
-      const target = await rooms.findMember(db, roomId, targetId);
-      if (!target) throw errors.notFound('That member');
-      if (target.role === 'owner') throw errors.forbidden('The owner keeps their role; the owner hands it over by leaving.');
-      await rooms.setRole(db, roomId, targetId, role);
-      await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'role' });
+      return rows.map((row) => presentMember(row, online.has(row.user_id)));
     },
 
     async markRead(userId: string, roomId: string, seq: number): Promise<void> {
       const view = await authorize(userId, roomId, 'read');
       await rooms.advanceReadMarker(db, roomId, userId, Math.min(seq, Number(view.last_seq)));
-    },
-
-    /** Creates an invite; the code is returned once and only its hash is stored. */
-    async createInvite(
-      userId: string,
-      roomId: string,
-      options: { expiresInHours?: number; maxUses?: number },
-      origin: string,
-    ): Promise<Invite> {
-      await authorize(userId, roomId, 'invite');
-      const now = clock.now();
-      const code = randomBytes(18).toString('base64url');
-      const expiresAt = now + (options.expiresInHours ?? DEFAULT_INVITE_HOURS) * 60 * 60 * 1000;
-      await rooms.insertInvite(db, {
-        id: randomUUID(),
-        room_id: roomId,
-        code_hash: hashInviteCode(code),
-        created_by: userId,
-        created_at: now,
-        expires_at: expiresAt,
-        max_uses: options.maxUses ?? null,
-        uses: 0,
-      });
-      return { code, url: `${origin}/invite/${code}`, expiresAt: isoTime(expiresAt), maxUses: options.maxUses ?? null };
-    },
-
-    async acceptInvite(userId: string, code: string): Promise<Room> {
-      const invite = await rooms.findInviteByCodeHash(db, hashInviteCode(code));
-      if (!invite) throw new AppError(404, 'invite_not_found', 'This invite link is not valid; ask for a new one.');
-      if (await rooms.findMember(db, invite.room_id, userId)) return joined(userId, invite.room_id);
-      // An invite does not override a ban (the holder knows the room exists already).
-      if (await rooms.isBanned(db, invite.room_id, userId)) throw bannedError();
-      const now = clock.now();
-      const accepted = await db.transaction().execute(async (trx) => {
-        if (!(await rooms.useInvite(trx, invite.id, now))) return false;
-        await addMember(invite.room_id, userId, 'member', trx);
-        return true;
-      });
-      if (!accepted) {
-        const expired = invite.expires_at !== null && invite.expires_at <= now;
-        throw expired
-          ? new AppError(410, 'invite_expired', 'This invite has expired; ask for a new one.')
-          : new AppError(410, 'invite_used_up', 'This invite has been used as many times as allowed; ask for a new one.');
-      }
-      return joined(userId, invite.room_id);
     },
   };
 }
