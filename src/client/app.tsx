@@ -1,6 +1,6 @@
 /** The application shell: session gate, routing, and the chat client's lifetime. */
 import { useEffect, useMemo, useRef } from 'preact/hooks';
-import { ChatClient } from './chat-client.js';
+import { ChatStore } from './core/chat-store.js';
 import { AppHeader } from './components/AppHeader.js';
 import { loginPath, matchRoute, type Route } from './paths.js';
 import { Redirect, useLocation } from './router.js';
@@ -20,7 +20,7 @@ export function App() {
   const user = session.status === 'signed-in' ? session.user : null;
 
   // One live client per signed-in user, kept across screens so the socket stays up.
-  const chat = useMemo(() => (user ? new ChatClient(user) : null), [user?.id]);
+  const chat = useMemo(() => (user ? new ChatStore(user) : null), [user?.id]);
   useEffect(() => {
     if (!chat) return;
     chat.start();
@@ -45,7 +45,7 @@ export function App() {
 interface ScreenProps {
   route: Route;
   session: SessionState;
-  chat: ChatClient | null;
+  chat: ChatStore | null;
   path: string;
 }
 

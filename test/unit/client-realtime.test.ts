@@ -1,11 +1,11 @@
 /**
  * The browser client's real-time path against a fake WebSocket, a fake fetch and fake
  * timers: reconnect and liveness (ChatSocket), then catch-up, gap filling, sending with
- * ack/HTTP fallback, unread counts and polling (ChatClient).
+ * ack/HTTP fallback, unread counts and polling (ChatStore).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, Room, ServerFrame } from '../../src/shared/protocol.js';
-import { ChatClient } from '../../src/client/chat-client.js';
+import { ChatStore } from '../../src/client/core/chat-store.js';
 import { ChatSocket, reconnectDelay, type LinkState } from '../../src/client/core/socket.js';
 
 class FakeWebSocket {
@@ -211,13 +211,13 @@ describe('ChatSocket', () => {
   });
 });
 
-describe('ChatClient', () => {
-  let client: ChatClient | undefined;
+describe('ChatStore', () => {
+  let client: ChatStore | undefined;
 
   afterEach(() => client?.stop());
 
   async function startClient() {
-    client = new ChatClient(self);
+    client = new ChatStore(self);
     client.start();
     await settle();
     return client;

@@ -1,11 +1,11 @@
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { Link } from '../router.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
 import { Icon } from './Icon.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 /** The top bar; `chat` (present while signed in) supplies the connection state. */
-export function AppHeader({ chat }: { chat: ChatClient | null }) {
+export function AppHeader({ chat }: { chat: ChatStore | null }) {
   const signedIn = chat !== null;
   return (
     <header class="navbar border-bottom px-3 py-2 gap-2 flex-nowrap">

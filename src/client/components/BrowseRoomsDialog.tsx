@@ -3,14 +3,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Room } from '../../shared/protocol.js';
 import * as api from '../core/api.js';
 import { ApiError } from '../core/api.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { plural } from '../format.js';
 import { Dialog } from './Dialog.js';
 import { FormField } from './FormField.js';
 import { FormAlert, useFormErrors } from './form-errors.js';
 
 interface BrowseRoomsDialogProps {
-  chat: ChatClient;
+  chat: ChatStore;
   memberOf: ReadonlySet<string>;
   onOpen: (roomId: string) => void;
   onClose: () => void;
@@ -105,7 +105,7 @@ export function BrowseRoomsDialog({ chat, memberOf, onOpen, onClose }: BrowseRoo
   );
 }
 
-function JoinByNameForm({ chat, onJoined }: { chat: ChatClient; onJoined: (roomId: string) => void }) {
+function JoinByNameForm({ chat, onJoined }: { chat: ChatStore; onJoined: (roomId: string) => void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const errors = useFormErrors(['name']);

@@ -1,4 +1,4 @@
-import type { ChatClient, ConnectionState } from '../chat-client.js';
+import type { ChatStore, ConnectionState } from '../core/chat-store.js';
 import { useStore } from '../hooks.js';
 
 const LABELS: Record<ConnectionState, string> = {
@@ -14,7 +14,7 @@ const TONES: Record<ConnectionState, string> = {
 };
 
 /** The live link's state; role=status so changes are announced. */
-export function ConnectionStatus({ chat }: { chat: ChatClient }) {
+export function ConnectionStatus({ chat }: { chat: ChatStore }) {
   const state = useStore(chat.subscribe, chat.getSnapshot).connection;
   return (
     <span

@@ -1,13 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { Room } from '../../shared/protocol.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX } from '../limits.js';
 import { Dialog } from './Dialog.js';
 import { CheckboxField, FormField } from './FormField.js';
 import { FormAlert, useFormErrors } from './form-errors.js';
 
 interface CreateRoomDialogProps {
-  chat: ChatClient;
+  chat: ChatStore;
   onCreated: (room: Room) => void;
   onClose: () => void;
 }

@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { Room } from '../../shared/protocol.js';
 import { ApiError } from '../core/api.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';
 
 interface LeaveRoomDialogProps {
-  chat: ChatClient;
+  chat: ChatStore;
   room: Room;
   onLeft: () => void;
   onClose: () => void;

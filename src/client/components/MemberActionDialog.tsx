@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { Member, Room } from '../../shared/protocol.js';
 import { ApiError } from '../core/api.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';
 
 interface MemberActionDialogProps {
-  chat: ChatClient;
+  chat: ChatStore;
   room: Room;
   member: Member;
   action: 'remove' | 'ban';

@@ -1,7 +1,7 @@
 /** The chat screen: rooms on the left, the open room in the middle, members on the right. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Member } from '../../shared/protocol.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
 import { Composer } from '../components/Composer.js';
 import { CreateRoomDialog } from '../components/CreateRoomDialog.js';
@@ -32,7 +32,7 @@ interface PendingMemberAction {
 
 const WIDE_SCREEN = '(min-width: 992px)';
 
-export function ChatView({ chat, roomId }: { chat: ChatClient; roomId: string | null }) {
+export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | null }) {
   const snapshot = useStore(chat.subscribe, chat.getSnapshot);
   const [roomsOpen, setRoomsOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => window.matchMedia(WIDE_SCREEN).matches);

@@ -1,13 +1,13 @@
 /** Accepting an invitation link to a (private) room. */
 import { useState } from 'preact/hooks';
 import { ApiError } from '../core/api.js';
-import type { ChatClient } from '../chat-client.js';
+import type { ChatStore } from '../core/chat-store.js';
 import { FormAlert } from '../components/form-errors.js';
 import { useDocumentTitle } from '../hooks.js';
 import { roomPath } from '../paths.js';
 import { navigate } from '../router.js';
 
-export function InviteView({ chat, code }: { chat: ChatClient; code: string }) {
+export function InviteView({ chat, code }: { chat: ChatStore; code: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useDocumentTitle('Invitation');
