@@ -1,19 +1,35 @@
 /** Small hooks shared by views. */
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Readable } from './core/store.js';
 
-/** Re-renders when an external store changes; `getSnapshot` must return a stable value. */
-export function useStore<T>(subscribe: (listener: () => void) => () => void, getSnapshot: () => T): T {
-  const value = getSnapshot();
+/**
+ * The slice `selector` picks from an external store, re-rendering only when it changes
+ * (by `isEqual`, identity unless told). The selector must return a stable value for an
+ * unchanged snapshot (memoise slices built from several fields).
+ */
+export function useStore<S, T = S>(
+  store: Readable<S>,
+  selector: (snapshot: S) => T = identity as (snapshot: S) => T,
+  isEqual: (a: T, b: T) => boolean = Object.is,
+): T {
+  const value = selector(store.getSnapshot());
   const [, setTick] = useState(0);
-  const rendered = useRef(value);
-  rendered.current = value;
+  const rendered = useRef({ value, selector, isEqual });
+  rendered.current = { value, selector, isEqual };
   useLayoutEffect(() => {
-    const rerender = () => setTick((tick) => tick + 1);
-    const unsubscribe = subscribe(rerender);
+    const check = () => {
+      const { value, selector, isEqual } = rendered.current;
+      if (!isEqual(selector(store.getSnapshot()), value)) setTick((tick) => tick + 1);
+    };
+    const unsubscribe = store.subscribe(check);
     // The store may have changed between this render and the subscription.
-    if (getSnapshot() !== rendered.current) rerender();
+    check();
     return unsubscribe;
-  }, [subscribe, getSnapshot]);
+  }, [store]);
+  return value;
+}
+
+function identity<T>(value: T): T {
   return value;
 }
 

@@ -28,9 +28,11 @@ export function navigate(path: string, options: { replace?: boolean } = {}): voi
   notify();
 }
 
+const locationStore = { subscribe, getSnapshot: currentPath };
+
 /** The current URL; re-renders on navigation. */
 export function useLocation(): URL {
-  const path = useStore(subscribe, currentPath);
+  const path = useStore(locationStore);
   return new URL(path, window.location.origin);
 }
 

@@ -29,9 +29,10 @@ function subscribe(listener: () => void): () => void {
 }
 
 const getState = () => state;
+const sessionStore = { subscribe, getSnapshot: getState };
 
 export function useSession(): SessionState {
-  return useStore(subscribe, getState);
+  return useStore(sessionStore);
 }
 
 /** Asks the server whether this browser has a session. */

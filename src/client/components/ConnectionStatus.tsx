@@ -1,4 +1,5 @@
 import type { ChatStore, ConnectionState } from '../core/chat-store.js';
+import { selectConnection } from '../core/selectors.js';
 import { useStore } from '../hooks.js';
 
 const LABELS: Record<ConnectionState, string> = {
@@ -15,7 +16,7 @@ const TONES: Record<ConnectionState, string> = {
 
 /** The live link's state; role=status so changes are announced. */
 export function ConnectionStatus({ chat }: { chat: ChatStore }) {
-  const state = useStore(chat.subscribe, chat.getSnapshot).connection;
+  const state = useStore(chat, selectConnection);
   return (
     <span
       class="connection-status small text-nowrap"

@@ -7,6 +7,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../shared/protocol.js';
 import { firstSeq, lastSeq, type Timeline } from '../core/timeline.js';
 import { plural } from '../format.js';
+import { memo } from '../memo.js';
 import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
 
@@ -31,7 +32,8 @@ interface Rendered {
   scrollHeight: number;
 }
 
-export function MessageList(props: MessageListProps) {
+/** Memoised: the chat screen re-renders on typing and presence frames, this list only when its slice does. */
+export const MessageList = memo(function MessageList(props: MessageListProps) {
   const { timeline, self, loadingOlder } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -123,7 +125,7 @@ export function MessageList(props: MessageListProps) {
       </div>
     </div>
   );
-}
+});
 
 /** What sits above the first message: loading, an error, the older-page button or the start. */
 function HistoryStart({ timeline, loadingOlder, historyError, onLoadOlder, onReloadHistory }: MessageListProps) {

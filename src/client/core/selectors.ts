@@ -44,3 +44,5 @@ export function messageListSelector(roomId: string | null): (snapshot: ChatSnaps
 export function typingSelector(roomId: string | null): (snapshot: ChatSnapshot) => readonly string[] {
   return (snapshot) => (roomId !== null ? snapshot.typing[roomId] : undefined) ?? NO_ONE_TYPING;
 }
+
+export const selectConnection = (snapshot: ChatSnapshot): ChatSnapshot['connection'] => snapshot.connection;

@@ -1,5 +1,5 @@
 /** The chat screen: rooms on the left, the open room in the middle, members on the right. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Member } from '../../shared/protocol.js';
 import type { ChatStore } from '../core/chat-store.js';
 import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
@@ -16,7 +16,7 @@ import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
-import { EMPTY_TIMELINE } from '../core/timeline.js';
+import { messageListSelector } from '../core/selectors.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
@@ -33,7 +33,7 @@ interface PendingMemberAction {
 const WIDE_SCREEN = '(min-width: 992px)';
 
 export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | null }) {
-  const snapshot = useStore(chat.subscribe, chat.getSnapshot);
+  const snapshot = useStore(chat);
   const [roomsOpen, setRoomsOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => window.matchMedia(WIDE_SCREEN).matches);
   const [dialog, setDialog] = useState<OpenDialog>(null);
@@ -48,6 +48,20 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
   useEffect(() => {
     chat.openRoom(openRoomId);
     return () => chat.openRoom(null);
+  }, [chat, openRoomId]);
+
+  // The message list is memoised: its slice keeps its identity through typing and presence
+  // frames, and its callbacks stay the same while the room does, so it skips those renders.
+  const selectMessageList = useMemo(() => messageListSelector(openRoomId), [openRoomId]);
+  const messageList = selectMessageList(snapshot);
+  const messageActions = useMemo(() => {
+    const id = openRoomId ?? '';
+    return {
+      onLoadOlder: () => void chat.loadOlder(id),
+      onReloadHistory: () => chat.openRoom(id),
+      onRetry: (clientId: string) => chat.retry(id, clientId),
+      onDiscard: (clientId: string) => chat.discard(id, clientId),
+    };
   }, [chat, openRoomId]);
 
   // Removed from the room on screen by an owner or moderator: back to /chat, notice shown.
@@ -123,17 +137,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onInvite={() => setDialog('invite')}
               onLeave={() => setDialog('leave')}
             />
-            <MessageList
-              key={room.id}
-              timeline={snapshot.timelines[room.id] ?? EMPTY_TIMELINE}
-              self={snapshot.self}
-              loadingOlder={snapshot.loadingOlder[room.id] ?? false}
-              historyError={snapshot.historyErrors[room.id] ?? null}
-              onLoadOlder={() => void chat.loadOlder(room.id)}
-              onReloadHistory={() => chat.openRoom(room.id)}
-              onRetry={(clientId) => chat.retry(room.id, clientId)}
-              onDiscard={(clientId) => chat.discard(room.id, clientId)}
-            />
+            <MessageList key={room.id} {...messageList} {...messageActions} />
             <TypingIndicator names={snapshot.typing[room.id] ?? []} />
             <Composer
               key={room.id}
