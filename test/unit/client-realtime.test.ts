@@ -6,7 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Message, Room, ServerFrame } from '../../src/shared/protocol.js';
 import { ChatStore } from '../../src/client/core/chat-store.js';
+import { messageListSelector, typingSelector } from '../../src/client/core/selectors.js';
 import { ChatSocket, reconnectDelay, type LinkState } from '../../src/client/core/socket.js';
+import { watch } from '../../src/client/core/store.js';
 
 class FakeWebSocket {
   static readonly CONNECTING = 0;
@@ -433,6 +435,46 @@ describe('ChatStore', () => {
     socket.receive({ type: 'typing', roomId: 'r1', userId: alice.id });
     vi.advanceTimersByTime(5_000);
     expect(client!.getSnapshot().typing.r1).toEqual([]);
+  });
+
+  it('keeps the message list slice identical (===) through typing and presence frames, which change their own slices', async () => {
+    serverWith({ r1: range('r1', 1, 2) }, (call) =>
+      call.path === '/api/v1/rooms' ? { status: 200, body: [room('r1', 2)] } : undefined,
+    );
+    await startClient();
+    client!.openRoom('r1');
+    await settle();
+    const socket = FakeWebSocket.latest();
+    socket.accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 2 }] });
+    await settle();
+    const selectList = messageListSelector('r1');
+    const selectTyping = typingSelector('r1');
+    const list = selectList(client!.getSnapshot());
+    const typingBefore = selectTyping(client!.getSnapshot());
+    expect(list.timeline.messages.map((m) => m.seq)).toEqual([1, 2]);
+    const listChanges: unknown[] = [];
+    const typingChanges: unknown[] = [];
+    const stopList = watch(client!, selectList, Object.is, (next) => listChanges.push(next));
+    const stopTyping = watch(client!, selectTyping, Object.is, (next) => typingChanges.push(next));
+
+    socket.receive({ type: 'typing', roomId: 'r1', userId: alice.id });
+    socket.receive({ type: 'presence', userId: alice.id, online: true });
+    await settle();
+    const snapshot = client!.getSnapshot();
+    expect(selectList(snapshot)).toBe(list);
+    expect(selectTyping(snapshot)).not.toBe(typingBefore);
+    expect(selectTyping(snapshot)).toEqual(['alice']);
+    expect(snapshot.online[alice.id]).toBe(true);
+    expect(listChanges).toEqual([]);
+    expect(typingChanges).toEqual([['alice']]);
+
+    // A message is the list's own business.
+    socket.receive({ type: 'message', message: message('r1', 3) });
+    await settle();
+    expect(selectList(client!.getSnapshot())).not.toBe(list);
+    expect(listChanges).toHaveLength(1);
+    stopList();
+    stopTyping();
   });
 
   it('sends typing frames at most every 3 s', async () => {
