@@ -552,7 +552,10 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
     it('records the last read seq, shown as lastReadSeq next to lastSeq', async () => {
       const owner = await signUp(t.app);
       const room = await createRoom(owner);
-      for (const body of ['one', 'two', 'three']) await sendMessage(owner, room.id, body);
+      // Someone else writes: one's own messages move one's marker (messages.test.ts).
+      const member = await signUp(t.app);
+      await joinById(member, room.id);
+      for (const body of ['one', 'two', 'three']) await sendMessage(member, room.id, body);
       expect(await myRoom(owner, room.id)).toMatchObject({ lastSeq: 3, lastReadSeq: 0 });
       const response = await post(owner, `/api/v1/rooms/${room.id}/read`, { seq: 2 });
       expect(response.statusCode).toBe(204);
@@ -577,7 +580,9 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
     ])('rejects %s with 400 on field seq, and changes nothing', async (_case, body) => {
       const owner = await signUp(t.app);
       const room = await createRoom(owner);
-      await sendMessage(owner, room.id, 'hello');
+      const member = await signUp(t.app);
+      await joinById(member, room.id);
+      await sendMessage(member, room.id, 'hello');
       const response = await post(owner, `/api/v1/rooms/${room.id}/read`, body);
       expect(response.statusCode).toBe(400);
       expect(response.json().error).toMatchObject({ code: 'validation_failed', field: 'seq' });
