@@ -31,14 +31,11 @@ export class ReadMarkers {
     this.latestSeq.set(roomId, Math.max(this.latestSeq.get(roomId) ?? 0, seq));
   }
 
-  /** Notes newly held messages; one's own message is not unread news. */
+  /** Notes newly held messages; what one writes, one has read (the server moves the marker the same way). */
   noteMessages(roomId: string, messages: readonly Message[], selfId: string): void {
     for (const message of messages) {
       this.noteSeq(roomId, message.seq);
-      const read = this.readSeq.get(roomId);
-      if (message.sender.id === selfId && read !== undefined && read >= message.seq - 1) {
-        this.readSeq.set(roomId, message.seq);
-      }
+      if (message.sender.id === selfId) this.readSeq.set(roomId, Math.max(this.readSeq.get(roomId) ?? 0, message.seq));
     }
   }
 
