@@ -11,7 +11,7 @@ import { batchedPerTurn } from '../db/batched-per-turn.js';
 import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
-import { can, type RoomAction } from './rooms.policy.js';
+import { allows, banHidesRoom, type RoomAction } from './rooms.policy.js';
 import { presentRoom } from './rooms.presenter.js';
 import type { Role, RoomAccessRow, RoomsRepository } from './rooms.repository.js';
 
@@ -39,19 +39,18 @@ export function createRoomAccess(deps: { db: Kysely<Database>; rooms: RoomsRepos
      */
     async authorize(userId: string, roomId: string, action: RoomAction): Promise<RoomAccessRow> {
       const access = await findAccess({ userId, roomId });
-      if (!access || !can(access.role, 'view', access)) throw roomNotFound();
-      if (!can(access.role, action, access)) {
+      if (!access || !allows(access.role, 'view', access)) throw roomNotFound();
+      if (!allows(access.role, action, access)) {
         if (access.role === null) throw errors.notMember();
         throw errors.forbidden(FORBIDDEN_MESSAGES[action] ?? 'You are not allowed to do that in this room.');
       }
       return access;
     },
 
-    /** A banned user may not come back by any path; a private room stays invisible to them. */
+    /** A banned user may not join again (rooms.policy.ts: banHidesRoom). */
     async refuseIfBanned(room: { id: string; is_private: number }, userId: string, trx: Db = db): Promise<void> {
       if (!(await rooms.isBanned(trx, room.id, userId))) return;
-      if (room.is_private) throw roomNotFound();
-      throw bannedError();
+      throw banHidesRoom(room) ? roomNotFound() : bannedError();
     },
 
     async addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {

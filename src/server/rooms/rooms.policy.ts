@@ -1,51 +1,23 @@
 /**
- * Who may do what in a room — the one place these rules live. HTTP routes, the socket
- * gateway and the fan-out all ask here (through the rooms service).
+ * Who may do what in a room, on the server: the shared rules (src/shared/room-rules.ts, also
+ * used by the client), applied to stored rows, and the rules only the server can check —
+ * bans. HTTP routes, the socket gateway and the fan-out all ask here (through the rooms services).
  */
+import { can, type RoomAction } from '../../shared/room-rules.js';
 import type { Role } from './rooms.repository.js';
 
-export type RoomAction = 'view' | 'read' | 'send' | 'listMembers' | 'invite' | 'join' | 'moderate' | 'setRole';
+export { actsOnOther, heirOf, outranks, roleChangeable, type RoomAction } from '../../shared/room-rules.js';
+
+/** `can` on a stored room (is_private is 0/1). */
+export function allows(role: Role | null, action: RoomAction, room: { is_private: number }): boolean {
+  return can(role, action, { isPrivate: room.is_private !== 0 });
+}
 
 /**
- * Whether a moderator or owner may remove or ban a member with `targetRole`: nobody acts
- * on the owner, and only the owner acts on moderators.
+ * A ban holds on every way back in. Joining a private room it turns away as a stranger is
+ * (not found: the room stays invisible); a public room, or an invite, which names the room
+ * anyway, says "banned".
  */
-export function outranks(actorRole: Role | null, targetRole: Role): boolean {
-  if (targetRole === 'owner') return false;
-  if (targetRole === 'moderator') return actorRole === 'owner';
-  return actorRole === 'owner' || actorRole === 'moderator';
-}
-
-/** Moderation acts on others: to leave a room yourself, use leave. */
-export function actsOnOther(actorId: string, targetId: string): boolean {
-  return actorId !== targetId;
-}
-
-/** The owner keeps their role (they hand it over by leaving); the owner may change the others'. */
-export function roleChangeable(targetRole: Role): boolean {
-  return targetRole !== 'owner';
-}
-
-/** Who gets the room when its owner leaves: a moderator, else the longest-standing member. */
-export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | undefined {
-  return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
-}
-
-/** Whether a caller with this role (null: not a member) may act on the room. */
-export function can(role: Role | null, action: RoomAction, room: { is_private: number }): boolean {
-  switch (action) {
-    case 'view':
-      return role !== null || room.is_private === 0;
-    case 'read':
-    case 'send':
-    case 'listMembers':
-      return role !== null;
-    case 'invite':
-    case 'moderate':
-      return role === 'owner' || role === 'moderator';
-    case 'setRole':
-      return role === 'owner';
-    case 'join':
-      return room.is_private === 0;
-  }
+export function banHidesRoom(room: { is_private: number }): boolean {
+  return room.is_private !== 0;
 }

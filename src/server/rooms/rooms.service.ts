@@ -14,7 +14,7 @@ import { errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
 import { roomNotFound, type RoomAccess } from './rooms.access.js';
-import { can, heirOf } from './rooms.policy.js';
+import { allows, heirOf } from './rooms.policy.js';
 import { presentMember, presentRoom } from './rooms.presenter.js';
 import type { RoomRow, RoomsRepository } from './rooms.repository.js';
 
@@ -122,7 +122,7 @@ export function createRoomsService(deps: {
     /** The seed's join-by-name: public rooms only; a private name answers like an unknown one. */
     async joinByName(userId: string, rawName: string): Promise<Room> {
       const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
-      if (!room || !can(null, 'join', room)) throw errors.notFound('A public room with that name');
+      if (!room || !allows(null, 'join', room)) throw errors.notFound('A public room with that name');
       await refuseIfBanned(room, userId);
       await addMember(room.id, userId, 'member');
       return joined(userId, room.id);
@@ -130,7 +130,7 @@ export function createRoomsService(deps: {
 
     async join(userId: string, roomId: string): Promise<Room> {
       const view = await rooms.findView(db, userId, roomId);
-      if (!view || (view.role === null && !can(null, 'join', view))) throw roomNotFound();
+      if (!view || (view.role === null && !allows(null, 'join', view))) throw roomNotFound();
       if (view.role === null) {
         await refuseIfBanned(view, userId);
         await addMember(roomId, userId, 'member');

@@ -1,0 +1,65 @@
+/**
+ * Who may do what in a room: pure rules shared by the server's policy (which adds bans and
+ * invites on top, rooms/rooms.policy.ts), the socket gateway and the client's members panel.
+ * Types only from protocol.ts, so the client bundle gets no schema builders.
+ */
+import type { Member, Role } from './protocol.js';
+
+export type RoomAction = 'view' | 'read' | 'send' | 'listMembers' | 'invite' | 'join' | 'moderate' | 'setRole';
+
+/** Whether a caller with this role (null: not a member) may act on the room. */
+export function can(role: Role | null, action: RoomAction, room: { isPrivate: boolean }): boolean {
+  switch (action) {
+    case 'view':
+      return role !== null || !room.isPrivate;
+    case 'read':
+    case 'send':
+    case 'listMembers':
+      return role !== null;
+    case 'invite':
+    case 'moderate':
+      return role === 'owner' || role === 'moderator';
+    case 'setRole':
+      return role === 'owner';
+    case 'join':
+      return !room.isPrivate;
+  }
+}
+
+/**
+ * Whether a moderator or owner may remove or ban a member with `targetRole`: nobody acts
+ * on the owner, and only the owner acts on moderators.
+ */
+export function outranks(actorRole: Role | null, targetRole: Role): boolean {
+  if (targetRole === 'owner') return false;
+  if (targetRole === 'moderator') return actorRole === 'owner';
+  return actorRole === 'owner' || actorRole === 'moderator';
+}
+
+/** Moderation acts on others: to leave a room yourself, use leave. */
+export function actsOnOther(actorId: string, targetId: string): boolean {
+  return actorId !== targetId;
+}
+
+/** The owner keeps their role (they hand it over by leaving); the owner may change the others'. */
+export function roleChangeable(targetRole: Role): boolean {
+  return targetRole !== 'owner';
+}
+
+/** Who gets the room when its owner leaves: a moderator, else the longest-standing member. */
+export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | undefined {
+  return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
+}
+
+export type MemberAction = 'makeModerator' | 'makeMember' | 'remove' | 'ban';
+
+/** What a viewer may do to a member: the rules above, as the members panel offers them. */
+export function memberActions(viewer: { id: string; role: Role | null }, target: Member): MemberAction[] {
+  if (!actsOnOther(viewer.id, target.user.id)) return [];
+  const actions: MemberAction[] = [];
+  if (can(viewer.role, 'setRole', { isPrivate: false }) && roleChangeable(target.role)) {
+    actions.push(target.role === 'moderator' ? 'makeMember' : 'makeModerator');
+  }
+  if (can(viewer.role, 'moderate', { isPrivate: false }) && outranks(viewer.role, target.role)) actions.push('remove', 'ban');
+  return actions;
+}
