@@ -76,6 +76,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(authRoutes, {
         accounts: services.accounts,
         sessions: services.sessions,
+        signIn: services.signIn,
         guard,
         secureCookies: config.forceHttps,
         rememberMaxAgeSeconds: config.sessionTtlDays * 24 * 60 * 60,

@@ -11,6 +11,7 @@ import { createAccountsService } from './auth/accounts.service.js';
 import { createAuthGuard } from './auth/auth.guard.js';
 import { createSessionsRepository } from './auth/sessions.repository.js';
 import { createSessionsService } from './auth/sessions.service.js';
+import { createSignIn } from './auth/sign-in.js';
 import { openPlatform, sessionSecretFor, StartupError } from './boot.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -85,6 +86,7 @@ export function composeServices(deps: ServicesDeps) {
   const sharedCounters = deps.counters ?? createMemoryCounterStore();
   // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
+  const sharedLimiter = createRateLimiter(sharedCounters, clock);
   const presence = deps.presence ?? createMemoryPresence();
 
   const roomsRepository = createRoomsRepository(database.dialect);
@@ -154,12 +156,13 @@ export function composeServices(deps: ServicesDeps) {
     accounts,
     sessions,
     guard: createAuthGuard(sessions),
+    signIn: createSignIn({ accounts, sessions, limiter: sharedLimiter, limits: config.rateLimits }),
     rooms,
     moderation,
     invites,
     messages,
     gateway,
-    sharedLimiter: createRateLimiter(sharedCounters, clock),
+    sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */
     async close(): Promise<void> {
       clearInterval(sweep);

@@ -5,13 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../http/errors.js';
-import type { AuthenticatedSession, SessionsService } from './sessions.service.js';
+import type { Caller, SessionsService } from './sessions.service.js';
 
 export const SESSION_COOKIE = 'securechat_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    auth: AuthenticatedSession | null;
+    auth: Caller | null;
   }
 }
 
@@ -19,7 +19,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createAuthGuard(sessions: SessionsService) {
   /** The session behind the request's cookie, or null (bad signature, unknown, expired). */
-  async function readSession(request: FastifyRequest): Promise<AuthenticatedSession | null> {
+  async function readSession(request: FastifyRequest): Promise<Caller | null> {
     const raw = request.cookies[SESSION_COOKIE];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
@@ -36,7 +36,7 @@ export function createAuthGuard(sessions: SessionsService) {
       if (!auth) throw errors.authRequired();
       if (!SAFE_METHODS.has(request.method)) {
         const header = request.headers['x-csrf-token'];
-        if (!sessions.verifyCsrf(auth.session.id, typeof header === 'string' ? header : undefined)) throw errors.csrf();
+        if (!sessions.verifyCsrf(auth.sessionId, typeof header === 'string' ? header : undefined)) throw errors.csrf();
       }
       request.auth = auth;
     },
@@ -46,7 +46,7 @@ export function createAuthGuard(sessions: SessionsService) {
 export type AuthGuard = ReturnType<typeof createAuthGuard>;
 
 /** The signed-in caller of a route guarded by requireUser. */
-export function callerOf(request: FastifyRequest): AuthenticatedSession {
+export function callerOf(request: FastifyRequest): Caller {
   if (!request.auth) throw errors.authRequired();
   return request.auth;
 }

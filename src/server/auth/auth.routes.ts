@@ -17,10 +17,12 @@ import type { RateLimitsConfig } from '../config.js';
 import type { AccountsService } from './accounts.service.js';
 import { callerOf, SESSION_COOKIE, type AuthGuard } from './auth.guard.js';
 import type { SessionsService } from './sessions.service.js';
+import type { SignIn } from './sign-in.js';
 
 export interface AuthRoutesOptions {
   accounts: AccountsService;
   sessions: SessionsService;
+  signIn: SignIn;
   guard: AuthGuard;
   secureCookies: boolean;
   rememberMaxAgeSeconds: number;
@@ -35,7 +37,7 @@ const MINUTE_MS = 60_000;
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema };
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) => {
-  const { accounts, sessions, guard, limiter, limits } = options;
+  const { accounts, sessions, signIn, guard, limiter, limits } = options;
   const clientLimits = { messageMaxLength: options.messageMaxLength };
   const requireUser = guard.requireUser;
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, signed: true };
@@ -68,22 +70,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await limiter.consume(`login-ip:${request.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
-      const { username, password, rememberMe = false } = request.body;
-      const user = await accounts.authenticate(username, password);
-      // A fresh session on every login; the old cookie's session (if any) ends.
-      const previous = await guard.readSession(request);
-      if (previous) await sessions.end(previous.session);
-      const { token, session } = await sessions.start(user.id, {
-        rememberMe,
-        userAgent: request.headers['user-agent'],
-        ip: request.ip,
-      });
-      reply.setCookie(SESSION_COOKIE, token, {
-        ...cookieOptions,
-        ...(rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}),
-      });
-      return { user, csrfToken: sessions.csrfTokenFor(session.id), limits: clientLimits };
+      const origin = { ip: request.ip, userAgent: request.headers['user-agent'], previous: await guard.readSession(request) };
+      const { user, token, csrfToken } = await signIn.signIn(request.body, origin);
+      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, ...(request.body.rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}) });
+      return { user, csrfToken, limits: clientLimits };
     },
   );
 
@@ -91,7 +81,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     '/auth/logout',
     { onRequest: requireUser, schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await sessions.end(callerOf(request).session);
+      await signIn.signOut(callerOf(request));
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },
@@ -103,7 +93,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     async (request) => {
       const auth = await guard.readSession(request);
       if (!auth) throw errors.authRequired();
-      return { user: auth.user, csrfToken: sessions.csrfTokenFor(auth.session.id), limits: clientLimits };
+      return { user: auth.user, csrfToken: sessions.csrfTokenFor(auth.sessionId), limits: clientLimits };
     },
   );
 
@@ -114,8 +104,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       schema: { tags: ['auth'], summary: "The caller's active sessions", response: { 200: Type.Array(ActiveSessionSchema), 401: ErrorSchema } },
     },
     async (request) => {
-      const { user, session } = callerOf(request);
-      return sessions.list(user.id, session.id);
+      const { user, sessionId } = callerOf(request);
+      return sessions.list(user.id, sessionId);
     },
   );
 
@@ -149,9 +139,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const { user, session } = callerOf(request);
-      await accounts.changePassword(user.id, request.body.currentPassword, request.body.newPassword);
-      await sessions.endAllExcept(user.id, session.id);
+      await signIn.changePassword(callerOf(request), request.body.currentPassword, request.body.newPassword);
       return reply.status(204).send(null);
     },
   );

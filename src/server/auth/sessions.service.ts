@@ -20,9 +20,10 @@ export interface SessionPolicy {
   idleMs: number;
 }
 
-export interface AuthenticatedSession {
-  session: SessionRow;
+/** Who is calling: what every caller of the service reads of a session (the row stays inside). */
+export interface Caller {
   user: User;
+  sessionId: string;
 }
 
 // Writing last_seen_at on every request would turn reads into writes; a minute is precise enough.
@@ -64,7 +65,7 @@ export function createSessionsService(deps: {
     async start(
       userId: string,
       options: { rememberMe: boolean; userAgent?: string; ip?: string },
-    ): Promise<{ token: string; session: SessionRow }> {
+    ): Promise<{ token: string; sessionId: string }> {
       const now = clock.now();
       const token = randomBytes(32).toString('base64url');
       const session: SessionRow = {
@@ -79,11 +80,11 @@ export function createSessionsService(deps: {
         ip: options.ip ?? null,
       };
       await sessions.insert(db, session);
-      return { token, session };
+      return { token, sessionId: session.id };
     },
 
     /** The live session for a cookie token, or null; ends sessions found expired or idle. */
-    async resolve(token: string): Promise<AuthenticatedSession | null> {
+    async resolve(token: string): Promise<Caller | null> {
       const row = await findByTokenHash(hashToken(token));
       if (!row) return null;
       const now = clock.now();
@@ -95,13 +96,12 @@ export function createSessionsService(deps: {
         await sessions.touch(db, row.id, now);
         row.last_seen_at = now;
       }
-      const { username, user_created_at, ...session } = row;
-      return { session, user: { id: row.user_id, username, createdAt: isoTime(user_created_at) } };
+      return { sessionId: row.id, user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) } };
     },
 
-    async end(session: Pick<SessionRow, 'id' | 'user_id'>): Promise<void> {
-      await sessions.delete(db, session.id);
-      await bus.publish({ kind: 'sessions-ended', userId: session.user_id, sessionIds: [session.id] });
+    async end(caller: Caller): Promise<void> {
+      await sessions.delete(db, caller.sessionId);
+      await bus.publish({ kind: 'sessions-ended', userId: caller.user.id, sessionIds: [caller.sessionId] });
     },
 
     /** Ends one of the user's own sessions; false when no such session of theirs exists. */
