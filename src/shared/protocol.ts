@@ -72,11 +72,15 @@ export const ActiveSessionSchema = Type.Object({
 });
 export type ActiveSession = Static<typeof ActiveSessionSchema>;
 
+// Names and texts are trimmed before their lengths are checked, so those limits are stated
+// (and checked by the services); passwords are taken as typed, so the schema holds theirs.
 export const RegisterBodySchema = Type.Object({
-  username: Type.String(),
-  email: Type.String(),
-  password: Type.String(),
-  confirmPassword: Type.String(),
+  username: Type.String({
+    description: `${LIMITS.usernameMin} to ${LIMITS.usernameMax} letters, digits, underscores, dots and hyphens, after trimming.`,
+  }),
+  email: Type.String({ description: `An email address of at most ${LIMITS.emailMax} characters, after trimming.` }),
+  password: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not a common password.' }),
+  confirmPassword: Type.String({ maxLength: LIMITS.passwordMax }),
 });
 export type RegisterBody = Static<typeof RegisterBodySchema>;
 
@@ -89,7 +93,7 @@ export type LoginBody = Static<typeof LoginBodySchema>;
 
 export const ChangePasswordBodySchema = Type.Object({
   currentPassword: Type.String(),
-  newPassword: Type.String(),
+  newPassword: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not a common password.' }),
 });
 export type ChangePasswordBody = Static<typeof ChangePasswordBodySchema>;
 

@@ -48,8 +48,8 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
         tags: ['rooms'],
         summary: 'Create a room; you own it',
         body: Type.Object({
-          name: Type.String(),
-          description: Type.Optional(Type.String()),
+          name: Type.String({ description: `${LIMITS.roomNameMin} to ${LIMITS.roomNameMax} characters, after trimming.` }),
+          description: Type.Optional(Type.String({ description: `At most ${LIMITS.roomDescriptionMax} characters, after trimming.` })),
           isPrivate: Type.Optional(Type.Boolean()),
         }),
         response: { 201: RoomEnvelope, ...errorResponses },
