@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { sqliteDriver } from '../../src/server/db/sqlite.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const HOLD_MS = 400;
@@ -16,8 +17,11 @@ function holdWriteLock(file: string, holdMs: number): { taken: Promise<void>; re
   const worker = new Worker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
-    const Database = require('better-sqlite3');
-    const connection = new Database(workerData.file);
+    // The server's driver on this Node (db/sqlite.ts); Node 22's ExperimentalWarning stays quiet.
+    process.emitWarning = () => {};
+    const connection = workerData.driver === 'node:sqlite'
+      ? new (require('node:sqlite').DatabaseSync)(workerData.file)
+      : new (require('better-sqlite3'))(workerData.file);
     connection.exec('begin immediate');
     connection.exec("insert into busy_probe (note) values ('holder')");
     parentPort.postMessage('taken');
@@ -25,7 +29,7 @@ function holdWriteLock(file: string, holdMs: number): { taken: Promise<void>; re
     connection.exec('commit');
     connection.close();
     `,
-    { eval: true, workerData: { file, holdMs } },
+    { eval: true, workerData: { file, holdMs, driver: sqliteDriver() } },
   );
   const taken = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());

@@ -1,9 +1,9 @@
 // Smoke test of the test-database harness (test/support/databases.ts) on every dialect.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { openSqliteConnection } from '../../src/server/db/sqlite.js';
 import { createTestDatabase, DIALECTS, type DatabaseTarget } from '../support/databases.js';
 
 /** The minimal things the smoke test does, on either dialect. */
@@ -15,10 +15,11 @@ interface Conn {
 
 async function connect(target: DatabaseTarget): Promise<Conn> {
   if (target.dialect === 'sqlite') {
-    const db = new Database(target.file);
+    const db = openSqliteConnection(target.file, { waitsInSqlite: true });
     return {
       exec: async (sql) => void db.exec(sql),
-      rows: async (sql) => db.prepare(sql).all() as Array<Record<string, unknown>>,
+      // node:sqlite's rows have no prototype; spread them into plain objects to compare.
+      rows: async (sql) => (db.prepare(sql).all() as Array<Record<string, unknown>>).map((row) => ({ ...row })),
       close: async () => void db.close(),
     };
   }

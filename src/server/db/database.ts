@@ -1,9 +1,8 @@
 /**
- * The database handle: Kysely over better-sqlite3 (default) or a pg pool, chosen by
- * the configured target. Everything above this file is dialect-neutral.
+ * The database handle: Kysely over SQLite (default; node:sqlite or better-sqlite3, see
+ * sqlite.ts) or a pg pool, chosen by the configured target. Everything above this file is dialect-neutral.
  */
 import { setTimeout } from 'node:timers/promises';
-import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
@@ -20,7 +19,7 @@ import {
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import type { Database } from './schema.js';
-import { BUSY_TIMEOUT_MS, openSqliteConnection } from './sqlite.js';
+import { BUSY_TIMEOUT_MS, openSqliteConnection, type SqliteConnection, type SqliteStatement } from './sqlite.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -153,8 +152,8 @@ const STATEMENT_CACHE_SIZE = 512;
  * sixth of the send path's CPU. Statements are reusable, so keep the most recently used
  * ones by SQL text (SQLite re-prepares a cached statement itself after a schema change).
  */
-function withStatementCache(connection: SQLite.Database): SqliteDatabase {
-  const statements = new Map<string, SQLite.Statement>();
+function withStatementCache(connection: SqliteConnection): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
   return {
     close: () => connection.close(),
     prepare(text) {

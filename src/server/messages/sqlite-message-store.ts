@@ -1,6 +1,6 @@
 /**
  * The message store on SQLite: a worker thread with its own connection writes each batch.
- * better-sqlite3 is synchronous, so on the main thread a batch's inserts and the fsync of
+ * SQLite's drivers are synchronous, so on the main thread a batch's inserts and the fsync of
  * its COMMIT (synchronous=FULL) block the event loop — under load, a third of its time.
  * On its own thread the commit overlaps the event loop, which meanwhile reads, checks and
  * encrypts the next sends; they join the next batch. SQLite allows one writer at a time:

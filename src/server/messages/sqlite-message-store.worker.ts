@@ -3,7 +3,7 @@
  * connection and answers each batch with its seqs once the transaction has committed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openSqliteConnection } from '../db/sqlite.js';
+import { immediateTransaction, openSqliteConnection } from '../db/sqlite.js';
 import { positionsByRoom, type NewMessage } from './message-batch.js';
 
 export interface WriterRequest {
@@ -25,15 +25,15 @@ const MARK_READ = 'update "room_members" set "last_read_seq" = ? where "room_id"
 
 // This thread does nothing but write: it may sleep while the main connection holds the lock.
 const connection = openSqliteConnection((workerData as { file: string }).file, { waitsInSqlite: true });
-const takeSeqs = connection.prepare<[number, string], { last_seq: number }>(TAKE_SEQS);
+const takeSeqs = connection.prepare(TAKE_SEQS);
 const insert = connection.prepare(INSERT);
-const markRead = connection.prepare<[number, string, string, number]>(MARK_READ);
+const markRead = connection.prepare(MARK_READ);
 
 /** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
-const insertBatch = connection.transaction((messages: readonly NewMessage[]): number[] => {
+const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTransaction(connection, () => {
   const seqs: number[] = [];
   for (const [roomId, positions] of positionsByRoom(messages)) {
-    const row = takeSeqs.get(positions.length, roomId);
+    const row = takeSeqs.get([positions.length, roomId]) as { last_seq: number } | undefined;
     if (!row) throw Object.assign(new Error(`room ${roomId} does not exist`), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
     const last = Number(row.last_seq);
     positions.forEach((position, i) => (seqs[position] = last - positions.length + 1 + i));
@@ -43,7 +43,7 @@ const insertBatch = connection.transaction((messages: readonly NewMessage[]): nu
     insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column])));
     readUpTo.set(`${message.room_id} ${message.sender_id}`, { roomId: message.room_id, userId: message.sender_id, seq: seqs[i]! });
   });
-  for (const { roomId, userId, seq } of readUpTo.values()) markRead.run(seq, roomId, userId, seq);
+  for (const { roomId, userId, seq } of readUpTo.values()) markRead.run([seq, roomId, userId, seq]);
   return seqs;
 });
 
@@ -51,7 +51,7 @@ parentPort!.on('message', (request: WriterRequest) => {
   const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, MARK_READ, 'commit'] : undefined;
   let reply: WriterReply;
   try {
-    reply = { id: request.id, seqs: insertBatch.immediate(request.messages), ...(statements ? { statements } : {}) };
+    reply = { id: request.id, seqs: insertBatch(request.messages), ...(statements ? { statements } : {}) };
   } catch (error) {
     const { message, code } = error as { message: string; code?: string };
     reply = { id: request.id, error: { message, ...(typeof code === 'string' ? { code } : {}) }, ...(statements ? { statements } : {}) };
