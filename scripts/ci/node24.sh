@@ -12,17 +12,12 @@
 #     usable as node-gyp's --nodedir (node-gyp can't download headers here).
 # A second run with the same version reuses what is there.
 #
-# Rebuilding the project's native modules for Node 24 (from the repo root):
+# The suite needs no native rebuild on Node 24: SQLite runs on node:sqlite there
+# (src/server/db/sqlite.ts); better-sqlite3 is only for Node 20. Should a native module
+# ever need building for Node 24 (node-gyp can't download headers here, and this
+# machine's npm config sets nodedir=/usr, Node 20's headers):
 #
-#   node24=$(bash scripts/ci/node24.sh)
-#   PATH="$(dirname "$node24"):$PATH" npm rebuild better-sqlite3 --nodedir="${NODE24_DIR:-/tmp/node24}/headers"
-#   "$node24" -e "require('better-sqlite3')(':memory:')"
-#
-# --nodedir must be given: this machine's npm config sets nodedir=/usr (Node 20's headers),
-# and better-sqlite3 can't download a prebuilt binary here, so it compiles against them.
-# Switch back for the machine's Node 20 with:
-#
-#   npm rebuild better-sqlite3 --nodedir=/usr      # (/usr: where Debian's Node 20 headers are)
+#   PATH="$(dirname "$node24"):$PATH" npm rebuild <module> --nodedir="${NODE24_DIR:-/tmp/node24}/headers"
 #
 # Progress goes to stderr; only the node path goes to stdout.
 set -euo pipefail
