@@ -16,7 +16,7 @@ export default defineConfig({
     // expect.poll waits for a page to catch up (browser tests). Vitest's default of 1 s
     // fails a step that merely ran slow while another test file loaded the 2 cores.
     expect: { poll: { timeout: 10_000 } },
-    // Child processes: native modules (better-sqlite3) and Chromium are safest there.
+    // Child processes: SQLite's native code and Chromium are safest there.
     pool: 'forks',
     // The machine has 2 cores; files run in parallel, at most 2 at a time.
     fileParallelism: true,

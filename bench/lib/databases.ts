@@ -36,7 +36,7 @@ export async function openBenchDatabases(dialect: Dialect): Promise<BenchDatabas
   if (dialect === 'sqlite') {
     return {
       dialect,
-      description: 'SQLite (better-sqlite3, WAL, synchronous=FULL as the server opens it), file in a temporary DATA_DIR',
+      description: `SQLite (${process.versions.node.startsWith('20.') ? 'better-sqlite3' : 'node:sqlite'}, WAL, synchronous=FULL as the server opens it), file in a temporary DATA_DIR`,
       async create(dataDir) {
         return { target: { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') }, env: {}, drop: async () => undefined };
       },
