@@ -17,13 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message, Room, ServerFrame } from '../../src/shared/protocol.js';
+import type { Message, Room } from '../../src/shared/protocol.js';
+import { TEST_PASSWORD } from '../support/factories.js';
+import { isMessageId } from '../support/frames.js';
+import { call, cookieFrom } from '../support/http.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCRIPT = path.join(ROOT, 'deploy/run-cluster.sh');
-const PASSWORD = 'correct horse battery staple';
 
 async function findNginx(): Promise<string | undefined> {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin'];
@@ -160,20 +162,13 @@ describe.skipIf(skip)(skip ? `the nginx example deployment (skipped: ${missing})
   }
 
   async function signUp(username: string): Promise<Person> {
-    const register = await fetch(`${base}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD, confirmPassword: PASSWORD }),
+    const register = await call(base, 'POST', '/api/v1/auth/register', {
+      body: { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
     });
-    expect(register.status, await register.text()).toBe(201);
-    const login = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: PASSWORD, rememberMe: false }),
-    });
+    expect(register.status, register.text).toBe(201);
+    const login = await call<{ csrfToken: string }>(base, 'POST', '/api/v1/auth/login', { body: { username, password: TEST_PASSWORD, rememberMe: false } });
     expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    return { cookie, csrfToken: ((await login.json()) as { csrfToken: string }).csrfToken };
+    return { cookie: cookieFrom(login), csrfToken: login.body.csrfToken };
   }
 
   /** Each instance's own metrics, scraped directly from this host (as Prometheus would). */
@@ -227,7 +222,7 @@ describe.skipIf(skip)(skip ? `the nginx example deployment (skipped: ${missing})
     });
     expect(response.status).toBe(201);
     const { message } = (await response.json()) as { message: Message };
-    const frame = await socket.waitFor((f: ServerFrame) => f.type === 'message' && f.message.id === message.id, { timeoutMs: 10_000 });
+    const frame = await socket.waitFor(isMessageId(message.id), { timeoutMs: 10_000 });
     expect(frame).toMatchObject({ type: 'message', message: { body: 'hello through nginx', roomId: general.id } });
 
     // Which instance did what: the send on one, the frame written by another.

@@ -31,24 +31,11 @@ import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { testServices } from '../support/app.js';
 import { attemptWs, connectWs, type WsClient } from '../support/ws-client.js';
-import {
-  call,
-  createRoom,
-  joinRoom,
-  PASSWORD,
-  readAll,
-  Resources,
-  sequenceProblems,
-  signUp,
-  sleep,
-  startOwnPostgres,
-  UNTHROTTLED,
-  waitUntil,
-  type Answer,
-  type ApiMessage,
-  type OwnPostgres,
-  type Session,
-} from './fault-harness.js';
+import type { Message } from '../../src/shared/protocol.js';
+import { call, type Answer, type Session } from '../support/http.js';
+import { createRoom, joinRoom, readAll, sequenceProblems, signUp, TEST_PASSWORD } from '../support/factories.js';
+import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
+import { Resources, sleep, UNTHROTTLED, waitUntil } from '../support/process.js';
 
 /** The pool's connection timeout in production (db/database.ts): the bound for "promptly". */
 const CONNECTION_TIMEOUT_MS = 5_000;
@@ -176,7 +163,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
       ['history (GET messages)', () => call(base, 'GET', `/api/v1/rooms/${roomId}/messages`, { session: alice })],
       ['rooms (GET /rooms)', () => call(base, 'GET', '/api/v1/rooms', { session: alice })],
       ['session (GET /auth/session)', () => call(base, 'GET', '/api/v1/auth/session', { session: alice })],
-      ['login', () => call(base, 'POST', '/api/v1/auth/login', { body: { username: alice.user.username, password: PASSWORD } })],
+      ['login', () => call(base, 'POST', '/api/v1/auth/login', { body: { username: alice.user.username, password: TEST_PASSWORD } })],
     ];
     const seen: Array<{ what: string; status: number; ms: number; body: unknown; retryAfter: string | null }> = [];
     for (const [what, request] of requests) {
@@ -217,7 +204,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     const alice = await signUp(base, `alice_${mode}`);
     const bob = await signUp(base, `bob_${mode}`);
     const carol = await signUp(base, `carol_${mode}`);
-    const room = await createRoom(base, alice, `Outage ${mode}`);
+    const room = await createRoom(base, alice, { name: `Outage ${mode}` });
     await joinRoom(base, bob, room.id);
     await joinRoom(base, carol, room.id);
     const bobSocket = await connectWs(base, { cookie: bob.cookie });
@@ -233,7 +220,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     await sleep(1_500); // the clients keep working against the outage
     const probes = await probeOutage(base, room.id, alice, bobSocket);
     const registerDuring = await call(base, 'POST', '/api/v1/auth/register', {
-      body: { username: `dave_${mode}`, email: `dave_${mode}@example.com`, password: PASSWORD, confirmPassword: PASSWORD },
+      body: { username: `dave_${mode}`, email: `dave_${mode}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
     });
     expect(registerDuring.status).toBe(503);
     expect(isErrorShape(registerDuring.body, 'service_unavailable')).toBe(true);
@@ -271,7 +258,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     let committedAnyway = 0;
     for (const o of failedSends) {
       const sender = o.via === 'ws-send' ? bob : alice;
-      const answer = await call<{ message: ApiMessage }>(base, 'POST', `/api/v1/rooms/${room.id}/messages`, {
+      const answer = await call<{ message: Message }>(base, 'POST', `/api/v1/rooms/${room.id}/messages`, {
         session: sender,
         body: { body: `from ${o.via === 'ws-send' ? 'bob' : 'alice'} ${o.clientId}`, clientId: o.clientId },
       });
@@ -301,12 +288,12 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
       .where('room_members.user_id', 'is', null)
       .execute();
     expect(usersWithoutGeneral).toEqual([]);
-    expect((await call(base, 'POST', '/api/v1/auth/register', { body: { username: `dave_${mode}`, email: `dave_${mode}@example.com`, password: PASSWORD, confirmPassword: PASSWORD } })).status).toBe(201);
+    expect((await call(base, 'POST', '/api/v1/auth/register', { body: { username: `dave_${mode}`, email: `dave_${mode}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD } })).status).toBe(201);
     // Bob's socket lived through it and still sends.
     const after = `after-${mode}`;
     bobSocket.send({ type: 'send', roomId: room.id, body: 'after the outage', clientId: after });
     const ack = await bobSocket.waitFor((f) => f.type === 'ack' && f.clientId === after);
-    expect((ack as { message: ApiMessage }).message.seq).toBe(messages.length + 1);
+    expect((ack as { message: Message }).message.seq).toBe(messages.length + 1);
 
     const stats = (via: Outcome['via']) => {
       const ms = duringOutage.filter((o) => o.via === via).map((o) => o.ms).sort((a, b) => a - b);
@@ -325,7 +312,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     const dataDir = await resources.tempDir();
     const server = await resources.startServer({ DATA_DIR: dataDir, DATABASE_URL: url }, dataDir);
     const alice = await signUp(server.url, 'alice_process');
-    const room = await createRoom(server.url, alice, 'Outage process');
+    const room = await createRoom(server.url, alice, { name: 'Outage process' });
 
     // Eight senders, so that queries are in flight on checked-out connections when the server goes.
     let running = true;
@@ -371,7 +358,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
   it('frozen (no answer at all, as in a network partition): 503 within the connection timeout, and service resumes when it thaws', async () => {
     const { base, database } = await startApp();
     const alice = await signUp(base, 'alice_frozen');
-    const room = await createRoom(base, alice, 'Outage frozen');
+    const room = await createRoom(base, alice, { name: 'Outage frozen' });
     // Warm the pool: idle connections to the server that is about to freeze.
     await Promise.all(Array.from({ length: 6 }, (_, i) => call(base, 'POST', `/api/v1/rooms/${room.id}/messages`, { session: alice, body: { body: `warm ${i}`, clientId: `warm-${i}` } })));
 

@@ -17,7 +17,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs, type WsClient } from '../support/ws-client.js';
-import { exitWithin, logIn, PASSWORD, Resources, signUp, waitUntil, type ServerProcess } from './fault-harness.js';
+import { logIn, signUp, TEST_PASSWORD } from '../support/factories.js';
+import { exitWithin, Resources, waitUntil, type ServerProcess } from '../support/process.js';
 
 /** main.ts: SHUTDOWN_DEADLINE_MS. */
 const DEADLINE_MS = 10_000;
@@ -152,7 +153,7 @@ describe('SIGTERM drains the server', { timeout: 60_000 }, () => {
         resources.defer(() => void socket.destroy());
         await new Promise((resolve) => socket.once('connect', resolve));
         const reader = readResponses(socket);
-        socket.write(rawRequest('POST', '/api/v1/auth/login', port, { username: names[i % names.length], password: PASSWORD }));
+        socket.write(rawRequest('POST', '/api/v1/auth/login', port, { username: names[i % names.length], password: TEST_PASSWORD }));
         return { socket, reader, localPort: socket.localPort! };
       }),
     );
@@ -243,7 +244,7 @@ describe('SIGTERM drains the server', { timeout: 60_000 }, () => {
     // A slow login keeps this connection busy; the signal comes while it runs, and the
     // next request on the same connection arrives during the drain.
     const before = loggedRequests(server, 'POST', '/api/v1/auth/login');
-    socket.write(rawRequest('POST', '/api/v1/auth/login', port, { username: names[0], password: PASSWORD }));
+    socket.write(rawRequest('POST', '/api/v1/auth/login', port, { username: names[0], password: TEST_PASSWORD }));
     await waitUntil('the login reached the server', 5_000, () => loggedRequests(server, 'POST', '/api/v1/auth/login') > before, 1);
     server.proc.child.kill('SIGTERM');
     await waitUntil('the server is draining', 3_000, () => server.proc.stdout.includes('shutting down'), 1);

@@ -13,29 +13,17 @@
  *     was (200 / the same ack), one that was not is created once, and seqs stay contiguous.
  * On SQLite and on PostgreSQL.
  */
-import path from 'node:path';
 import WebSocket from 'ws';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseTarget } from '../../src/server/config.js';
 import { openDatabase } from '../../src/server/db/database.js';
-import { createTestDatabase, DIALECTS, type Dialect } from '../support/databases.js';
+import { DIALECTS, type Dialect } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
-import {
-  call,
-  createRoom,
-  exitWithin,
-  joinRoom,
-  myRooms,
-  readAll,
-  Resources,
-  sequenceProblems,
-  signUp,
-  waitUntil,
-  type ApiMessage,
-  type ServerProcess,
-  type Session,
-} from './fault-harness.js';
+import type { Message } from '../../src/shared/protocol.js';
+import { call, type Session } from '../support/http.js';
+import { createRoom, joinRoom, myRooms, readAll, sequenceProblems, signUp } from '../support/factories.js';
+import { exitWithin, Resources, waitUntil, type ServerProcess } from '../support/process.js';
 
 /** Acknowledgements (all clients together) after which the server is killed. */
 const KILL_AFTER_ACKS = 240;
@@ -52,7 +40,7 @@ interface Planned {
   body: string;
   attempted: boolean;
   /** The message as acknowledged (ack frame or 2xx), if it was. */
-  acked?: ApiMessage;
+  acked?: Message;
   /** What ended the attempt otherwise. */
   failure?: string;
 }
@@ -90,7 +78,7 @@ function sendOverSocket(ws: WsClient, messages: Planned[], onAck: () => void): P
       if (next >= messages.length && pending.size === 0) finish();
     };
     ws.socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as { type: string; clientId?: string; message?: ApiMessage; error?: unknown };
+      const frame = JSON.parse(data.toString()) as { type: string; clientId?: string; message?: Message; error?: unknown };
       if ((frame.type !== 'ack' && frame.type !== 'error') || !frame.clientId) return;
       const m = pending.get(frame.clientId);
       if (!m) return;
@@ -117,7 +105,7 @@ async function sendOverHttp(base: string, session: Session, messages: Planned[],
       const m = messages[next++]!;
       m.attempted = true;
       try {
-        const answer = await call<{ message: ApiMessage }>(base, 'POST', `/api/v1/rooms/${m.roomId}/messages`, {
+        const answer = await call<{ message: Message }>(base, 'POST', `/api/v1/rooms/${m.roomId}/messages`, {
           session,
           body: { body: m.body, clientId: m.clientId },
           timeoutMs: 10_000,
@@ -173,17 +161,7 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
   afterEach(async () => resources.dispose());
 
   it.for(DIALECTS)('on %s: acknowledged messages survive exactly once; resends with the same clientId add no duplicate; seqs stay 1..N', async (dialect: Dialect) => {
-    const dataDir = await resources.tempDir();
-    let target: DatabaseTarget;
-    const env: Record<string, string> = { DATA_DIR: dataDir };
-    if (dialect === 'postgres') {
-      const database = await createTestDatabase('postgres');
-      resources.defer(() => database.drop());
-      target = database.target;
-      env.DATABASE_URL = (database.target as { url: string }).url;
-    } else {
-      target = { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') };
-    }
+    const { dataDir, env, target } = await resources.dataFor(dialect);
 
     // ---- four users, two rooms (General and one more) ----
     let server: ServerProcess = await resources.startServer(env, dataDir);
@@ -191,7 +169,7 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
     const sessions: Session[] = [];
     for (const name of names) sessions.push(await signUp(server.url, name));
     const general = (await myRooms(server.url, sessions[0]!)).find((room) => room.name === 'General')!;
-    const burst = await createRoom(server.url, sessions[0]!, `Burst ${dialect}`);
+    const burst = await createRoom(server.url, sessions[0]!, { name: `Burst ${dialect}` });
     for (const session of sessions.slice(1)) await joinRoom(server.url, session, burst.id);
     const roomIds = [general.id, burst.id];
 
@@ -243,7 +221,7 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
 
     const byClientId = new Map(all.map((m) => [`${sessions[names.indexOf(m.sender)]!.user.id}/${m.clientId}`, m]));
     const check = async () => {
-      const history = new Map<string, ApiMessage[]>();
+      const history = new Map<string, Message[]>();
       for (const roomId of roomIds) history.set(roomId, await readAll(server.url, reader, roomId));
       const db = await inspect(target);
       for (const roomId of roomIds) {
@@ -275,14 +253,14 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
 
     // ---- clients resend every unacknowledged message, and a few acknowledged ones, with the same clientId ----
     const replays = plans.flatMap((p) => p.filter((m) => m.acked).slice(0, 5));
-    const resent = new Map<Planned, { message: ApiMessage; status?: number }>();
+    const resent = new Map<Planned, { message: Message; status?: number }>();
     await Promise.all(
       plans.map(async (p, index) => {
         const session = sessions[index]!;
         const again = [...p.filter((m) => m.attempted && !m.acked), ...replays.filter((m) => m.sender === p[0]!.sender)];
         if (p[0]!.via === 'http') {
           for (const m of again) {
-            const answer = await call<{ message: ApiMessage }>(server.url, 'POST', `/api/v1/rooms/${m.roomId}/messages`, {
+            const answer = await call<{ message: Message }>(server.url, 'POST', `/api/v1/rooms/${m.roomId}/messages`, {
               session,
               body: { body: m.body, clientId: m.clientId },
             });
@@ -297,7 +275,7 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
           for (const m of again) {
             const frame = await ws.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.clientId === m.clientId, { timeoutMs: 10_000 });
             expect(frame.type, JSON.stringify(frame)).toBe('ack');
-            resent.set(m, { message: (frame as { message: ApiMessage }).message });
+            resent.set(m, { message: (frame as { message: Message }).message });
           }
         } finally {
           await ws.close();

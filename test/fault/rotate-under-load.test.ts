@@ -29,24 +29,12 @@ import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { createTestDatabase, DIALECTS, type Dialect } from '../support/databases.js';
+import { DIALECTS, type Dialect } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
-import {
-  call,
-  CLI_SCRIPT,
-  exitWithin,
-  logIn,
-  PASSWORD,
-  readAll,
-  register,
-  Resources,
-  sequenceProblems,
-  sleep,
-  type ApiMessage,
-  type Proc,
-  type RoomSummary,
-  type Session,
-} from './fault-harness.js';
+import type { Message, Room } from '../../src/shared/protocol.js';
+import { call, type Session } from '../support/http.js';
+import { logIn, readAll, register, sequenceProblems, TEST_PASSWORD } from '../support/factories.js';
+import { CLI_SCRIPT, exitWithin, Resources, sleep, type Proc } from '../support/process.js';
 
 const USERS = 12;
 const ROOMS_WITH_DESCRIPTION = 5;
@@ -67,7 +55,7 @@ async function seed(target: DatabaseTarget, A: Keyring, messages: number): Promi
     const { db } = handle;
     await migrateToLatest(db);
     await createKeysService({ db, keys: createKeysRepository(target.dialect), keyring: A, clock: systemClock }).verify();
-    const passwordHash = await hashPassword(PASSWORD); // one production-cost hash, shared
+    const passwordHash = await hashPassword(TEST_PASSWORD); // one production-cost hash, shared
     const now = Date.now();
     const users = Array.from({ length: USERS }, (_, i) => {
       const email = emailOf(userName(i));
@@ -170,7 +158,7 @@ async function sqliteChecksum(file: string): Promise<string> {
 
 /** Two clients sending until stopped; every answer is kept. */
 function startLoad(base: string, sender: Session, socket: WsClient, roomIds: string[]) {
-  const sent: Array<{ clientId: string; roomId: string; body: string; result: string | number; message?: ApiMessage }> = [];
+  const sent: Array<{ clientId: string; roomId: string; body: string; result: string | number; message?: Message }> = [];
   let running = true;
   const http = async () => {
     for (let i = 0; running; i++) {
@@ -178,7 +166,7 @@ function startLoad(base: string, sender: Session, socket: WsClient, roomIds: str
       const roomId = roomIds[i % roomIds.length]!;
       const body = `sent during the rotation over HTTP #${i}`;
       try {
-        const answer = await call<{ message: ApiMessage }>(base, 'POST', `/api/v1/rooms/${roomId}/messages`, { session: sender, body: { body, clientId } });
+        const answer = await call<{ message: Message }>(base, 'POST', `/api/v1/rooms/${roomId}/messages`, { session: sender, body: { body, clientId } });
         sent.push({ clientId, roomId, body, result: answer.status, message: answer.body.message });
       } catch (error) {
         sent.push({ clientId, roomId, body, result: `network: ${(error as Error).name}` });
@@ -195,7 +183,7 @@ function startLoad(base: string, sender: Session, socket: WsClient, roomIds: str
       socket.send({ type: 'send', roomId, body, clientId });
       try {
         const frame = await socket.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.clientId === clientId, { since, timeoutMs: 15_000 });
-        sent.push({ clientId, roomId, body, result: frame.type === 'ack' ? 'ack' : JSON.stringify(frame), message: (frame as { message?: ApiMessage }).message });
+        sent.push({ clientId, roomId, body, result: frame.type === 'ack' ? 'ack' : JSON.stringify(frame), message: (frame as { message?: Message }).message });
       } catch (error) {
         sent.push({ clientId, roomId, body, result: String(error) });
       }
@@ -232,17 +220,7 @@ describe('securechat keys rotate under load, killed half-way', { timeout: 150_00
         last = now;
       };
     })();
-    const dataDir = await resources.tempDir();
-    let target: DatabaseTarget;
-    const baseEnv: Record<string, string> = { DATA_DIR: dataDir };
-    if (dialect === 'postgres') {
-      const database = await createTestDatabase('postgres');
-      resources.defer(() => database.drop());
-      target = database.target;
-      baseEnv.DATABASE_URL = (database.target as { url: string }).url;
-    } else {
-      target = { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') };
-    }
+    const { dataDir, env: baseEnv, target } = await resources.dataFor(dialect);
     const oldKey = generateFernetKey();
     const newKey = generateFernetKey();
     const A = createKeyring(oldKey);
@@ -272,7 +250,7 @@ describe('securechat keys rotate under load, killed half-way', { timeout: 150_00
     // Meanwhile: a new account (email under B) and a new room with a description (under B).
     await register(during.url, 'rot_newbie');
     const owner = await logIn(during.url, userName(0));
-    const created = await call<{ room: RoomSummary }>(during.url, 'POST', '/api/v1/rooms', { session: owner, body: { name: 'Made during the rotation', description: 'Described under the new key' } });
+    const created = await call<{ room: Room }>(during.url, 'POST', '/api/v1/rooms', { session: owner, body: { name: 'Made during the rotation', description: 'Described under the new key' } });
     expect(created.status).toBe(201);
     const killedExit = await exitWithin(killed, 60_000);
     mark('first rotation, killed');
@@ -326,7 +304,7 @@ describe('securechat keys rotate under load, killed half-way', { timeout: 150_00
       expect(me.body).toMatchObject({ username: name, email: emailOf(name) });
     }
     const first = await logIn(reader.url, userName(0));
-    const rooms = await call<RoomSummary[]>(reader.url, 'GET', '/api/v1/rooms', { session: first });
+    const rooms = await call<Room[]>(reader.url, 'GET', '/api/v1/rooms', { session: first });
     expect(rooms.status).toBe(200);
     const descriptions = Object.fromEntries(rooms.body.map((room) => [room.name, room.description]));
     expect(descriptions).toEqual({

@@ -13,11 +13,12 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Message, MessagePage, Room } from '../../src/shared/protocol.js';
+import type { Message, MessagePage } from '../../src/shared/protocol.js';
 import { as, signUp, startTestApp, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
-import { sleep, waitUntil } from './fault-harness.js';
+import { createRoom } from '../support/factories.js';
+import { sleep, waitUntil } from '../support/process.js';
 
 const TOTAL = 400;
 const CUT_AFTER_RECEIVED = 60;
@@ -112,8 +113,7 @@ describe('a socket cut mid-burst', { timeout: 60_000 }, () => {
 
     const alice = await signUp(app);
     const bob = await signUp(app);
-    const created = await app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(bob), payload: { name: `Drop ${dialect} ${cut}` } });
-    const room = created.json().room as Room;
+    const room = await createRoom(app, bob, { name: `Drop ${dialect} ${cut}` });
     expect((await app.inject({ method: 'POST', url: `/api/v1/rooms/${room.id}/join`, headers: as(alice) })).statusCode).toBe(200);
 
     const fetchAfter = async (after: number): Promise<MessagePage> => {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitWithin, Resources } from './fault-harness.js';
+import { exitWithin, Resources } from '../support/process.js';
 
 describe('start-up lines', { timeout: 60_000 }, () => {
   const resources = new Resources();

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, TEST_PASSWORD } from '../support/app.js';
+import { myRooms, sendMessage } from '../support/factories.js';
 
 describe('data at rest on SQLite', () => {
   it('stores no plaintext email, password, description or message body', async () => {
@@ -38,9 +39,9 @@ describe('data at rest on SQLite', () => {
         expect(sent.statusCode).toBe(201);
         secrets.push(body);
       }
-      const general = (await t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(bob) })).json()[0];
+      const general = (await myRooms(t.app, bob))[0]!;
       const hello = 'QZX-GENERAL-HELLO from bob';
-      await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${general.id}/messages`, headers: as(bob), payload: { body: hello, clientId: 'g1' } });
+      await sendMessage(t.app, bob, general.id, hello, 'g1');
       secrets.push(hello);
     } finally {
       await t.app.close();

@@ -15,8 +15,11 @@ import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { CLI_SCRIPT, PASSWORD, Resources, exitWithin, type Exit, type ServerProcess } from '../fault/fault-harness.js';
-import { createTestDatabase, type Dialect } from '../support/databases.js';
+import type { Me } from '../../src/shared/protocol.js';
+import { TEST_PASSWORD } from '../support/factories.js';
+import { call, cookieFrom } from '../support/http.js';
+import { CLI_SCRIPT, exitWithin, Resources, type Exit, type ServerProcess } from '../support/process.js';
+import type { Dialect } from '../support/databases.js';
 
 const DIALECTS = ['sqlite', 'postgres'] as const;
 
@@ -29,14 +32,7 @@ function harness(context: TestContext): Resources {
 
 /** A data folder (also the processes' working folder) with SQLite inside it, or a fresh PostgreSQL database. */
 async function environment(h: Resources, dialect: Dialect): Promise<{ dataDir: string; env: Record<string, string>; target: DatabaseTarget }> {
-  const dataDir = await h.tempDir('securechat-cli-');
-  if (dialect === 'sqlite') {
-    return { dataDir, env: { DATA_DIR: dataDir }, target: { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') } };
-  }
-  const database = await createTestDatabase('postgres');
-  h.defer(() => database.drop());
-  const target = database.target as Extract<DatabaseTarget, { dialect: 'postgres' }>;
-  return { dataDir, env: { DATA_DIR: dataDir, DATABASE_URL: target.url }, target };
+  return h.dataFor(dialect, 'securechat-cli-');
 }
 
 /** SIGTERM, and the graceful stop must end the process with 0 within a few seconds. */
@@ -47,26 +43,17 @@ async function stopServer(server: ServerProcess): Promise<void> {
 }
 
 async function register(server: ServerProcess, username: string, email: string): Promise<void> {
-  const response = await fetch(`${server.url}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, email, password: PASSWORD, confirmPassword: PASSWORD }),
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
+  const response = await call(server.url, 'POST', '/api/v1/auth/register', { body: { username, email, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD } });
+  expect(response.status, response.text).toBe(201);
 }
 
 /** Signs in and returns GET /api/v1/me. */
-async function me(server: ServerProcess, username: string): Promise<{ username: string; email: string }> {
-  const login = await fetch(`${server.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  expect(login.status, await login.clone().text()).toBe(200);
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-  const response = await fetch(`${server.url}/api/v1/me`, { headers: { cookie } });
+async function me(server: ServerProcess, username: string): Promise<Me> {
+  const login = await call(server.url, 'POST', '/api/v1/auth/login', { body: { username, password: TEST_PASSWORD } });
+  expect(login.status, login.text).toBe(200);
+  const response = await call<Me>(server.url, 'GET', '/api/v1/me', { headers: { cookie: cookieFrom(login) } });
   expect(response.status).toBe(200);
-  return (await response.json()) as { username: string; email: string };
+  return response.body;
 }
 
 /** The one line a refused start prints: exactly one non-empty line on stderr, nothing on stdout. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
+import { createRoom, joinRoom } from '../support/factories.js';
 
 describe.each(DIALECTS)('group commit on %s', (dialect) => {
   let t: TestApp;
@@ -18,11 +19,9 @@ describe.each(DIALECTS)('group commit on %s', (dialect) => {
     t = await startTestApp(dialect);
     alice = await signUp(t.app);
     bob = await signUp(t.app);
-    const create = async (name: string) =>
-      (await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload: { name } })).json().room.id as string;
-    roomA = await create(`Batch A ${dialect}`);
-    roomB = await create(`Batch B ${dialect}`);
-    for (const room of [roomA, roomB]) await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${room}/join`, headers: as(bob) });
+    roomA = (await createRoom(t.app, alice, { name: `Batch A ${dialect}` })).id;
+    roomB = (await createRoom(t.app, alice, { name: `Batch B ${dialect}` })).id;
+    for (const room of [roomA, roomB]) await joinRoom(t.app, bob, room);
   });
   afterAll(async () => {
     await t?.close();

@@ -23,13 +23,8 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const { get, post, createRoom, join, send } = apiClient(() => t.app);
+  const { get, post, createRoom, join, send, readPage: page } = apiClient(() => t.app);
   const sendRaw = (session: Session | null, roomId: string, payload: unknown) => post(session, `/api/v1/rooms/${roomId}/messages`, payload);
-  async function page(session: Session, roomId: string, query = ''): Promise<MessagePage> {
-    const response = await get(session, `/api/v1/rooms/${roomId}/messages${query}`);
-    if (response.statusCode !== 200) throw new Error(`read failed: ${response.statusCode} ${response.body}`);
-    return response.json() as MessagePage;
-  }
   const seqs = (messages: Message[]) => messages.map((m) => m.seq);
   const storedCount = async (roomId: string) =>
     Number(

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Room, ServerFrame } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
@@ -28,6 +27,8 @@ import { as, signUp, startTestApp, testServices, type Session, type TestApp } fr
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
+import { myRooms } from '../support/factories.js';
+import { isMessageId } from '../support/frames.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const OTHER_HOST = '203.0.113.7';
@@ -70,7 +71,7 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     alice = await signUp(app);
     bob = await signUp(app);
-    const rooms = (await app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(alice) })).json() as Room[];
+    const rooms = await myRooms(app, alice);
     generalId = rooms.find((room) => room.name === 'General')!.id;
   });
 
@@ -133,7 +134,7 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     });
     expect(sent.statusCode, sent.body).toBe(201);
     const { message } = sent.json() as { message: { id: string } };
-    await socket.waitFor((f: ServerFrame) => f.type === 'message' && f.message.id === message.id);
+    await socket.waitFor(isMessageId(message.id));
     // A retry of the same clientId is the same message: not sent twice.
     const retried = await app.inject({
       method: 'POST',
@@ -256,7 +257,7 @@ describe('message cache metrics, with MESSAGE_CACHE_MB as the environment sets i
   async function readTwice(t: TestApp) {
     const scrape = async () => parsePrometheus((await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body);
     const alice = await signUp(t.app);
-    const rooms = (await t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(alice) })).json() as Room[];
+    const rooms = await myRooms(t.app, alice);
     const url = `/api/v1/rooms/${rooms.find((room) => room.name === 'General')!.id}/messages`;
     for (const body of ['one', 'two', 'three']) {
       const sent = await t.app.inject({ method: 'POST', url, headers: as(alice), payload: { body, clientId: randomUUID() } });

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { connectWs } from '../support/ws-client.js';
+import { createInvite, createRoom } from '../support/factories.js';
+import { isMember, isMessage } from '../support/frames.js';
 
 describe.each(DIALECTS)('moderation on %s', (dialect) => {
   let t: TestApp;
@@ -26,8 +28,8 @@ describe.each(DIALECTS)('moderation on %s', (dialect) => {
     const moderator = await signUp(t.app);
     const member = await signUp(t.app);
     const name = `Mod ${Math.random().toString(36).slice(2, 8)}`;
-    const room = (await call(owner, 'POST', '/rooms', { name, isPrivate })).json().room as { id: string; name: string };
-    const invite = (await call(owner, 'POST', `/rooms/${room.id}/invites`, {})).json() as { code: string };
+    const room = await createRoom(t.app, owner, { name, isPrivate });
+    const invite = await createInvite(t.app, owner, room.id);
     for (const session of [moderator, member]) {
       expect((await call(session, 'POST', `/invites/${invite.code}/accept`)).statusCode).toBe(200);
     }
@@ -59,14 +61,14 @@ describe.each(DIALECTS)('moderation on %s', (dialect) => {
     const socket = await connectWs(base, { cookie: member.cookie });
     const removed = await call(moderator, 'POST', `/rooms/${room.id}/members/${member.user.id}/remove`);
     expect(removed.statusCode).toBe(204);
-    await socket.waitFor((f) => f.type === 'member' && f.change === 'removed' && f.roomId === room.id);
+    await socket.waitFor(isMember(room.id, undefined, 'removed'));
     const after = socket.frames.length;
     await call(owner, 'POST', `/rooms/${room.id}/messages`, { body: 'after the removal', clientId: 'r1' });
     // A message in General (where the member still is) proves the socket is live and ordered.
     const general = ((await call(owner, 'GET', '/rooms')).json() as Array<{ id: string; name: string }>).find((r) => r.name === 'General')!;
     await call(owner, 'POST', `/rooms/${general.id}/messages`, { body: 'barrier', clientId: `b-${room.id}` });
-    await socket.waitFor((f) => f.type === 'message' && f.message.body === 'barrier', { since: after });
-    expect(socket.received((f) => f.type === 'message' && f.message.roomId === room.id)).toEqual([]);
+    await socket.waitFor(isMessage(undefined, (m) => m.body === 'barrier'), { since: after });
+    expect(socket.received(isMessage(room.id))).toEqual([]);
     expect((await call(member, 'GET', `/rooms/${room.id}/messages`)).statusCode).toBe(404);
     await socket.close();
   });

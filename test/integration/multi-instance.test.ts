@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Member, Message, MessagePage, Room, ServerFrame } from '../../src/shared/protocol.js';
+import type { Member, Message, MessagePage, Room } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
@@ -35,7 +35,8 @@ import { createRedisPresenceStore } from '../../src/server/platform/cluster/pres
 import { as, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
-import { connectWs, type WsClient } from '../support/ws-client.js';
+import { connectWs, sendWs as sendOverWs, type WsClient } from '../support/ws-client.js';
+import { isHello, isMessage, isMessageId, isPong, isPresence, type Frame } from '../support/frames.js';
 
 const redis = await redisForTests();
 const BUS_KINDS = ['postgres', 'redis'] as const;
@@ -45,10 +46,6 @@ type BusKind = (typeof BUS_KINDS)[number];
 const TIMING: PresenceTiming = { heartbeatMs: 100, ttlMs: 1_000 };
 const SESSION_SECRET = 'multi-instance-session-secret-0123456789abcdef';
 const WAIT = { timeout: 8_000, interval: 20 };
-
-type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
-const isPresence = (userId: string, online?: boolean) => (f: ServerFrame) =>
-  f.type === 'presence' && f.userId === userId && (online === undefined || f.online === online);
 
 interface Instance {
   name: string;
@@ -129,7 +126,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
         const socket = await connectWs(instance.base, { cookie: this.session.cookie });
         this.sockets.push(socket);
         // Messages may be pushed before hello (the socket subscribes before it reads the seqs).
-        const hello = socket.frames.find((f) => f.type === 'hello') as Frame<'hello'>;
+        const hello = socket.frames.find(isHello) as Frame<'hello'>;
         const lastSeq = hello.rooms.find((room) => room.id === roomId)?.lastSeq ?? 0;
         // Frames already pushed on the new socket may be ahead of a hole: fill from the hole.
         const held = this.contiguous();
@@ -149,7 +146,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
 
       /** Message frames of the room on one socket, in arrival order. */
       framesOn(socket: WsClient): Message[] {
-        return (socket.received((f) => f.type === 'message' && f.message.roomId === roomId) as Array<Frame<'message'>>).map((f) => f.message);
+        return (socket.received(isMessage(roomId)) as Array<Frame<'message'>>).map((f) => f.message);
       }
 
       /** The highest seq up to which nothing is missing. */
@@ -194,14 +191,9 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
     }
 
     async function sendWs(who: Person, body: string): Promise<Message> {
-      const clientId = randomUUID();
-      who.socket.send({ type: 'send', roomId, body, clientId });
-      const reply = await who.socket.waitFor<Frame<'ack'> | Frame<'error'>>(
-        (f) => (f.type === 'ack' || f.type === 'error') && f.clientId === clientId,
-      );
-      if (reply.type !== 'ack') throw new Error(`send refused: ${JSON.stringify(reply)}`);
-      sent.set(reply.message.seq, reply.message);
-      return reply.message;
+      const message = await sendOverWs(who.socket, roomId, body);
+      sent.set(message.seq, message);
+      return message;
     }
 
     async function members(instance: Instance, who: Person, room: string): Promise<Member[]> {
@@ -218,7 +210,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
      */
     async function barrier(...sockets: WsClient[]): Promise<void> {
       const marker = await sendHttp(at('A'), alice, `barrier ${randomUUID()}`, generalId);
-      await Promise.all(sockets.map((socket) => socket.waitFor((f) => f.type === 'message' && f.message.id === marker.id, { timeoutMs: 5_000 })));
+      await Promise.all(sockets.map((socket) => socket.waitFor(isMessageId(marker.id), { timeoutMs: 5_000 })));
     }
 
     /** The instances holding a user in the shared presence store. */
@@ -355,7 +347,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       // Frames are handled after set-up: a pong means its presence work is done.
       for (const socket of [onB, onC]) {
         socket.send({ type: 'ping' });
-        await socket.waitFor((f) => f.type === 'pong');
+        await socket.waitFor(isPong);
       }
       await watcher.waitFor(isPresence(eve.session.user.id, true));
       for (const via of ['A', 'B', 'C']) expect(await onlineVia(at(via), bob, eve)).toBe(true);

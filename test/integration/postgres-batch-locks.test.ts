@@ -14,6 +14,7 @@ import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/k
 import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { createRoom } from '../support/factories.js';
 
 describe('the PostgreSQL message batch', () => {
   let t: TestApp;
@@ -27,9 +28,7 @@ describe('the PostgreSQL message batch', () => {
     bob = await signUp(t.app);
     rooms = [];
     for (const name of ['Locks one', 'Locks two', 'Locks three']) {
-      const payload = { name, description: `about ${name}` };
-      const created = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(alice), payload });
-      rooms.push(created.json().room.id as string);
+      rooms.push((await createRoom(t.app, alice, { name, description: `about ${name}` })).id);
     }
     rooms.sort();
   });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
+import { myRooms, sendMessage } from '../support/factories.js';
 import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
 import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
 import { randomUUID } from 'node:crypto';
@@ -18,10 +19,8 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
     t = await startTestApp(dialect);
     alice = await signUp(t.app);
     for (let i = 0; i < 5; i += 1) await signUp(t.app); // more members in General
-    roomId = (await t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(alice) })).json()[0].id;
-    for (let i = 0; i < 60; i += 1) {
-      await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${roomId}/messages`, headers: as(alice), payload: { body: `m${i}`, clientId: `seed-${i}` } });
-    }
+    roomId = (await myRooms(t.app, alice))[0]!.id;
+    for (let i = 0; i < 60; i += 1) await sendMessage(t.app, alice, roomId, `m${i}`, `seed-${i}`);
   });
   afterAll(async () => {
     await t?.close();

@@ -11,21 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Member, Message, MessagePage, Room, ServerFrame } from '../../src/shared/protocol.js';
+import type { Member, Message, Room } from '../../src/shared/protocol.js';
 import { apiClient, as, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
-import { attemptWs, connectWs, openWs, type WsClient } from '../support/ws-client.js';
-
-type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
-
-const isMessage = (roomId: string, where: (m: Message) => boolean = () => true) => (f: ServerFrame) =>
-  f.type === 'message' && f.message.roomId === roomId && where(f.message);
-const isAck = (clientId: string) => (f: ServerFrame) => f.type === 'ack' && f.clientId === clientId;
-const isError = (clientId?: string) => (f: ServerFrame) => f.type === 'error' && (clientId === undefined || f.clientId === clientId);
-const isPresence = (userId: string, online: boolean) => (f: ServerFrame) => f.type === 'presence' && f.userId === userId && f.online === online;
-const isMember = (roomId: string, userId: string, change: string) => (f: ServerFrame) =>
-  f.type === 'member' && f.roomId === roomId && f.userId === userId && f.change === change;
-const mentions = (text: string) => (f: ServerFrame) => JSON.stringify(f).includes(text);
+import { attemptWs, connectWs, openWs, sendWs, type WsClient } from '../support/ws-client.js';
+import { isAck, isError, isHello, isMember, isMessage, isPong, isPresence, isTyping, mentions, type Frame } from '../support/frames.js';
 
 describe.each(DIALECTS)('real time on %s', (dialect) => {
   let t: TestApp;
@@ -47,7 +37,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const { get, post, createRoom, join, send: sendHttp } = apiClient(() => t.app);
+  const { get, post, createRoom, join, send: sendHttp, invite, readPage } = apiClient(() => t.app);
 
   async function connect(session: Session): Promise<WsClient> {
     const client = await connectWs(base, { cookie: session.cookie });
@@ -67,25 +57,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
     await join(bob, room.id);
     return { alice, bob, room };
   }
-  async function invite(owner: Session, roomId: string, guest: Session): Promise<void> {
-    const created = await post(owner, `/api/v1/rooms/${roomId}/invites`, {});
-    if (created.statusCode !== 201) throw new Error(`invite failed: ${created.statusCode} ${created.body}`);
-    const accepted = await post(guest, `/api/v1/invites/${created.json().code}/accept`);
-    if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
-  }
-  /** Sends over the socket and waits for the ack. */
-  async function sendWs(client: WsClient, roomId: string, body: string): Promise<Message> {
-    const clientId = randomUUID();
-    client.send({ type: 'send', roomId, body, clientId });
-    const reply = await client.waitFor<Frame<'ack'> | Frame<'error'>>((f) => isAck(clientId)(f) || isError(clientId)(f));
-    if (reply.type !== 'ack') throw new Error(`send refused: ${JSON.stringify(reply)}`);
-    return reply.message;
-  }
-  async function messagesAfter(session: Session, roomId: string, after: number): Promise<MessagePage> {
-    const response = await get(session, `/api/v1/rooms/${roomId}/messages?after=${after}`);
-    if (response.statusCode !== 200) throw new Error(`catch-up failed: ${response.statusCode} ${response.body}`);
-    return response.json() as MessagePage;
-  }
+  const messagesAfter = (session: Session, roomId: string, after: number) => readPage(session, roomId, `?after=${after}`);
   async function members(session: Session, roomId: string): Promise<Member[]> {
     return (await get(session, `/api/v1/rooms/${roomId}/members`)).json() as Member[];
   }
@@ -140,7 +112,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const stranger = await user();
       const elsewhere = await createRoom(stranger, { isPrivate: true });
       const client = await connect(session);
-      const hello = client.frames.find((f) => f.type === 'hello') as Frame<'hello'>;
+      const hello = client.frames.find(isHello) as Frame<'hello'>;
       expect(hello.user).toEqual(session.user);
       expect(hello.rooms).toEqual(expect.arrayContaining([{ id: room.id, lastSeq: 2 }, { id: general.id, lastSeq: expect.any(Number) }]));
       expect(hello.rooms).toHaveLength(2);
@@ -169,13 +141,13 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${phoneSession.id}`, headers: as(laptop) })).statusCode).toBe(204);
       expect((await phoneSocket.waitForClose()).code).toBe(4401);
       laptopSocket.send({ type: 'ping' });
-      await laptopSocket.waitFor((f) => f.type === 'pong');
+      await laptopSocket.waitFor(isPong);
     });
 
     it('answers ping with pong', async () => {
       const client = await connect(await user());
       client.send({ type: 'ping' });
-      await client.waitFor((f) => f.type === 'pong');
+      await client.waitFor(isPong);
     });
   });
 
@@ -273,7 +245,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const error = await socket.waitFor<Frame<'error'>>(isError());
       expect(error.error).toMatchObject({ code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) });
       socket.send({ type: 'ping' });
-      await socket.waitFor((f) => f.type === 'pong');
+      await socket.waitFor(isPong);
       expect(await storedCount(room.id)).toBe(0);
       // Still able to send after the bad frame.
       expect((await sendWs(socket, room.id, 'still here')).seq).toBe(1);
@@ -301,7 +273,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const aliceSocket = await connect(alice);
       const bobSocket = await connect(bob);
       aliceSocket.send({ type: 'typing', roomId: room.id });
-      const typing = await bobSocket.waitFor<Frame<'typing'>>((f) => f.type === 'typing' && f.roomId === room.id);
+      const typing = await bobSocket.waitFor<Frame<'typing'>>(isTyping(room.id));
       expect(typing).toEqual({ type: 'typing', roomId: room.id, userId: alice.user.id });
     });
 
@@ -315,9 +287,9 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const aliceSocket = await connect(alice);
       const bobSocket = await connect(bob);
       aliceSocket.send({ type: 'typing', roomId: first.id });
-      await bobSocket.waitFor((f) => f.type === 'typing' && f.roomId === first.id);
+      await bobSocket.waitFor(isTyping(first.id));
       aliceSocket.send({ type: 'typing', roomId: second.id });
-      const typing = await bobSocket.waitFor<Frame<'typing'>>((f) => f.type === 'typing' && f.roomId === second.id);
+      const typing = await bobSocket.waitFor<Frame<'typing'>>(isTyping(second.id));
       expect(typing.userId).toBe(alice.user.id);
     });
 
@@ -329,9 +301,9 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const strangerSocket = await connect(stranger);
       strangerSocket.send({ type: 'typing', roomId: room.id });
       strangerSocket.send({ type: 'ping' });
-      await strangerSocket.waitFor((f) => f.type === 'pong');
+      await strangerSocket.waitFor(isPong);
       await barrier(stranger, aliceSocket);
-      expect(aliceSocket.received((f) => f.type === 'typing' && f.roomId === room.id)).toEqual([]);
+      expect(aliceSocket.received(isTyping(room.id))).toEqual([]);
     });
   });
 
@@ -409,7 +381,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       await barrier(alice, bobSocket);
       expect(bobSocket.received(isMessage(room.id))).toHaveLength(seenBeforeLeaving);
       expect(bobSocket.received(mentions(after.body))).toEqual([]);
-      expect(bobSocket.received((f) => f.type === 'typing' && f.roomId === room.id)).toEqual([]);
+      expect(bobSocket.received(isTyping(room.id))).toEqual([]);
 
       // Bob's socket can no longer send there either.
       const clientId = randomUUID();
@@ -431,7 +403,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
         result = await change();
       }
       open.push(socket);
-      await socket.waitFor((f) => f.type === 'hello');
+      await socket.waitFor(isHello);
       return [socket, result];
     }
 
@@ -493,7 +465,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const overWs = await sendWs(aliceSocket, room.id, `${secret} over the socket`);
       const overHttp = await sendHttp(bob, room.id, `${secret} over HTTP`);
       aliceSocket.send({ type: 'typing', roomId: room.id });
-      await bobSocket.waitFor((f) => f.type === 'typing' && f.roomId === room.id);
+      await bobSocket.waitFor(isTyping(room.id));
       const late = await user();
       await invite(alice, room.id, late);
       await bobSocket.waitFor(isMember(room.id, late.user.id, 'joined'));

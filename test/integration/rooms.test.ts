@@ -21,7 +21,7 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
   });
 
   // ---- a tiny client and factories ----
-  const { get, post, createRoom, join: joinById } = apiClient(() => t.app);
+  const { get, post, createRoom, join: joinById, createInvite, send: sendMessage } = apiClient(() => t.app);
   const roomName = (prefix = 'Room') => uniqueName(prefix);
   async function myRooms(session: Session): Promise<Room[]> {
     const response = await get(session, '/api/v1/rooms');
@@ -30,15 +30,6 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
   }
   async function myRoom(session: Session, roomId: string): Promise<Room | undefined> {
     return (await myRooms(session)).find((room) => room.id === roomId);
-  }
-  async function createInvite(session: Session, roomId: string, body: { expiresInHours?: number; maxUses?: number } = {}): Promise<Invite> {
-    const response = await post(session, `/api/v1/rooms/${roomId}/invites`, body);
-    if (response.statusCode !== 201) throw new Error(`invite failed: ${response.statusCode} ${response.body}`);
-    return response.json() as Invite;
-  }
-  async function sendMessage(session: Session, roomId: string, body: string) {
-    const response = await post(session, `/api/v1/rooms/${roomId}/messages`, { body, clientId: randomUUID() });
-    if (response.statusCode !== 201) throw new Error(`send failed: ${response.statusCode} ${response.body}`);
   }
   const countRooms = async () =>
     Number((await t.database.db.selectFrom('rooms').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);

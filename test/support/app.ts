@@ -3,8 +3,7 @@
  * movable clock and a cheaper scrypt cost (the production cost is covered by the
  * password unit tests; here it would only slow every registration down).
  */
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { composeServices, createLogger, type ServicesDeps, type Services } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
@@ -18,10 +17,11 @@ import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService } from '../../src/server/keys/keys.service.js';
-import type { Message, Room } from '../../src/shared/protocol.js';
+import type { Invite, Message, MessagePage, Room } from '../../src/shared/protocol.js';
+import { createInvite, createRoom, inviteInto, joinRoom, readPage, sendMessage, type RoomFields } from './factories.js';
+import { as, type Session } from './http.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
 
-export const TEST_PASSWORD = 'correct horse battery staple';
 export const fastPasswords = createPasswordHasher({ N: 1024, r: 8, p: 1 });
 
 // Suites register many users from one IP; the rate-limit suite sets its own small limits.
@@ -103,59 +103,13 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   };
 }
 
-/** A signed-in user: the cookie header and CSRF token to send with requests. */
-export interface Session {
-  user: { id: string; username: string; createdAt: string };
-  cookie: string;
-  csrfToken: string;
-}
-
-let userCounter = 0;
-
-/** A unique, valid username for this test run. */
-export function uniqueName(prefix = 'user'): string {
-  userCounter += 1;
-  return `${prefix}${userCounter}_${Math.random().toString(36).slice(2, 7)}`;
-}
-
-export function cookieFrom(response: LightMyRequestResponse): string {
-  const setCookie = response.headers['set-cookie'];
-  const first = Array.isArray(setCookie) ? setCookie[0] : setCookie;
-  if (!first) throw new Error(`no cookie in response ${response.statusCode}: ${response.body}`);
-  return first.split(';')[0]!;
-}
-
-/** Registers and logs in a new user through the API. */
-export async function signUp(app: FastifyInstance, username = uniqueName(), options: { rememberMe?: boolean } = {}): Promise<Session> {
-  const register = await app.inject({
-    method: 'POST',
-    url: '/api/v1/auth/register',
-    payload: { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
-  });
-  if (register.statusCode !== 201) throw new Error(`register failed: ${register.statusCode} ${register.body}`);
-  return logIn(app, username, TEST_PASSWORD, options);
-}
-
-export async function logIn(app: FastifyInstance, username: string, password: string, options: { rememberMe?: boolean } = {}): Promise<Session> {
-  const login = await app.inject({
-    method: 'POST',
-    url: '/api/v1/auth/login',
-    payload: { username, password, rememberMe: options.rememberMe ?? false },
-  });
-  if (login.statusCode !== 200) throw new Error(`login failed: ${login.statusCode} ${login.body}`);
-  const body = login.json() as { user: Session['user']; csrfToken: string };
-  return { user: body.user, cookie: cookieFrom(login), csrfToken: body.csrfToken };
-}
-
-/** Headers that authenticate a request as the session (with CSRF for state changes). */
-export function as(session: Session): Record<string, string> {
-  return { cookie: session.cookie, 'x-csrf-token': session.csrfToken };
-}
+export { as, cookieFrom, type Session } from './http.js';
+export { logIn, signUp, TEST_PASSWORD, uniqueName } from './factories.js';
 
 /**
  * The requests most API tests make, against whichever app `appOf` returns when called
- * (suites start theirs in beforeAll). The helpers that set things up throw on anything
- * but success: a test asserts on what it is about, not on its preparations.
+ * (suites start theirs in beforeAll): raw `get`/`post` answering as `inject` does, and
+ * the factories of factories.ts bound to the app.
  */
 export function apiClient(appOf: () => FastifyInstance) {
   const get = (session: Session | null, url: string) =>
@@ -166,20 +120,14 @@ export function apiClient(appOf: () => FastifyInstance) {
   return {
     get,
     post,
-    async createRoom(owner: Session, fields: { name?: string; description?: string; isPrivate?: boolean } = {}): Promise<Room> {
-      const response = await post(owner, '/api/v1/rooms', { name: uniqueName('Room'), ...fields });
-      if (response.statusCode !== 201) throw new Error(`create room failed: ${response.statusCode} ${response.body}`);
-      return response.json().room as Room;
-    },
-    async join(session: Session, roomId: string): Promise<void> {
-      const response = await post(session, `/api/v1/rooms/${roomId}/join`);
-      if (response.statusCode !== 200) throw new Error(`join failed: ${response.statusCode} ${response.body}`);
-    },
+    createRoom: (owner: Session, fields: RoomFields = {}): Promise<Room> => createRoom(appOf, owner, fields),
+    join: (session: Session, roomId: string): Promise<void> => joinRoom(appOf, session, roomId),
     /** Sends over HTTP and returns the stored message. */
-    async send(session: Session, roomId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
-      const response = await post(session, `/api/v1/rooms/${roomId}/messages`, { body, clientId });
-      if (response.statusCode !== 201) throw new Error(`send failed: ${response.statusCode} ${response.body}`);
-      return response.json().message as Message;
-    },
+    send: (session: Session, roomId: string, body: string, clientId?: string): Promise<Message> => sendMessage(appOf, session, roomId, body, clientId),
+    createInvite: (session: Session, roomId: string, fields: { expiresInHours?: number; maxUses?: number } = {}): Promise<Invite> =>
+      createInvite(appOf, session, roomId, fields),
+    /** The owner invites the guest into the room, and the guest accepts. */
+    invite: (owner: Session, roomId: string, guest: Session): Promise<void> => inviteInto(appOf, owner, roomId, guest),
+    readPage: (session: Session, roomId: string, query = ''): Promise<MessagePage> => readPage(appOf, session, roomId, query),
   };
 }

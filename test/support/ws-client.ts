@@ -8,7 +8,9 @@
  *   await alice.close();
  */
 import WebSocket from 'ws';
-import type { ServerFrame } from '../../src/shared/protocol.js';
+import { randomUUID } from 'node:crypto';
+import type { Message, ServerFrame } from '../../src/shared/protocol.js';
+import { isReply, type Frame } from './frames.js';
 
 /** Where the app listens: `http://127.0.0.1:<port>`. */
 export type BaseUrl = string;
@@ -192,4 +194,12 @@ export function attemptWs(base: BaseUrl, credentials: Credentials, timeoutMs = 2
     socket.once('unexpected-response', (_request, response) => settle({ kind: 'http', status: response.statusCode ?? 0 }));
     void client.closed.then(({ code }) => settle({ kind: 'closed', code, frames: [...client.frames] }));
   });
+}
+
+/** Sends a message over the socket and waits for its ack (throws on the error frame instead). */
+export async function sendWs(client: WsClient, roomId: string, body: string, clientId: string = randomUUID()): Promise<Message> {
+  client.send({ type: 'send', roomId, body, clientId });
+  const reply = await client.waitFor<Frame<'ack'> | Frame<'error'>>(isReply(clientId));
+  if (reply.type !== 'ack') throw new Error(`send refused: ${JSON.stringify(reply)}`);
+  return reply.message;
 }
