@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { listenOnLoopback, startTestApp, TEST_PASSWORD, type TestApp } from '../support/app.js';
 
 export const ARTIFACTS_DIR = path.resolve('test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,10 +28,18 @@ export async function launchBrowser(): Promise<Browser> {
 /** The real app, listening on a free loopback port, serving the built client. */
 export async function startServer(): Promise<TestApp & { url: string }> {
   const t = await startTestApp('sqlite', { PASSWORD_MIN_LENGTH: '8' });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = t.app.server.address();
-  if (!address || typeof address === 'string') throw new Error('server has no port');
-  return { ...t, url: `http://127.0.0.1:${address.port}` };
+  return { ...t, url: await listenOnLoopback(t.app) };
+}
+
+/** Creates an account through the register page (email `<username>@example.com`, TEST_PASSWORD) and waits for the chat. */
+export async function registerThroughPage(page: Page, username: string): Promise<void> {
+  await page.goto('/register');
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('input[name="email"]').fill(`${username}@example.com`);
+  await page.locator('input[name="password"]').fill(TEST_PASSWORD);
+  await page.locator('input[name="confirmPassword"]').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(/\/chat/);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -4,9 +4,9 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startServer, watchForProblems } from './browser.js';
+import { TEST_PASSWORD } from '../support/factories.js';
+import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
 
-const PASSWORD = 'correct horse battery staple';
 const ROOM = 'Project Nightjar';
 
 // Browser steps under a loaded CI machine (other test files run beside this one) can take
@@ -48,13 +48,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
   }
 
   async function register(page: Page, username: string): Promise<void> {
-    await page.goto('/register');
-    await page.locator('input[name="username"]').fill(username);
-    await page.locator('input[name="email"]').fill(`${username}@example.com`);
-    await page.locator('input[name="password"]').fill(PASSWORD);
-    await page.locator('input[name="confirmPassword"]').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/chat/);
+    await registerThroughPage(page, username);
     await expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state')).toBe('connected');
   }
 
@@ -170,7 +164,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     const phone = await newPage({ width: 375, height: 740 });
     await phone.goto(`/login?next=${encodeURIComponent(roomPath)}`);
     await phone.locator('input[name="username"]').fill('bob');
-    await phone.locator('input[name="password"]').fill(PASSWORD);
+    await phone.locator('input[name="password"]').fill(TEST_PASSWORD);
     await phone.locator('input[name="password"]').press('Enter');
     await phone.waitForURL(`**${roomPath}`);
     await expect.poll(() => bodies(phone)).toContain('Carol must never see this');

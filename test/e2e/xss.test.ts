@@ -4,9 +4,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, startServer, watchForProblems } from './browser.js';
-
-const PASSWORD = 'correct horse battery staple';
+import { launchBrowser, registerThroughPage, startServer, watchForProblems } from './browser.js';
 
 // Each payload would set window.__xss (or open a dialog) if it ever ran.
 const PAYLOADS = [
@@ -48,13 +46,7 @@ describe('hostile text in the browser', () => {
   });
 
   it('shows hostile room names, descriptions and messages as written, and runs none of them', async () => {
-    await page.goto('/register');
-    await page.locator('input[name="username"]').fill('mallory');
-    await page.locator('input[name="email"]').fill('mallory@example.com');
-    await page.locator('input[name="password"]').fill(PASSWORD);
-    await page.locator('input[name="confirmPassword"]').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/chat/);
+    await registerThroughPage(page, 'mallory');
 
     // Through the API from the page itself, as any client could.
     const roomName = '<img src=x onerror=window.__xss=99>';

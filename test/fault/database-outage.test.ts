@@ -15,22 +15,18 @@
  * recovery at the next start); and frozen (SIGSTOP: a server that stops answering, as in a
  * network partition) — there, too, the API must answer within the pool's connection timeout.
  */
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { systemClock } from '../../src/server/clock.js';
 import { loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
-import { migrateToLatest } from '../../src/server/db/migrate.js';
-import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
-import { createKeysService } from '../../src/server/keys/keys.service.js';
-import { testServices } from '../support/app.js';
+import { listenOnLoopback, prepareDatabase, testServices } from '../support/app.js';
 import { attemptWs, connectWs, type WsClient } from '../support/ws-client.js';
+import { isAck, isReply } from '../support/frames.js';
 import type { Message } from '../../src/shared/protocol.js';
 import { call, type Answer, type Session } from '../support/http.js';
 import { createRoom, joinRoom, readAll, sequenceProblems, signUp, TEST_PASSWORD } from '../support/factories.js';
@@ -78,11 +74,10 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     const target = { dialect: 'postgres' as const, url };
     const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...UNTHROTTLED }), database: target };
     const database = openDatabase(target);
-    await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
-    await createKeysService({ db: database.db, keys: createKeysRepository(target.dialect), keyring, clock: systemClock }).verify();
+    await prepareDatabase(database, keyring);
     const app = await buildApp(testServices({ config, database, keyring }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = await listenOnLoopback(app);
     resources.defer(async () => {
       // Every request of the test has been answered by now; a connection a client opened and
       // never used would otherwise hold close() until Node's headers timeout (see graceful-shutdown).
@@ -90,7 +85,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
       await app.close();
       await database.close();
     });
-    return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, database, url };
+    return { app, base, database, url };
   }
 
   /**
@@ -136,7 +131,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
         const since = bobSocket.frames.length;
         bobSocket.send({ type: 'send', roomId, body: `from bob ${clientId}`, clientId });
         try {
-          const frame = await bobSocket.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.clientId === clientId, { since, timeoutMs: 15_000 });
+          const frame = await bobSocket.waitFor(isReply(clientId), { since, timeoutMs: 15_000 });
           const result = frame.type === 'ack' ? 'ack' : (frame as { error: { code: string } }).error.code;
           record({ via: 'ws-send', clientId, at, ms: performance.now() - at, result, errorShapeOk: frame.type === 'ack' || isErrorShape(frame, 'service_unavailable') });
         } catch {
@@ -292,7 +287,7 @@ describe('PostgreSQL stops while clients work', { timeout: 90_000 }, () => {
     // Bob's socket lived through it and still sends.
     const after = `after-${mode}`;
     bobSocket.send({ type: 'send', roomId: room.id, body: 'after the outage', clientId: after });
-    const ack = await bobSocket.waitFor((f) => f.type === 'ack' && f.clientId === after);
+    const ack = await bobSocket.waitFor(isAck(after));
     expect((ack as { message: Message }).message.seq).toBe(messages.length + 1);
 
     const stats = (via: Outcome['via']) => {

@@ -20,6 +20,7 @@ import type { DatabaseTarget } from '../../src/server/config.js';
 import { openDatabase } from '../../src/server/db/database.js';
 import { DIALECTS, type Dialect } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
+import { isReply } from '../support/frames.js';
 import type { Message } from '../../src/shared/protocol.js';
 import { call, type Session } from '../support/http.js';
 import { createRoom, joinRoom, myRooms, readAll, sequenceProblems, signUp } from '../support/factories.js';
@@ -273,7 +274,7 @@ describe('kill -9 during a burst of sends', { timeout: 90_000 }, () => {
         try {
           for (const m of again) ws.send({ type: 'send', roomId: m.roomId, body: m.body, clientId: m.clientId });
           for (const m of again) {
-            const frame = await ws.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.clientId === m.clientId, { timeoutMs: 10_000 });
+            const frame = await ws.waitFor(isReply(m.clientId), { timeoutMs: 10_000 });
             expect(frame.type, JSON.stringify(frame)).toBe('ack');
             resent.set(m, { message: (frame as { message: Message }).message });
           }

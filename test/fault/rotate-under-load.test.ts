@@ -20,18 +20,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/server/clock.js';
 import type { DatabaseTarget } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
 import { hashPassword } from '../../src/server/crypto/passwords.js';
 import { openDatabase } from '../../src/server/db/database.js';
-import { migrateToLatest } from '../../src/server/db/migrate.js';
-import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
-import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { DIALECTS, type Dialect } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
+import { isReply } from '../support/frames.js';
 import type { Message, Room } from '../../src/shared/protocol.js';
+import { prepareDatabase } from '../support/app.js';
 import { call, type Session } from '../support/http.js';
 import { logIn, readAll, register, sequenceProblems, TEST_PASSWORD } from '../support/factories.js';
 import { CLI_SCRIPT, exitWithin, Resources, sleep, type Proc } from '../support/process.js';
@@ -53,8 +51,7 @@ async function seed(target: DatabaseTarget, A: Keyring, messages: number): Promi
   const handle = openDatabase(target);
   try {
     const { db } = handle;
-    await migrateToLatest(db);
-    await createKeysService({ db, keys: createKeysRepository(target.dialect), keyring: A, clock: systemClock }).verify();
+    await prepareDatabase(handle, A);
     const passwordHash = await hashPassword(TEST_PASSWORD); // one production-cost hash, shared
     const now = Date.now();
     const users = Array.from({ length: USERS }, (_, i) => {
@@ -182,7 +179,7 @@ function startLoad(base: string, sender: Session, socket: WsClient, roomIds: str
       const since = socket.frames.length;
       socket.send({ type: 'send', roomId, body, clientId });
       try {
-        const frame = await socket.waitFor((f) => (f.type === 'ack' || f.type === 'error') && f.clientId === clientId, { since, timeoutMs: 15_000 });
+        const frame = await socket.waitFor(isReply(clientId), { since, timeoutMs: 15_000 });
         sent.push({ clientId, roomId, body, result: frame.type === 'ack' ? 'ack' : JSON.stringify(frame), message: (frame as { message?: Message }).message });
       } catch (error) {
         sent.push({ clientId, roomId, body, result: String(error) });

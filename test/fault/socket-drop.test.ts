@@ -10,11 +10,10 @@
  * gap. She must end with exactly the room's messages, in seq order, none twice, and every
  * copy of a message she received (pushed or fetched) must be the same message.
  */
-import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message, MessagePage } from '../../src/shared/protocol.js';
-import { as, signUp, startTestApp, type TestApp } from '../support/app.js';
+import { as, listenOnLoopback, signUp, startTestApp, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
 import { createRoom } from '../support/factories.js';
@@ -108,8 +107,7 @@ describe('a socket cut mid-burst', { timeout: 60_000 }, () => {
   it.for(cases)('on %s, cut by the %s: the reconnected client ends with exactly the room, in order, none twice', async ([dialect, cut]: readonly [string, Cut]) => {
     t = await startTestApp(dialect as 'sqlite' | 'postgres');
     const app = t.app;
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const base = await listenOnLoopback(app);
 
     const alice = await signUp(app);
     const bob = await signUp(app);

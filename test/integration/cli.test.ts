@@ -7,15 +7,12 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
-import { systemClock } from '../../src/server/clock.js';
 import type { DatabaseTarget } from '../../src/server/config.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { openDatabase } from '../../src/server/db/database.js';
-import { migrateToLatest } from '../../src/server/db/migrate.js';
-import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
-import { createKeysService } from '../../src/server/keys/keys.service.js';
 import type { Me } from '../../src/shared/protocol.js';
+import { prepareDatabase } from '../support/app.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { call, cookieFrom } from '../support/http.js';
 import { CLI_SCRIPT, exitWithin, Resources, type Exit, type ServerProcess } from '../support/process.js';
@@ -84,8 +81,7 @@ async function seedMessages(target: DatabaseTarget, oldKey: string, rows: number
   const handle = openDatabase(target);
   try {
     const { db } = handle;
-    await migrateToLatest(db);
-    await createKeysService({ db, keys: createKeysRepository(target.dialect), keyring: A, clock: systemClock }).verify();
+    await prepareDatabase(handle, A);
     const email = A.encrypt('alice@example.com');
     await db
       .insertInto('users')

@@ -7,23 +7,18 @@
  * cache's hits, misses and size, with MESSAGE_CACHE_MB on and off.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
-import { systemClock } from '../../src/server/clock.js';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
-import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { METRICS_CONTENT_TYPE } from '../../src/server/http/metrics.js';
-import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
-import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { connectCluster, type Cluster } from '../../src/server/platform/cluster/connect.js';
-import { as, signUp, startTestApp, testServices, type Session, type TestApp } from '../support/app.js';
+import { as, listenOnLoopback, prepareDatabase, signUp, startTestApp, testServices, type Session, type TestApp } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
@@ -60,15 +55,13 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
       database: testDatabase.target,
     };
     database = openDatabase(testDatabase.target);
-    await migrateToLatest(database.db);
     const keyring = createKeyring(generateFernetKey());
-    await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock: systemClock }).verify();
+    await prepareDatabase(database, keyring);
     const log = createLogger(config);
     const metrics = createMetrics({ poolStats: database.poolStats });
     realtime = await connectCluster(config, { database, keyring, log, observeLag: metrics.busReceived });
     app = await buildApp(testServices({ config, database, keyring, bus: realtime.bus, presence: realtime.presence, log, metrics }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    base = await listenOnLoopback(app);
     alice = await signUp(app);
     bob = await signUp(app);
     const rooms = await myRooms(app, alice);

@@ -12,7 +12,6 @@
  * take the frames of every socket they opened, and fill gaps from `GET …?after=`.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,19 +19,15 @@ import type { Member, Message, MessagePage, Room } from '../../src/shared/protoc
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
-import { systemClock } from '../../src/server/clock.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
-import { migrateToLatest } from '../../src/server/db/migrate.js';
-import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
-import { createKeysService } from '../../src/server/keys/keys.service.js';
 import { connectCluster, type PresenceTiming, type Cluster } from '../../src/server/platform/cluster/connect.js';
 import type { PresenceStore } from '../../src/server/platform/cluster/presence.js';
 import { createPostgresPresenceStore } from '../../src/server/platform/cluster/presence-postgres.js';
 import { createRedisPresenceStore } from '../../src/server/platform/cluster/presence-redis.js';
-import { as, signUp, testServices, type Session } from '../support/app.js';
+import { as, listenOnLoopback, prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 import { connectWs, sendWs as sendOverWs, type WsClient } from '../support/ws-client.js';
@@ -82,7 +77,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       const app = await buildApp(
         testServices({ config, database, keyring, bus: realtime.bus, presence: realtime.presence, sessionSecret: SESSION_SECRET, log, metrics }),
       );
-      await app.listen({ port: 0, host: '127.0.0.1' });
+      const base = await listenOnLoopback(app);
       let closing: Promise<void> | undefined;
       const close = () =>
         (closing ??= (async () => {
@@ -93,7 +88,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       const instance: Instance = {
         name,
         app,
-        base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+        base,
         realtime,
         close,
         async kill() {
@@ -262,8 +257,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       if (kind === 'redis') redis.require();
       testDatabase = await createTestDatabase('postgres');
       inspect = openDatabase(testDatabase.target);
-      await migrateToLatest(inspect.db);
-      await createKeysService({ db: inspect.db, keys: createKeysRepository(inspect.dialect), keyring, clock: systemClock }).verify();
+      await prepareDatabase(inspect, keyring);
       config = {
         ...loadConfig({
           LOG_LEVEL: 'silent',

@@ -14,7 +14,7 @@ import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/k
 import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
 import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
-import { createRoom } from '../support/factories.js';
+import { createRoom, newMessageRow } from '../support/factories.js';
 
 describe('the PostgreSQL message batch', () => {
   let t: TestApp;
@@ -36,17 +36,7 @@ describe('the PostgreSQL message batch', () => {
     await t?.close();
   });
 
-  const message = (roomId: string): NewMessage => ({
-    id: randomUUID(),
-    room_id: roomId,
-    sender_id: alice.user.id,
-    client_id: randomUUID(),
-    body_format: 'fernet',
-    body_ciphertext: 'gAAAA-not-read-here',
-    body_key_id: 'k',
-    created_at: Date.now(),
-    edited_at: null,
-  });
+  const message = (roomId: string): NewMessage => newMessageRow(roomId, alice.user.id);
 
   /** Whether another transaction can lock the room right now. */
   async function lockable(roomId: string): Promise<boolean> {

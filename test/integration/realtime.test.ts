@@ -9,10 +9,9 @@
  * barrier, since a socket delivers frames in the order the server sent them.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Member, Message, Room } from '../../src/shared/protocol.js';
-import { apiClient, as, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+import { apiClient, as, listenOnLoopback, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { attemptWs, connectWs, openWs, sendWs, type WsClient } from '../support/ws-client.js';
 import { isAck, isError, isHello, isMember, isMessage, isPong, isPresence, isTyping, mentions, type Frame } from '../support/frames.js';
@@ -25,8 +24,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    base = await listenOnLoopback(t.app);
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((client) => client.close()));

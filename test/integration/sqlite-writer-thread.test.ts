@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
 import { createSqliteMessageStore } from '../../src/server/messages/sqlite-message-store.js';
-import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { newMessageRow } from '../support/factories.js';
 
 describe('the SQLite writer thread', () => {
   let testDatabase: TestDatabase | undefined;
@@ -16,17 +16,7 @@ describe('the SQLite writer thread', () => {
     await testDatabase?.drop();
   });
 
-  const message = (roomId: string, senderId: string): NewMessage => ({
-    id: randomUUID(),
-    room_id: roomId,
-    sender_id: senderId,
-    client_id: randomUUID(),
-    body_format: 'fernet',
-    body_ciphertext: 'gAAAA-not-read-here',
-    body_key_id: 'k',
-    created_at: Date.now(),
-    edited_at: null,
-  });
+  const message = newMessageRow;
 
   it('fails the writes of a thread that could not start, then starts a new one for the next write', async () => {
     testDatabase = await createTestDatabase('sqlite');

@@ -3,6 +3,7 @@
  * movable clock and a cheaper scrypt cost (the production cost is covered by the
  * password unit tests; here it would only slow every registration down).
  */
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import { composeServices, createLogger, type ServicesDeps, type Services } from '../../src/server/compose.js';
@@ -20,6 +21,7 @@ import { createKeysService } from '../../src/server/keys/keys.service.js';
 import type { Invite, Message, MessagePage, Room } from '../../src/shared/protocol.js';
 import { createInvite, createRoom, inviteInto, joinRoom, readPage, sendMessage, type RoomFields } from './factories.js';
 import { as, type Session } from './http.js';
+import type { BaseUrl } from './ws-client.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
 
 export const fastPasswords = createPasswordHasher({ N: 1024, r: 8, p: 1 });
@@ -75,16 +77,27 @@ export function testServices(
   });
 }
 
+/** Migrates the database to the latest schema and verifies the keyring (recording it on a new database), as main.ts does before it serves. */
+export async function prepareDatabase(database: Pick<DatabaseHandle, 'db' | 'dialect'>, keyring: Keyring, clock: Clock = systemClock): Promise<void> {
+  await migrateToLatest(database.db);
+  await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock }).verify();
+}
+
+/** Listens on a free loopback port; the base URL, `http://127.0.0.1:<port>`. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<BaseUrl> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
 /** Builds the app on a fresh database of the dialect; env entries override the defaults. */
 export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
   const config = { ...loadConfig({ ...TEST_ENV, ...env }), database: testDatabase.target };
   const queries: string[] = [];
   const database = openDatabase(testDatabase.target, { onQuery: (sql) => queries.push(sql) });
-  await migrateToLatest(database.db);
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
-  await createKeysService({ db: database.db, keys: createKeysRepository(database.dialect), keyring, clock }).verify();
+  await prepareDatabase(database, keyring, clock);
   const app = await buildApp(testServices({ config, database, keyring, clock }));
   await app.ready();
   return {

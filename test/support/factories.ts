@@ -10,6 +10,7 @@
  *   const message = await sendMessage(t.app, alice, room.id, 'hi');
  */
 import { randomUUID } from 'node:crypto';
+import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import type { Invite, Message, MessagePage, Room } from '../../src/shared/protocol.js';
 import { call, cookieFrom, type Answer, type HttpTarget, type Session } from './http.js';
 
@@ -105,6 +106,21 @@ export async function readAll(target: HttpTarget, session: Session, roomId: stri
     if (!page.hasMore) return all;
     after = page.messages.at(-1)!.seq;
   }
+}
+
+/** A message row for a message store (below the API): a fresh id and clientId, a ciphertext nobody reads. */
+export function newMessageRow(roomId: string, senderId: string): NewMessage {
+  return {
+    id: randomUUID(),
+    room_id: roomId,
+    sender_id: senderId,
+    client_id: randomUUID(),
+    body_format: 'fernet',
+    body_ciphertext: 'gAAAA-not-read-here',
+    body_key_id: 'k',
+    created_at: Date.now(),
+    edited_at: null,
+  };
 }
 
 /** Seqs that are not exactly 1..n in order, and clientIds seen more than once; empty lists mean a clean room. */
