@@ -27,9 +27,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './free-port.js';
+import { pgProblem } from './pg-client.js';
 import { postgresBinaries, postgresEnv, postgresUser, type PostgresUser } from './postgres-binaries.js';
 
 declare module 'vitest' {
@@ -160,18 +160,9 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`postgres exited while starting (code ${child.exitCode}, signal ${child.signalCode})`);
     }
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      return;
-    } catch (err) {
-      lastError = err;
-      await client.end().catch(() => undefined);
-      await sleep(100);
-    }
+    lastError = await pgProblem(url);
+    if (lastError === undefined) return;
+    await sleep(100);
   }
   throw new Error(`postgres did not accept connections within ${timeoutMs} ms: ${String(lastError)}`);
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
+import { pgProblem } from './pg-client.js';
 import { postgresBinaries, postgresEnv, postgresUser } from './postgres-binaries.js';
 import { sleep, waitUntil, type Resources } from './process.js';
 
@@ -27,20 +28,6 @@ export interface OwnPostgres {
   freeze(): void;
   thaw(): void;
   readonly running: boolean;
-}
-
-async function pgAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /**
@@ -91,7 +78,7 @@ export async function startOwnPostgres(resources: Resources): Promise<OwnPostgre
       if (started.exitCode !== null || started.signalCode !== null) {
         throw new Error(`postgres exited: ${(await fs.readFile(logFile, 'utf8').catch(() => '')).slice(-2_000)}`);
       }
-      return pgAnswers(adminUrl);
+      return (await pgProblem(adminUrl)) === undefined;
     }, 50);
   }
 
