@@ -1,8 +1,8 @@
 /**
  * Accounts and sessions through HTTP (the Auth part of api.md), on SQLite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, cookieFrom, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { as, cookieFrom, logIn, signUp, TEST_PASSWORD, uniqueName, useTestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 // Made by Werkzeug: generate_password_hash('correct horse battery staple', method='pbkdf2:sha256:1000')
@@ -10,13 +10,7 @@ const WERKZEUG_PBKDF2 =
   'pbkdf2:sha256:1000$kZFMZPFCUelrtJGJ$310f11a3124f35f835e3506e95469a3746f047c8883e27e2d07119c0cf7b0e95';
 
 describe.each(DIALECTS)('auth on %s', (dialect) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(dialect);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(dialect);
 
   const register = (payload: unknown, headers: Record<string, string> = {}) =>
     t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: payload as object, headers });

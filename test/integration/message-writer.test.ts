@@ -3,28 +3,24 @@
  * arrival order, exactly-once storage per clientId, and nothing lost when one of them
  * is a retry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { createRoom, joinRoom } from '../support/factories.js';
 
 describe.each(DIALECTS)('group commit on %s', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let alice: Session;
   let bob: Session;
   let roomA: string;
   let roomB: string;
 
   beforeAll(async () => {
-    t = await startTestApp(dialect);
     alice = await signUp(t.app);
     bob = await signUp(t.app);
     roomA = (await createRoom(t.app, alice, { name: `Batch A ${dialect}` })).id;
     roomB = (await createRoom(t.app, alice, { name: `Batch B ${dialect}` })).id;
     for (const room of [roomA, roomB]) await joinRoom(t.app, bob, room);
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   const send = (who: Session, roomId: string, clientId: string, body = clientId) =>

@@ -5,22 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagePage, Room } from '../../src/shared/protocol.js';
-import { apiClient, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+import { apiClient, logIn, signUp, startTestApp, TEST_PASSWORD, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each(DIALECTS)('messages on %s', (dialect) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(dialect);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(dialect);
 
   // ---- a tiny client and factories ----
   const { get, post, createRoom, join, send, readPage: page } = apiClient(() => t.app);

@@ -2,22 +2,18 @@
  * Room roles and moderation: the owner appoints moderators; owners and moderators remove
  * or ban members; a banned user cannot come back by any path.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { as, listenOnLoopback, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { connectWs } from '../support/ws-client.js';
 import { createInvite, createRoom } from '../support/factories.js';
 import { isMember, isMessage } from '../support/frames.js';
 
 describe.each(DIALECTS)('moderation on %s', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let base: string;
   beforeAll(async () => {
-    t = await startTestApp(dialect);
-    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-  });
-  afterAll(async () => {
-    await t?.close();
+    base = await listenOnLoopback(t.app);
   });
 
   const call = (session: Session, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) =>

@@ -9,21 +9,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/keys.repository.js';
 import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
-import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { signUp, useTestApp, type Session } from '../support/app.js';
 import { createRoom, newMessageRow } from '../support/factories.js';
 
 describe('the PostgreSQL message batch', () => {
-  let t: TestApp;
+  const t = useTestApp('postgres');
   let alice: Session;
   let bob: Session;
   let rooms: string[];
 
   beforeAll(async () => {
-    t = await startTestApp('postgres');
     alice = await signUp(t.app);
     bob = await signUp(t.app);
     rooms = [];
@@ -31,9 +30,6 @@ describe('the PostgreSQL message batch', () => {
       rooms.push((await createRoom(t.app, alice, { name, description: `about ${name}` })).id);
     }
     rooms.sort();
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   const message = (roomId: string): NewMessage => newMessageRow(roomId, alice.user.id);

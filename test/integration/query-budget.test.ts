@@ -2,8 +2,8 @@
  * The hot paths have a query budget: sending a message and reading a page must not grow
  * queries with the number of members or messages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { as, signUp, startTestApp, type Session, type TestApp } from '../support/app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { myRooms, sendMessage } from '../support/factories.js';
 import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
@@ -11,19 +11,15 @@ import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.j
 import { randomUUID } from 'node:crypto';
 
 describe.each(DIALECTS)('query budget on %s', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let alice: Session;
   let roomId: string;
 
   beforeAll(async () => {
-    t = await startTestApp(dialect);
     alice = await signUp(t.app);
     for (let i = 0; i < 5; i += 1) await signUp(t.app); // more members in General
     roomId = (await myRooms(t.app, alice))[0]!.id;
     for (let i = 0; i < 60; i += 1) await sendMessage(t.app, alice, roomId, `m${i}`, `seed-${i}`);
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   /** Queries run by the request, not counting the session lookup every request makes. */

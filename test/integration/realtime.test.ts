@@ -11,19 +11,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Member, Message, Room } from '../../src/shared/protocol.js';
-import { apiClient, as, listenOnLoopback, logIn, signUp, startTestApp, TEST_PASSWORD, type Session, type TestApp } from '../support/app.js';
+import { apiClient, as, listenOnLoopback, logIn, signUp, TEST_PASSWORD, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { attemptWs, connectWs, openWs, sendWs, type WsClient } from '../support/ws-client.js';
 import { isAck, isError, isHello, isMember, isMessage, isPong, isPresence, isTyping, mentions, type Frame } from '../support/frames.js';
 
 describe.each(DIALECTS)('real time on %s', (dialect) => {
-  let t: TestApp;
+  const t = useTestApp(dialect);
   let base: string;
   let general: Room;
   const open: WsClient[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp(dialect);
     base = await listenOnLoopback(t.app);
   });
   afterEach(async () => {
@@ -31,7 +30,6 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
   });
   afterAll(async () => {
     await Promise.all(open.splice(0).map((client) => client.close()));
-    await t?.close();
   });
 
   // ---- a tiny client and factories ----

@@ -3,22 +3,16 @@
  * part of api.md), on SQLite and PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Invite, Member, Room } from '../../src/shared/protocol.js';
-import { apiClient, signUp, startTestApp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { apiClient, signUp, uniqueName, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 describe.each(DIALECTS)('rooms on %s', (dialect) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(dialect);
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = useTestApp(dialect);
 
   // ---- a tiny client and factories ----
   const { get, post, createRoom, join: joinById, createInvite, send: sendMessage } = apiClient(() => t.app);

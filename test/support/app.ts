@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import { composeServices, createLogger, type ServicesDeps, type Services } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
@@ -113,6 +114,34 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
       await database.close();
       await testDatabase.drop();
     },
+  };
+}
+
+/**
+ * The suite's app: started in beforeAll (registered here, so it runs before the suite's
+ * own) and closed in afterAll (after the suite's own). Its fields read the started app.
+ */
+export function useTestApp(dialect: Dialect, env: Record<string, string> = {}): TestApp {
+  let started: TestApp | undefined;
+  beforeAll(async () => {
+    started = await startTestApp(dialect, env);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): TestApp => {
+    if (!started) throw new Error('the test app starts in beforeAll');
+    return started;
+  };
+  return {
+    get app() { return current().app; },
+    get database() { return current().database; },
+    get queries() { return current().queries; },
+    get keyring() { return current().keyring; },
+    get clock() { return current().clock; },
+    get config() { return current().config; },
+    get testDatabase() { return current().testDatabase; },
+    close: () => current().close(),
   };
 }
 
