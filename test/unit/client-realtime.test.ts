@@ -247,6 +247,18 @@ describe('ChatStore', () => {
     });
   }
 
+  /** A server with one empty room r1 that stores a message sent to it over HTTP as seq 1. */
+  function serverStoringSends() {
+    return serverWith({}, (call) => {
+      if (call.path === '/api/v1/rooms') return { status: 200, body: [room('r1', 0)] };
+      if (call.method === 'POST' && call.path === '/api/v1/rooms/r1/messages') {
+        const { body, clientId } = call.body as { body: string; clientId: string };
+        return { status: 201, body: { message: message('r1', 1, { sender: self, body, clientId }) } };
+      }
+      return undefined;
+    });
+  }
+
   const seqsOf = (roomId: string) => client!.getSnapshot().timelines[roomId]?.messages.map((m) => m.seq);
 
   it('catches up after a reconnect with after=<last seq held>, repeating while hasMore', async () => {
@@ -317,14 +329,7 @@ describe('ChatStore', () => {
   });
 
   it('resends over HTTP with the same clientId when no ack comes within 10 s', async () => {
-    const calls = serverWith({}, (call) => {
-      if (call.path === '/api/v1/rooms') return { status: 200, body: [room('r1', 0)] };
-      if (call.method === 'POST' && call.path === '/api/v1/rooms/r1/messages') {
-        const { body, clientId } = call.body as { body: string; clientId: string };
-        return { status: 201, body: { message: message('r1', 1, { sender: self, body, clientId }) } };
-      }
-      return undefined;
-    });
+    const calls = serverStoringSends();
     await startClient();
     FakeWebSocket.latest().accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }] });
     client!.send('r1', 'anyone?');
@@ -343,14 +348,7 @@ describe('ChatStore', () => {
   });
 
   it('resends an unacknowledged message over HTTP as soon as the link drops', async () => {
-    const calls = serverWith({}, (call) => {
-      if (call.path === '/api/v1/rooms') return { status: 200, body: [room('r1', 0)] };
-      if (call.method === 'POST' && call.path === '/api/v1/rooms/r1/messages') {
-        const { body, clientId } = call.body as { body: string; clientId: string };
-        return { status: 201, body: { message: message('r1', 1, { sender: self, body, clientId }) } };
-      }
-      return undefined;
-    });
+    const calls = serverStoringSends();
     await startClient();
     FakeWebSocket.latest().accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }] });
     client!.send('r1', 'are you there?');
