@@ -1,0 +1,291 @@
+/**
+ * The authorization matrix (issue 4): every HTTP endpoint under /api/v1 has a row here,
+ * and adding an endpoint costs one row (coverage.test.ts fails when the router or the
+ * served OpenAPI document has a route without one). Room rows are tried on the private
+ * room R (404 to everyone not in it, byte-for-byte the answer for a room that does not
+ * exist) and the public room P (`onPublic` for signed-in callers not in it), and as
+ * positive controls by its members; user rows give one answer to every signed-in caller.
+ * Logged-out callers get 401 except on `public` rows.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Room } from '../../../src/shared/protocol.js';
+import { TEST_PASSWORD, uniqueName, type Session } from '../../support/app.js';
+import { HIDDEN, leakProblems, ok, refused, type Expectation, type RoomRow, type UserRow, type World } from './kit.js';
+
+/** The same answer to the plain member M, the moderator D and the owner O. */
+const everyone = (expected: Expectation | 'skip') => ({ member: expected, moderator: expected, owner: expected });
+
+/** The caller's own id (T's for a caller without a session, who is refused before it matters). */
+const targetSelf = (world: World, self: Session | undefined) => (self ?? world.T).user.id;
+
+const sendBody = (world: World, room: Room) => `${room.id === world.R.id ? world.rMark : world.pMark} body ${randomUUID()}`;
+
+export const ROOM_ROWS: RoomRow[] = [
+  {
+    key: 'GET /api/v1/rooms/:roomId',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}` }),
+    onPublic: ok(200),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/join',
+    probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/join` }),
+    onPublic: 'allowed-last',
+    // A ban holds even against the public room's join.
+    onPublicBanned: refused(403, 'banned'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/leave',
+    probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/leave` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone('skip'),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/members',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/members` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/read',
+    probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/read`, payload: { seq: 0 } }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(204)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/invites',
+    probe: (room) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/invites`, payload: {} }),
+    // Not a member of P: asked to join first, like every member-only action.
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: ok(201),
+    owner: ok(201),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/messages',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/messages',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages?after=0` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/messages',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages?before=1000&limit=5` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/messages',
+    probe: (room, world) => ({
+      method: 'POST',
+      url: `/api/v1/rooms/${room.id}/messages`,
+      payload: { body: sendBody(world, room), clientId: randomUUID() },
+    }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(201)),
+  },
+  // Moderation, aimed at the plain member T (a bystander) and at the caller themselves: an
+  // outsider gets the room's answer before anything about the target; a plain member is
+  // refused whoever the target is; the owner and moderators may not act on themselves.
+  {
+    key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+    probe: (room, world) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/members/${world.T.user.id}/remove` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: 'skip',
+    owner: 'skip',
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
+    probe: (room, world, self) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/members/${targetSelf(world, self)}/remove` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(400, 'validation_failed'),
+    owner: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/bans/${world.T.user.id}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: 'skip',
+    owner: 'skip',
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/bans/:userId',
+    probe: (room, world, self) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/bans/${targetSelf(world, self)}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(400, 'validation_failed'),
+    owner: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+    // T is not banned: the owner and moderators get past authorization to "no such ban".
+    probe: (room, world) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${world.T.user.id}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(404, 'not_found'),
+    owner: refused(404, 'not_found'),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/bans/:userId',
+    // Above all, the banned member lifting their own ban.
+    probe: (room, world, self) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/bans/${targetSelf(world, self)}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(404, 'not_found'),
+    owner: refused(404, 'not_found'),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/members/${world.T.user.id}/role`, payload: { role: 'member' } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    // T stays a plain member (and every member of the room hears `role`).
+    owner: ok(204),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/members/:userId/role',
+    // Promoting oneself.
+    probe: (room, world, self) => ({
+      method: 'PUT',
+      url: `/api/v1/rooms/${room.id}/members/${targetSelf(world, self)}/role`,
+      payload: { role: 'moderator' },
+    }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(refused(403, 'forbidden')),
+  },
+];
+
+export const USER_ROWS: UserRow[] = [
+  {
+    key: 'POST /api/v1/auth/register',
+    access: 'public',
+    probe: () => {
+      const username = uniqueName('reg');
+      return {
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
+      };
+    },
+    signedIn: ok(201),
+    loggedOut: ok(201),
+  },
+  {
+    key: 'POST /api/v1/auth/login',
+    access: 'public',
+    probe: (_caller, world) => ({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: world.loginTarget.user.username, password: TEST_PASSWORD },
+    }),
+    // A login replaces the session of the cookie it comes with: the answer is the same for
+    // everyone, so it is only sent by the logged-out callers.
+    signedIn: 'skip',
+    loggedOut: ok(200),
+  },
+  {
+    key: 'POST /api/v1/auth/logout',
+    access: 'user',
+    probe: () => ({ method: 'POST', url: '/api/v1/auth/logout' }),
+    signedIn: ok(204),
+    spareSession: true,
+  },
+  {
+    key: 'GET /api/v1/auth/session',
+    access: 'user',
+    probe: () => ({ method: 'GET', url: '/api/v1/auth/session' }),
+    signedIn: ok(200),
+    inspect: (response, caller) =>
+      (response.json() as { user: { id: string } }).user.id === caller.session!.user.id ? [] : ['the session is not the caller’s'],
+  },
+  {
+    key: 'GET /api/v1/auth/sessions',
+    access: 'user',
+    probe: () => ({ method: 'GET', url: '/api/v1/auth/sessions' }),
+    signedIn: ok(200),
+    inspect: (response, _caller, world) =>
+      world.ownerSessionIds.filter((id) => response.body.includes(id)).map((id) => `lists the owner’s session ${id}`),
+  },
+  {
+    key: 'DELETE /api/v1/auth/sessions/:sessionId',
+    access: 'user',
+    // Someone else's session: as if it did not exist.
+    probe: (_caller, world) => ({ method: 'DELETE', url: `/api/v1/auth/sessions/${world.ownerSessionIds[0]}` }),
+    signedIn: HIDDEN,
+  },
+  {
+    key: 'POST /api/v1/auth/password',
+    access: 'user',
+    probe: () => ({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      payload: { currentPassword: 'not the current password', newPassword: 'a different long passphrase' },
+    }),
+    signedIn: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'GET /api/v1/me',
+    access: 'user',
+    probe: () => ({ method: 'GET', url: '/api/v1/me' }),
+    signedIn: ok(200),
+    inspect: (response, caller) => ((response.json() as { id: string }).id === caller.session!.user.id ? [] : ['not the caller’s profile']),
+  },
+  {
+    key: 'GET /api/v1/rooms',
+    access: 'user',
+    probe: () => ({ method: 'GET', url: '/api/v1/rooms' }),
+    signedIn: ok(200),
+    inspect: (response, _caller, world) => leakProblems(response.body, world, true),
+  },
+  {
+    key: 'GET /api/v1/rooms/directory',
+    access: 'user',
+    probe: () => ({ method: 'GET', url: '/api/v1/rooms/directory' }),
+    signedIn: ok(200),
+    inspect: (response, _caller, world) => leakProblems(response.body, world, false),
+  },
+  {
+    key: 'GET /api/v1/rooms/directory',
+    access: 'user',
+    probe: (_caller, world) => ({ method: 'GET', url: `/api/v1/rooms/directory?q=${encodeURIComponent(world.R.name)}` }),
+    signedIn: ok(200),
+    inspect: (response, _caller, world) => leakProblems(response.body, world, false),
+  },
+  {
+    key: 'POST /api/v1/rooms',
+    access: 'user',
+    probe: () => ({ method: 'POST', url: '/api/v1/rooms', payload: { name: uniqueName('Own') } }),
+    signedIn: ok(201),
+  },
+  {
+    key: 'POST /api/v1/rooms/join',
+    access: 'user',
+    // The seed's join-by-name: a private room answers like a name nobody has.
+    probe: (_caller, world) => ({ method: 'POST', url: '/api/v1/rooms/join', payload: { name: world.R.name } }),
+    signedIn: HIDDEN,
+    sameAs: () => ({ method: 'POST', url: '/api/v1/rooms/join', payload: { name: uniqueName('Nobody') } }),
+  },
+  {
+    key: 'POST /api/v1/invites/:code/accept',
+    access: 'user',
+    probe: (caller, world) => ({
+      method: 'POST',
+      url: `/api/v1/invites/${caller.kind === 'expired-invite-holder' ? world.expiredCode : world.neverIssuedCode}/accept`,
+    }),
+    // The expired-invite holder gets 410 invite_expired (see the dedicated test); the rest 404.
+    signedIn: refused(404, 'invite_not_found'),
+  },
+];
+
+/** The WebSocket endpoint: tried with the handshake itself, not with inject. */
+export const WS_KEY = 'GET /api/v1/ws';
