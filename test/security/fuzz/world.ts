@@ -1,0 +1,132 @@
+/**
+ * The fuzz world, built per test file on a fresh app: a fuzzer owning a public and a
+ * private room, someone else's rooms (one the fuzzer is in, one private, one public it is
+ * not in), a plain member of the fuzzer's room for the moderation endpoints, a logged-out
+ * session and a decoy account whose password nobody sends. `fixtures` are the world's
+ * facts per endpoint (targets.ts): valid values, what is always refused, how to undo a success.
+ */
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import type { Room } from '../../../src/shared/protocol.js';
+import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../../support/app.js';
+import type { Dialect } from '../../support/databases.js';
+import { connectWs, type WsClient } from '../../support/ws-client.js';
+import type { Fixture } from './targets.js';
+
+export interface FuzzWorld {
+  t: TestApp;
+  base: string;
+  /** Replaced when a fuzzed logout succeeds (the repair logs in again). */
+  fuzzer: Session;
+  ended: Session;
+  other: Session;
+  /** Public, the fuzzer owns it. */
+  room: Room;
+  /** Private, the fuzzer owns it. */
+  privateRoom: Room;
+  /** Public, someone else's; the fuzzer is a member. */
+  leaveRoom: Room;
+  othersPrivate: Room;
+  /** Public, someone else's; the fuzzer is not in it. */
+  othersPublic: Room;
+  fixtures: Record<string, Fixture>;
+  /** A socket of the fuzzer, closed with the world. */
+  connect(): Promise<WsClient>;
+}
+
+export function useFuzzWorld(dialect: Dialect): FuzzWorld {
+  const w = {} as FuzzWorld;
+  const sockets: WsClient[] = [];
+  beforeAll(async () => {
+    const t = await startTestApp(dialect);
+    w.t = t;
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    w.base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    w.connect = async () => {
+      const client = await connectWs(w.base, { cookie: w.fuzzer.cookie });
+      sockets.push(client);
+      return client;
+    };
+    w.fuzzer = await signUp(t.app, uniqueName('fuzzer'));
+    w.other = await signUp(t.app, uniqueName('other'));
+    w.ended = await signUp(t.app, uniqueName('ended'));
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: as(w.ended) });
+    const decoyName = (await signUp(t.app, uniqueName('decoy'))).user.username;
+    const create = async (owner: Session, fields: object) =>
+      (await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(owner), payload: { name: uniqueName('Fuzz'), ...fields } })).json()
+        .room as Room;
+    w.room = await create(w.fuzzer, {});
+    w.privateRoom = await create(w.fuzzer, { isPrivate: true });
+    w.leaveRoom = await create(w.other, {});
+    w.othersPrivate = await create(w.other, { isPrivate: true });
+    w.othersPublic = await create(w.other, {});
+    await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.leaveRoom.id}/join`, headers: as(w.fuzzer) });
+    await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/messages`, headers: as(w.fuzzer), payload: { body: 'seed', clientId: 'seed' } });
+    // The target of the moderation endpoints: a plain member of the fuzzer's room.
+    const rejoinOther = async () => {
+      await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${w.room.id}/bans/${w.other.user.id}`, headers: as(w.fuzzer) });
+      await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/join`, headers: as(w.other) });
+      await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/rooms/${w.room.id}/members/${w.other.user.id}/role`,
+        headers: as(w.fuzzer),
+        payload: { role: 'member' },
+      });
+    };
+    await rejoinOther();
+
+    let counter = 0;
+    const fresh = (prefix: string) => `${prefix}${++counter}x${Math.floor(Math.random() * 1e6)}`;
+    const inRoom = { roomId: () => w.room.id };
+    const member = { roomId: () => w.room.id, userId: () => w.other.user.id };
+    w.fixtures = {
+      'POST /api/v1/rooms/:roomId/members/:userId/remove': { params: member, repair: rejoinOther },
+      'PUT /api/v1/rooms/:roomId/bans/:userId': { params: member, repair: rejoinOther },
+      // Nobody is banned while the fuzzer runs, so even the untouched request is a 404.
+      'DELETE /api/v1/rooms/:roomId/bans/:userId': { params: member, alwaysRefused: true },
+      'PUT /api/v1/rooms/:roomId/members/:userId/role': { params: member, validBody: () => ({ role: 'member' }), repair: rejoinOther },
+      'POST /api/v1/auth/register': {
+        public: true,
+        validBody: () => {
+          const username = fresh('fz');
+          return { username, email: `${username}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD };
+        },
+      },
+      // Never the right password: every login attempt here must fail.
+      'POST /api/v1/auth/login': { public: true, validBody: () => ({ username: decoyName, password: 'not the password at all' }), alwaysRefused: true },
+      'POST /api/v1/auth/logout': {
+        repair: async () => {
+          w.fuzzer = await logIn(t.app, w.fuzzer.user.username, TEST_PASSWORD);
+        },
+      },
+      'DELETE /api/v1/auth/sessions/:sessionId': { params: { sessionId: () => '5b1f2a52-7a4c-4a55-9c7e-6c0f1c7f0000' }, alwaysRefused: true },
+      'POST /api/v1/auth/password': {
+        validBody: () => ({ currentPassword: 'not the current password', newPassword: 'another long passphrase' }),
+        alwaysRefused: true,
+      },
+      'POST /api/v1/rooms': { validBody: () => ({ name: fresh('Fz') }) },
+      'POST /api/v1/rooms/join': { validBody: () => ({ name: w.room.name }) },
+      'GET /api/v1/rooms/:roomId': { params: inRoom },
+      'POST /api/v1/rooms/:roomId/join': { params: inRoom },
+      'POST /api/v1/rooms/:roomId/leave': {
+        params: { roomId: () => w.leaveRoom.id },
+        repair: async () => {
+          await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.leaveRoom.id}/join`, headers: as(w.fuzzer) });
+        },
+      },
+      'GET /api/v1/rooms/:roomId/members': { params: inRoom },
+      'POST /api/v1/rooms/:roomId/read': { params: inRoom, validBody: () => ({ seq: 0 }) },
+      'POST /api/v1/rooms/:roomId/invites': { params: { roomId: () => w.privateRoom.id }, validBody: () => ({}) },
+      'POST /api/v1/invites/:code/accept': { params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
+      'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1'] },
+      'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
+      // A plain HTTP GET (no Upgrade) from this site with a live cookie: never a socket.
+      'GET /api/v1/ws': { alwaysRefused: true, headers: { origin: 'http://localhost:80' } },
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.map((client) => client.close()));
+    await w.t?.close();
+  });
+  return w;
+}
