@@ -9,6 +9,8 @@
  * (the `Fixture`s of world.ts).
  */
 import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../../src/server/config.js';
+import { LIMITS } from '../../../src/shared/protocol.js';
 import { apiRoutes, routeKey } from '../security-harness.js';
 import type { FieldType, QueryField } from './mutations.js';
 
@@ -58,17 +60,22 @@ export interface Endpoint extends Fixture {
   auth: 'public' | 'user';
 }
 
-/** Limits the services enforce beyond the OpenAPI schema (see api.md), by route and field. */
+const defaults = loadConfig({ LOG_LEVEL: 'silent' });
+
+/** Limits the services enforce beyond the OpenAPI schema (see api.md), by route and field: from the same constants. */
 const SERVICE_RULES: Record<string, Record<string, Partial<Field>>> = {
   'POST /api/v1/auth/register': {
-    username: { min: 3, max: 32, trimmed: true, identifier: true },
-    email: { max: 254, identifier: true },
-    password: { min: 8, max: 128 },
+    username: { min: LIMITS.usernameMin, max: LIMITS.usernameMax, trimmed: true, identifier: true },
+    email: { max: LIMITS.emailMax, identifier: true },
+    password: { min: defaults.passwordMinLength, max: LIMITS.passwordMax },
   },
-  'POST /api/v1/auth/password': { newPassword: { min: 8, max: 128 } },
-  'POST /api/v1/rooms': { name: { min: 3, max: 64, trimmed: true, identifier: true }, description: { max: 500 } },
+  'POST /api/v1/auth/password': { newPassword: { min: defaults.passwordMinLength, max: LIMITS.passwordMax } },
+  'POST /api/v1/rooms': {
+    name: { min: LIMITS.roomNameMin, max: LIMITS.roomNameMax, trimmed: true, identifier: true },
+    description: { max: LIMITS.roomDescriptionMax },
+  },
   'POST /api/v1/rooms/join': { name: { identifier: true } },
-  'POST /api/v1/rooms/:roomId/messages': { body: { min: 1, max: 4_000, trimmed: true } },
+  'POST /api/v1/rooms/:roomId/messages': { body: { min: 1, max: defaults.messageMaxLength, trimmed: true } },
 };
 
 interface Schema {
