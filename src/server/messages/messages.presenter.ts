@@ -17,8 +17,17 @@ export interface MessageParts {
 }
 
 export function messageOf(parts: MessageParts): Message {
-  const { createdAt, editedAt, ...rest } = parts;
-  return { ...rest, createdAt: isoTime(createdAt), ...(editedAt !== null ? { editedAt: isoTime(editedAt) } : {}) };
+  const message: Message = {
+    id: parts.id,
+    roomId: parts.roomId,
+    seq: parts.seq,
+    sender: parts.sender,
+    body: parts.body,
+    clientId: parts.clientId,
+    createdAt: isoTime(parts.createdAt),
+  };
+  if (parts.editedAt !== null) message.editedAt = isoTime(parts.editedAt);
+  return message;
 }
 
 export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies): Message {
