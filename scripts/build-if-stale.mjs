@@ -3,7 +3,7 @@
 // older than the sources. Plain Node, no dependencies.
 //
 // Inputs: src/ (recursively), package.json, package-lock.json, tsconfig*.json,
-// vite.config.ts, index.html. After a build succeeds, dist/.build-stamp is written; the
+// vite.config.ts (the client's index.html is in src/). After a build succeeds, dist/.build-stamp is written; the
 // build is stale when any input's mtime is newer than the stamp, or the stamp is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ function newestMtime(path) {
 /** The build inputs under root (existing ones only). */
 export function buildInputs(root) {
   const names = readdirSync(root).filter(
-    (n) => n === 'package.json' || n === 'package-lock.json' || n === 'vite.config.ts' || n === 'index.html' || /^tsconfig.*\.json$/.test(n),
+    (n) => n === 'package.json' || n === 'package-lock.json' || n === 'vite.config.ts' || /^tsconfig.*\.json$/.test(n),
   );
   return ['src', ...names].map((n) => join(root, n)).filter((p) => existsSync(p));
 }

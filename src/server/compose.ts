@@ -182,27 +182,34 @@ export async function composeSystem(config: Config): Promise<{ services: Service
     await platform.database.close();
     throw error instanceof ClusterStartError ? new StartupError(error.message) : error;
   });
-  const services = composeServices({
-    config,
-    database: platform.database,
-    keyring: platform.keyring,
-    passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
-    clock: systemClock,
-    bus: cluster.bus,
-    presence: cluster.presence,
-    counters: cluster.counters,
-    sessionSecret: await sessionSecretFor(config),
-    log,
-    metrics,
-  });
+  const close = async () => {
+    await cluster.close();
+    await platform.database.close();
+  };
+  let services: Services;
+  try {
+    services = composeServices({
+      config,
+      database: platform.database,
+      keyring: platform.keyring,
+      passwords: createPasswordHasher(PASSWORD_HASH_PARAMS),
+      clock: systemClock,
+      bus: cluster.bus,
+      presence: cluster.presence,
+      counters: cluster.counters,
+      sessionSecret: await sessionSecretFor(config),
+      log,
+      metrics,
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
   return {
     services,
     cluster,
     warnings: platform.warnings,
     notices: platform.notices,
-    async close() {
-      await cluster.close();
-      await platform.database.close();
-    },
+    close,
   };
 }

@@ -4,8 +4,8 @@
  * room, it already holds every room with a smaller id, and none with a larger one. The
  * lock is FOR NO KEY UPDATE, the one its UPDATE of last_seq takes anyway: someone joining
  * a held room (a foreign key check, FOR KEY SHARE) does not wait for the batch. It moves
- * each sender's read marker, and skips (never waits for) a member row held elsewhere:
- * leaving locks the member before the room, so waiting could deadlock.
+ * each sender's read marker; an owner's leave, which changes the room and member rows too,
+ * locks the room first, so the two wait in one order.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -13,8 +13,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/keys.repository.js';
 import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
-import { signUp, useTestApp, type Session } from '../support/app.js';
-import { createRoom, newMessageRow } from '../support/factories.js';
+import { as, signUp, useTestApp, type Session } from '../support/app.js';
+import { createRoom, joinRoom, newMessageRow } from '../support/factories.js';
 
 describe('the PostgreSQL message batch', () => {
   const t = useTestApp('postgres');
@@ -128,35 +128,37 @@ describe('the PostgreSQL message batch', () => {
     expect(highLockable).toBe(true);
   });
 
-  it('moves the sender\'s read marker, and does not wait for a member row another transaction holds', async () => {
-    const [room] = rooms as [string];
-    const markerOf = async () =>
-      Number(
-        (await t.database.db.selectFrom('room_members').select('last_read_seq').where('room_id', '=', room).where('user_id', '=', alice.user.id).executeTakeFirstOrThrow())
-          .last_read_seq,
-      );
+  it('moves the sender\'s read marker; an owner leaving mid-batch takes the room first, so neither deadlocks', async () => {
+    const room = (await createRoom(t.app, alice, { name: 'Locks leave' })).id;
+    await joinRoom(t.app, bob, room);
+    const markerOf = async (userId: string) =>
+      (await t.database.db.selectFrom('room_members').select('last_read_seq').where('room_id', '=', room).where('user_id', '=', userId).executeTakeFirst())
+        ?.last_read_seq;
     const [seq] = await createPostgresMessageStore(t.database.db).insertBatch([message(room)]);
-    expect(await markerOf()).toBe(seq);
+    expect(Number(await markerOf(alice.user.id))).toBe(seq);
 
-    // A leave in flight: it holds Alice's member row and will want the room next.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => (held = resolve));
-    const leaver = t.database.db.transaction().execute(async (trx) => {
-      await sql`select 1 from room_members where room_id = ${room} and user_id = ${alice.user.id} for update`.execute(trx);
-      held();
-      await released;
-    });
-    await holding;
-    let next: number[];
-    try {
-      next = await createPostgresMessageStore(t.database.db).insertBatch([message(room)]); // does not wait for the leave
-    } finally {
-      release();
-      await leaver;
-    }
-    expect(next[0]).toBe(seq! + 1);
-    expect(await markerOf()).toBe(seq); // skipped, not waited for
+    // Both queue behind a writer holding the room: the batch (Alice's message: it will want
+    // her member row) first, then her leave as owner (it wants her row and the room). Had the
+    // leave locked her row before the room, the two would wait for each other.
+    const releaseRoom = await holdRoom(room);
+    const batch = createPostgresMessageStore(t.database.db).insertBatch([message(room)]);
+    await vi.waitFor(async () => expect(await waitingOn()).toBe(1), { timeout: 10_000, interval: 20 });
+    const leave = t.app.inject({ method: 'POST', url: `/api/v1/rooms/${room}/leave`, headers: as(alice) });
+    await vi.waitFor(async () => expect(await waitingOn()).toBe(2), { timeout: 10_000, interval: 20 });
+    await releaseRoom();
+    const [next] = await batch;
+    expect((await leave).statusCode).toBe(204);
+    expect(next).toBe(seq! + 1);
+    expect(await markerOf(alice.user.id)).toBeUndefined(); // she left
+    const owner = await t.database.db.selectFrom('rooms').select('owner_id').where('id', '=', room).executeTakeFirstOrThrow();
+    expect(owner.owner_id).toBe(bob.user.id);
   });
+
+  /** How many of this database's sessions wait for a lock right now (the room's row is the only one held). */
+  async function waitingOn(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+    `.execute(t.database.db);
+    return rows[0]!.n;
+  }
 });

@@ -16,7 +16,7 @@ import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
-import { messageListSelector } from '../core/selectors.js';
+import { messageListSelector, typingSelector } from '../core/selectors.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
@@ -138,7 +138,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onLeave={() => setDialog('leave')}
             />
             <MessageList key={room.id} {...messageList} {...messageActions} />
-            <TypingIndicator names={snapshot.typing[room.id] ?? []} />
+            <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
               key={room.id}
               roomName={room.name}

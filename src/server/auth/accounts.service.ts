@@ -44,9 +44,6 @@ export function createAccountsService(deps: {
     if (password.length < passwordMinLength) {
       throw errors.validation(`Password must be at least ${passwordMinLength} characters.`, field);
     }
-    if (password.length > LIMITS.passwordMax) {
-      throw errors.validation(`Password must be at most ${LIMITS.passwordMax} characters.`, field);
-    }
     if (isCommonPassword(password)) {
       throw errors.validation('This password is one of the most common ones; choose another.', field);
     }

@@ -70,7 +70,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      const origin = { ip: request.ip, userAgent: request.headers['user-agent'], previous: await guard.readSession(request) };
+      const origin = { ip: request.ip, userAgent: request.headers['user-agent'], previous: () => guard.readSession(request) };
       const { user, token, csrfToken } = await signIn.signIn(request.body, origin);
       reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, ...(request.body.rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}) });
       return { user, csrfToken, limits: clientLimits };

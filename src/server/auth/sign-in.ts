@@ -16,8 +16,8 @@ const MINUTE_MS = 60_000;
 export interface Origin {
   ip: string;
   userAgent?: string;
-  /** The session the browser already had, if any: it ends. */
-  previous: Caller | null;
+  /** The session the browser already had, if any: it ends (read only once the password is right). */
+  previous: () => Promise<Caller | null>;
 }
 
 export function createSignIn(deps: { accounts: AccountsService; sessions: SessionsService; limiter: RateLimiter; limits: RateLimitsConfig }) {
@@ -27,7 +27,8 @@ export function createSignIn(deps: { accounts: AccountsService; sessions: Sessio
       await limiter.consume(`login-ip:${origin.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
       const user = await accounts.authenticate(body.username, body.password);
       // A fresh session on every login (no fixation); the old cookie's session ends.
-      if (origin.previous) await sessions.end(origin.previous);
+      const previous = await origin.previous();
+      if (previous) await sessions.end(previous);
       const { token, sessionId } = await sessions.start(user.id, { rememberMe: body.rememberMe ?? false, userAgent: origin.userAgent, ip: origin.ip });
       return { user, token, csrfToken: sessions.csrfTokenFor(sessionId) };
     },

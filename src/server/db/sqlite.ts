@@ -5,7 +5,7 @@
  *
  * - Node's built-in `node:sqlite` wherever it has what Kysely's driver needs without a flag
  *   (StatementSync's `columns()` and `iterate()`: Node 22.16+, 23.11+, 24 and later);
- * - better-sqlite3 12 elsewhere, i.e. on Node 20. It is not loaded on newer Node: on
+ * - better-sqlite3 12 elsewhere (Node 20, and 22 before 22.16). It is not loaded on newer Node: on
  *   Node 24.19+ it aborts the process when a statement is garbage-collected
  *   (nodejs/node#65446), and better-sqlite3 13 does not run on Node 20.
  *

@@ -11,7 +11,8 @@ export type NewMessage = Omit<MessageRow, 'seq'>;
 export interface MessageStore {
   /**
    * Stores the messages in one transaction and returns their seqs, in the order given:
-   * each room's messages get its next contiguous seqs. Nothing is stored when it throws
+   * each room's messages get its next contiguous seqs, and each sender's read marker moves
+   * up to their last one. Nothing is stored when it throws
    * (a reused clientId throws a unique violation, see isUniqueViolation).
    */
   insertBatch(messages: readonly NewMessage[]): Promise<number[]>;

@@ -1,6 +1,7 @@
 /**
  * Where the group commit (message-writer.ts) writes a batch of new messages: one
- * transaction that takes each room's next seqs, in the order given, and inserts the rows.
+ * transaction that takes each room's next seqs, in the order given, inserts the rows and
+ * moves each sender's read marker up to their last message.
  * On SQLite that transaction runs on a thread of its own (sqlite-message-store.ts) so the
  * event loop is not blocked while it commits; on PostgreSQL it is one statement.
  */
@@ -21,9 +22,8 @@ import { createSqliteMessageStore } from './sqlite-message-store.js';
  * Rows travel as one array per column (`unnest`), not as a VALUES row each: the text is
  * the same for every batch size, and PostgreSQL parses 13 parameters instead of 11 a message.
  * Each sender's read marker moves up to their last message (what one writes, one has read).
- * A member row another transaction holds is skipped, not waited for: leaving locks the
- * member before the room, the batch the room before the members, and neither may wait on
- * the other. That member is leaving or changing role; their marker stays where it was.
+ * Rooms are locked before member rows, here and in every transaction that changes both (an
+ * owner leaving: rooms.repository lockRoom), so none waits for another in a circle.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -56,15 +56,11 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
           returning id, seq, room_id, sender_id
         ), read_up_to as (
           select room_id, sender_id, max(seq) as seq from inserted group by room_id, sender_id
-        ), free_senders as (
-          select rm.room_id, rm.user_id, read_up_to.seq
-          from room_members rm join read_up_to on rm.room_id = read_up_to.room_id and rm.user_id = read_up_to.sender_id
-          where rm.last_read_seq < read_up_to.seq
-          for no key update of rm skip locked
         ), marked as (
-          update room_members set last_read_seq = free_senders.seq
-          from free_senders
-          where room_members.room_id = free_senders.room_id and room_members.user_id = free_senders.user_id
+          update room_members set last_read_seq = read_up_to.seq
+          from read_up_to
+          where room_members.room_id = read_up_to.room_id and room_members.user_id = read_up_to.sender_id
+            and room_members.last_read_seq < read_up_to.seq
         )
         select id, seq from inserted
       `.execute(db);

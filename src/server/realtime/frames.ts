@@ -73,10 +73,12 @@ export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMin
       const { roomId } = frame as { roomId: string };
       const now = Date.now();
       if (now - (connection.lastTypingAt.get(roomId) ?? 0) < TYPING_THROTTLE_MS) return;
-      connection.lastTypingAt.set(roomId, now);
-      // Whoever may not send there is not typing there either; nothing is answered (typing is best effort).
+      // Whoever may not send there is not typing there either; nothing is answered (typing is best effort),
+      // and nothing is kept for a room the caller may not use (the frame budget bounds the checks).
       const allowed = await rooms.authorize(connection.user.id, roomId, 'send').then(() => true, () => false);
-      if (allowed) await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
+      if (!allowed) return;
+      connection.lastTypingAt.set(roomId, now);
+      await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
       return;
     }
     const { roomId, body, clientId: id } = frame as { roomId: string; body: string; clientId: string };

@@ -167,6 +167,15 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
       await db.updateTable('room_members').set({ role }).where('room_id', '=', roomId).where('user_id', '=', userId).execute();
     },
 
+    /**
+     * Takes the room's row lock first in a transaction that will change the room and its
+     * members (an owner leaving): the message batch locks rooms before member rows, so both
+     * wait in one order. SQLite has one writer at a time and needs no lock.
+     */
+    async lockRoom(db: Db, roomId: string): Promise<void> {
+      if (dialect === 'postgres') await sql`select id from rooms where id = ${roomId} for no key update`.execute(db);
+    },
+
     async setOwner(db: Db, roomId: string, ownerId: string): Promise<void> {
       await db.updateTable('rooms').set({ owner_id: ownerId }).where('id', '=', roomId).execute();
     },

@@ -142,6 +142,7 @@ export function createRoomsService(deps: {
     async leave(userId: string, roomId: string): Promise<void> {
       const view = await authorize(userId, roomId, 'read');
       await db.transaction().execute(async (trx) => {
+        if (view.role === 'owner') await rooms.lockRoom(trx, roomId); // the room before its members, as the message batch
         await rooms.removeMember(trx, roomId, userId);
         if (view.role !== 'owner') return;
         const members = await rooms.listMembers(trx, roomId);
