@@ -1,18 +1,16 @@
 /**
  * Rate-limit counters: each store counts hits per window, starts a new window when the
- * last has ended, and — for the shared stores — two instances see one budget.
+ * last has ended, and — for the shared stores — two instances see one budget. Attempt
+ * budgets are reserved atomically: of concurrent reservations from two instances only the
+ * budget is granted; ended windows and budgets are swept.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
-import {
-  createMemoryCounterStore,
-  createRedisCounterStore,
-  createSqlCounterStore,
-  type CounterStore,
-} from '../../src/server/platform/cluster/counters.js';
-import { createLoginThrottle } from '../../src/server/http/rate-limit.js';
+import { createMemoryCounterStore, type AttemptBudget, type CounterStore } from '../../src/server/platform/cluster/counters.js';
+import { createRedisCounterStore } from '../../src/server/platform/cluster/counters-redis.js';
+import { createSqlCounterStore } from '../../src/server/platform/cluster/counters-sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 
@@ -21,7 +19,16 @@ const redis = await redisForTests();
 interface StoreKind {
   name: string;
   /** Two stores as two instances would have them (the same backing state, where shared). */
-  open(): Promise<{ first: CounterStore; second: CounterStore; shared: boolean; close(): Promise<void> }>;
+  open(): Promise<{
+    first: CounterStore;
+    second: CounterStore;
+    shared: boolean;
+    /** How many windows and budgets are stored (undefined: the store expires its own). */
+    stored?(): Promise<number>;
+    /** Milliseconds until the backing store drops the budget's entry by itself (Redis). */
+    expiresIn?(key: string): Promise<number>;
+    close(): Promise<void>;
+  }>;
   /** Whether windows follow the `now` we pass (Redis keeps its own clock). */
   followsOurClock: boolean;
 }
@@ -37,6 +44,12 @@ const sqlStore = (dialect: 'sqlite' | 'postgres'): StoreKind => ({
       first: createSqlCounterStore(handles[0]!.db),
       second: createSqlCounterStore(handles[1]!.db),
       shared: true,
+      async stored() {
+        const db = handles[0]!.db;
+        const windows = await db.selectFrom('rate_limit_counters').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const budgets = await db.selectFrom('attempt_budgets').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        return Number(windows.n) + Number(budgets.n);
+      },
       async close() {
         for (const handle of handles) await handle.close();
         await testDatabase.drop();
@@ -66,6 +79,7 @@ const kinds: StoreKind[] = [
         first: createRedisCounterStore(clients[0]!, prefix),
         second: createRedisCounterStore(clients[1]!, prefix),
         shared: true,
+        expiresIn: (key: string) => clients[0]!.pttl(`${prefix}:attempts:${key}`),
         async close() {
           for (const client of clients) client.disconnect();
           await dropRedisPrefix(redis.url, prefix);
@@ -112,15 +126,58 @@ describe.each(kinds)('counters in $name', (kind) => {
     expect(third.count).toBe(stores.shared ? 3 : 2);
   });
 
-  it('keeps an account throttled on every instance once it failed too often', async () => {
-    const clock = { now: () => Date.now() };
-    const onFirst = createLoginThrottle(stores.first, clock);
-    const onSecond = createLoginThrottle(stores.second, clock);
-    // Shared: failures on either instance add up. Local: each instance keeps its own count.
-    for (let i = 0; i < 5; i += 1) await (stores.shared && i % 2 ? onSecond : onFirst).failed('carol');
-    await expect(onFirst.check('carol')).rejects.toMatchObject({ status: 429 });
-    if (stores.shared) await expect(onSecond.check('carol')).rejects.toMatchObject({ status: 429 });
-    await onFirst.succeeded('carol');
-    await expect(onFirst.check('carol')).resolves.toBeUndefined();
+  const budget: AttemptBudget = { free: 5, memoryMs: 15 * 60_000, baseDelayMs: 1_000, maxDelayMs: 15 * 60_000 };
+  // Both instances' stores when shared; one store alone when each instance counts for itself.
+  const storesOf = () => (stores.shared ? [stores.first, stores.second] : [stores.first]);
+  const reserveAtOnce = (key: string, n: number, now: number) =>
+    Promise.all(Array.from({ length: n }, (_, i) => storesOf()[i % storesOf().length]!.reserveAttempt(key, budget, now)));
+  const granted = (results: Array<{ granted: boolean }>) => results.filter((result) => result.granted).length;
+
+  it('grants only the budget to concurrent reservations, on both instances, then one per delay', async () => {
+    const now = Date.now();
+    // 12 at once on a fresh key: the five free ones pass, whichever instance they reach.
+    expect(granted(await reserveAtOnce('race', 12, now))).toBe(5);
+    const refused = await stores.first.reserveAttempt('race', budget, now + 999);
+    expect(refused).toEqual({ granted: false, retryAt: now + 1_000 });
+    // Once the delay has passed, 40 at once: exactly one passes, and the next delay doubles.
+    const afterDelay = await reserveAtOnce('race', 40, now + 1_000);
+    expect(granted(afterDelay)).toBe(1);
+    expect(afterDelay.find((result) => result.granted)).toEqual({ granted: true, count: 6 });
+    expect(await stores.first.reserveAttempt('race', budget, now + 2_999)).toEqual({ granted: false, retryAt: now + 3_000 });
+    expect(await stores.first.reserveAttempt('race', budget, now + 3_000)).toMatchObject({ granted: true, count: 7 });
+  });
+
+  it('gives a slot back on release, forgets on clear, and forgets on its own after the memory', async () => {
+    const now = Date.now();
+    for (let i = 0; i < 4; i += 1) await stores.first.reserveAttempt('slot', budget, now);
+    await stores.first.releaseAttempt('slot');
+    expect(await stores.first.reserveAttempt('slot', budget, now)).toMatchObject({ granted: true, count: 4 });
+    expect(await stores.first.reserveAttempt('slot', budget, now)).toMatchObject({ granted: true, count: 5 });
+    expect(await stores.first.reserveAttempt('slot', budget, now)).toMatchObject({ granted: false });
+    await stores.first.clearAttempts('slot');
+    expect(await stores.first.reserveAttempt('slot', budget, now)).toMatchObject({ granted: true, count: 1 });
+    // The count is forgotten once the memory after the last granted attempt has passed.
+    expect(await stores.first.reserveAttempt('slot', budget, now + budget.memoryMs + 1)).toMatchObject({ granted: true, count: 1 });
+  });
+
+  it('removes ended windows and budgets when swept', async () => {
+    const now = Date.now();
+    await stores.first.hit('sweep-window', 1_000, now);
+    await stores.first.reserveAttempt('sweep-budget', budget, now);
+    if (stores.expiresIn) {
+      // Redis drops both by itself: a budget never outlives its memory.
+      const ttl = await stores.expiresIn('sweep-budget');
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(budget.memoryMs);
+      return;
+    }
+    const before = await (stores.stored?.() ?? Promise.resolve((stores.first as ReturnType<typeof createMemoryCounterStore>).size()));
+    // Nothing has ended yet: nothing goes.
+    await stores.first.sweep(now);
+    const after = await (stores.stored?.() ?? Promise.resolve((stores.first as ReturnType<typeof createMemoryCounterStore>).size()));
+    expect(after).toBe(before);
+    expect(await stores.first.sweep(now + budget.memoryMs + 60 * 60_000)).toBeGreaterThanOrEqual(2);
+    if (stores.stored) expect(await stores.stored()).toBe(0);
+    expect(await stores.first.reserveAttempt('sweep-budget', budget, now + budget.memoryMs + 60 * 60_000)).toMatchObject({ granted: true, count: 1 });
   });
 });

@@ -13,9 +13,10 @@ import { FernetKey, InvalidKeyError, InvalidTokenError, decryptFernet, encryptFe
 // changing one orphans every row written with it.
 const KEY_ID_LABEL = 'securechat key id v1';
 const BLIND_INDEX_LABEL = 'securechat blind index v1';
+// Names short-lived counters only: changing it (or the primary key) just restarts them.
+const COUNTER_KEY_LABEL = 'securechat counter key v1';
 const KEY_ID_BYTES = 8;
 const LINK_UNSUPPORTED_CODES = ['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'];
-
 const ENV_KEY_NAME = 'MASTER_ENCRYPTION_KEY';
 const ENV_FALLBACKS_NAME = 'MASTER_ENCRYPTION_KEY_FALLBACKS';
 const EXPECTED_KEY_TEXT =
@@ -38,6 +39,8 @@ export interface Keyring {
   blindIndex(value: string): string;
   /** The blind index of `value` under every key, primary first: finds rows written before a rotation. */
   blindIndexes(value: string): string[];
+  /** Keyed HMAC (128 bits, hex) naming a shared rate-limit counter, so none holds a username or IP. */
+  counterKey(value: string): string;
 }
 
 interface KeyringEntry {
@@ -71,6 +74,7 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
   const primaryEntry = entries[0] as KeyringEntry;
   const entriesById = new Map(entries.map((entry) => [entry.id, entry]));
   const keyIds = Object.freeze(entries.map((entry) => entry.id));
+  const counterHmacKey = primaryEntry.key.deriveSubkey(COUNTER_KEY_LABEL);
 
   return {
     primaryKeyId: primaryEntry.id,
@@ -102,6 +106,7 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
     blindIndexes(value) {
       return entries.map((entry) => blindIndexUnder(entry, value));
     },
+    counterKey: (value) => createHmac('sha256', counterHmacKey).update(value, 'utf8').digest('hex').slice(0, 32),
   };
 }
 

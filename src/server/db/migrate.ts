@@ -7,6 +7,7 @@ import * as initial from './migrations/001-initial.js';
 import * as presence from './migrations/002-presence.js';
 import * as roomBans from './migrations/003-room-bans.js';
 import * as rateLimitCounters from './migrations/004-rate-limit-counters.js';
+import * as attemptBudgets from './migrations/005-attempt-budgets.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-presence': presence,
   '003-room-bans': roomBans,
   '004-rate-limit-counters': rateLimitCounters,
+  '005-attempt-budgets': attemptBudgets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

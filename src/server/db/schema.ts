@@ -92,6 +92,15 @@ export interface RateLimitCountersTable {
   reset_at: number;
 }
 
+/** A sign-in attempt budget (platform/cluster/counters.ts); `holder` names the last granted reservation. */
+export interface AttemptBudgetsTable {
+  key: string;
+  count: number;
+  next_at: number;
+  reset_at: number;
+  holder: string;
+}
+
 export interface RoomBansTable {
   room_id: string;
   user_id: string;
@@ -118,6 +127,7 @@ export interface Database {
   presence: PresenceTable;
   room_bans: RoomBansTable;
   rate_limit_counters: RateLimitCountersTable;
+  attempt_budgets: AttemptBudgetsTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */
