@@ -12,6 +12,7 @@ import { createAuthGuard } from './auth/auth.guard.js';
 import { createSessionsRepository } from './auth/sessions.repository.js';
 import { createSessionsService } from './auth/sessions.service.js';
 import { createSignIn } from './auth/sign-in.js';
+import { createSignInThrottle } from './auth/sign-in-throttle.js';
 import { openPlatform, sessionSecretFor, StartupError } from './boot.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -19,7 +20,7 @@ import type { Keyring } from './crypto/keyring.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS, type PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { createLoginThrottle, createRateLimiter } from './http/rate-limit.js';
+import { createRateLimiter } from './http/rate-limit.js';
 import { createMessageBodies } from './messages/message-bodies.js';
 import { createMessageStore } from './messages/message-store.js';
 import { createMessageWriter } from './messages/message-writer.js';
@@ -27,7 +28,7 @@ import { createMessagesRepository } from './messages/messages.repository.js';
 import { createMessagesService } from './messages/messages.service.js';
 import type { Bus } from './platform/cluster/bus.js';
 import { ClusterStartError, connectCluster, type Cluster } from './platform/cluster/connect.js';
-import { createMemoryCounterStore, type CounterStore } from './platform/cluster/counters.js';
+import { createMemoryCounterStore, withHashedKeys, type CounterStore } from './platform/cluster/counters.js';
 import { createMemoryPresence, type Presence } from './platform/cluster/presence.js';
 import { createGateway } from './realtime/gateway.js';
 import { createInvitesService } from './rooms/invites.service.js';
@@ -38,6 +39,7 @@ import { createRoomsService } from './rooms/rooms.service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
+const COUNTER_SWEEP_MS = 5 * 60 * 1000;
 
 /** What the services are built from: the platform, opened by `composeSystem` or by a test. */
 export interface ServicesDeps {
@@ -83,7 +85,9 @@ export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogge
 export function composeServices(deps: ServicesDeps) {
   const { config, database, keyring, passwords, clock, bus, log, metrics } = deps;
   const { db } = database;
-  const sharedCounters = deps.counters ?? createMemoryCounterStore();
+  // Shared counters are named by a keyed hash: a failed sign-in's username (often a mistyped
+  // password) or an address is never stored in clear.
+  const sharedCounters = withHashedKeys(deps.counters ?? createMemoryCounterStore(), keyring.counterKey);
   // Per-message budgets stay in this process: a round trip per message would cost more than it guards.
   const localLimiter = createRateLimiter(createMemoryCounterStore(), clock);
   const sharedLimiter = createRateLimiter(sharedCounters, clock);
@@ -128,7 +132,10 @@ export function composeServices(deps: ServicesDeps) {
     passwords,
     clock,
     passwordMinLength: config.passwordMinLength,
-    loginThrottle: createLoginThrottle(sharedCounters, clock),
+    throttle: createSignInThrottle(sharedCounters, clock, {
+      failuresPerAddress: config.rateLimits.signInFailuresPerAddress,
+      failuresPerAccount: config.rateLimits.signInFailuresPerAccount,
+    }),
     onRegistered: rooms.joinGeneral,
   });
   const gateway = createGateway({
@@ -145,6 +152,9 @@ export function composeServices(deps: ServicesDeps) {
   // Sessions nobody comes back for would otherwise stay in the table for ever.
   const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'session sweep failed')), SESSION_SWEEP_MS);
   sweep.unref();
+  // Ended windows and budgets (every address that ever failed once) are deleted, not kept for ever.
+  const counterSweep = setInterval(() => void sharedCounters.sweep(clock.now()).catch((error: unknown) => log.warn({ err: error }, 'counter sweep failed')), COUNTER_SWEEP_MS);
+  counterSweep.unref();
 
   return {
     config,
@@ -166,6 +176,7 @@ export function composeServices(deps: ServicesDeps) {
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */
     async close(): Promise<void> {
       clearInterval(sweep);
+      clearInterval(counterSweep);
       await messageStore.close();
     },
   };

@@ -46,6 +46,10 @@ export interface Config {
 export interface RateLimitsConfig {
   /** Sign-in attempts per client IP per minute (accounts are also throttled after failures). */
   loginPerMinute: number;
+  /** Wrong passwords for one account from one client IP before each further attempt waits (1 s, doubling to 15 min). */
+  signInFailuresPerAddress: number;
+  /** Wrong passwords for one account from all IPs together before every attempt at it waits (the same delays). */
+  signInFailuresPerAccount: number;
   /** Registrations per client IP per hour. */
   registerPerHour: number;
   /** Messages sent per user per minute, over HTTP and WebSocket together. */
@@ -164,6 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
     messageCacheMb: integer(env, 'MESSAGE_CACHE_MB', 32, 0, 1024),
     rateLimits: {
       loginPerMinute: integer(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1, 1_000_000),
+      signInFailuresPerAddress: integer(env, 'RATE_LIMIT_SIGN_IN_FAILURES_PER_IP', 5, 1, 1_000_000),
+      signInFailuresPerAccount: integer(env, 'RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT', 50, 1, 1_000_000),
       registerPerHour: integer(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 20, 1, 1_000_000),
       messagesPerMinute: integer(env, 'RATE_LIMIT_MESSAGES_PER_MINUTE', 300, 1, 100_000_000),
       framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),

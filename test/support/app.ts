@@ -34,6 +34,8 @@ const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_REGISTER_PER_HOUR: '1000000',
   RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
   RATE_LIMIT_FRAMES_PER_MINUTE: '1000000',
+  RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '1000000',
+  RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
 };
 
 export class TestClock implements Clock {
@@ -90,8 +92,12 @@ export async function listenOnLoopback(app: FastifyInstance): Promise<BaseUrl> {
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-/** Builds the app on a fresh database of the dialect; env entries override the defaults. */
-export async function startTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+/** Builds the app on a fresh database of the dialect; env entries override the defaults, `deps` the test services' parts. */
+export async function startTestApp(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  deps: Partial<Pick<ServicesDeps, 'passwords' | 'counters'>> = {},
+): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
   const config = { ...loadConfig({ ...TEST_ENV, ...env }), database: testDatabase.target };
   const queries: string[] = [];
@@ -99,7 +105,7 @@ export async function startTestApp(dialect: Dialect, env: Record<string, string>
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
   await prepareDatabase(database, keyring, clock);
-  const app = await buildApp(testServices({ config, database, keyring, clock }));
+  const app = await buildApp(testServices({ config, database, keyring, clock, ...deps }));
   await app.ready();
   return {
     app,

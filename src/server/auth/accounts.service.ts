@@ -7,12 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { LIMITS, USERNAME_PATTERN, type Me, type RegisterBody, type User } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
-import { isCommonPassword, type PasswordHasher } from '../crypto/passwords.js';
+import { HashingRefusedError } from '../crypto/hashing-queue.js';
+import { isCommonPassword, type PasswordCheck, type PasswordHasher } from '../crypto/passwords.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
-import type { LoginThrottle } from '../http/rate-limit.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
+import type { SignInAttempt, SignInThrottle } from './sign-in-throttle.js';
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
@@ -32,13 +33,38 @@ export function createAccountsService(deps: {
   passwords: PasswordHasher;
   clock: Clock;
   passwordMinLength: number;
-  loginThrottle: LoginThrottle;
+  /** Every password check takes a slot here first. */
+  throttle: SignInThrottle;
   /** Called inside the registration transaction: every new user joins General. */
   onRegistered: (trx: Db, userId: string) => Promise<void>;
 }) {
-  const { db, accounts, keyring, passwords, clock, passwordMinLength, loginThrottle } = deps;
+  const { db, accounts, keyring, passwords, clock, passwordMinLength, throttle } = deps;
   // Verified against when the username is unknown, so both failures take the same time.
   const decoyHash = passwords.hash(randomUUID());
+
+  /** The answer for a password check or hash the hashing queue refused to run. */
+  function busy(error: unknown): unknown {
+    if (!(error instanceof HashingRefusedError)) return error;
+    return error.reason === 'owner_busy'
+      ? errors.rateLimited(1, 'Another password check for this account is still running; try again in a second.')
+      : errors.unavailable('Too many password checks are waiting; try again in a few seconds.');
+  }
+
+  /** Checks a password in the account's turn; a refused turn gives the attempt back and answers "busy". */
+  async function checkPassword(password: string, stored: string, account: string, attempt: SignInAttempt): Promise<PasswordCheck> {
+    try {
+      return await passwords.verify(password, stored, account);
+    } catch (error) {
+      if (error instanceof HashingRefusedError) await attempt.unused();
+      throw busy(error);
+    }
+  }
+
+  /** Hashes a new password (not counted per account: the right password was shown, or it is a new account). */
+  const hashNew = (password: string): Promise<string> =>
+    passwords.hash(password).catch((error: unknown) => {
+      throw busy(error);
+    });
 
   function checkNewPassword(password: string, field: string): void {
     if (password.length < passwordMinLength) {
@@ -79,7 +105,7 @@ export function createAccountsService(deps: {
         throw errors.conflict('email_taken', 'An account with this email already exists; sign in instead.', 'email');
       }
 
-      const passwordHash = await passwords.hash(input.password);
+      const passwordHash = await hashNew(input.password);
       const encryptedEmail = keyring.encrypt(email);
       const row: UserRow = {
         id: randomUUID(),
@@ -110,34 +136,33 @@ export function createAccountsService(deps: {
     },
 
     /**
-     * Checks a username and password: the same error, after the same work, for an unknown
-     * user and a wrong password; repeated failures slow the account's sign-ins down.
+     * Checks a username and password from an address: the same error, after the same work,
+     * for an unknown user and a wrong password; the attempt is throttled before the check.
      */
-    async authenticate(username: string, password: string): Promise<User> {
+    async authenticate(username: string, password: string, address: string): Promise<User> {
       const accountKey = username.trim().toLowerCase();
-      await loginThrottle.check(accountKey);
+      const attempt = await throttle.reserve(accountKey, address);
       const row = await accounts.findByUsernameKey(db, accountKey);
-      const { ok, needsRehash } = await passwords.verify(password, row?.password_hash ?? (await decoyHash));
-      if (!row || !ok) {
-        await loginThrottle.failed(accountKey);
-        throw errors.invalidCredentials();
-      }
-      await loginThrottle.succeeded(accountKey);
-      if (needsRehash) await accounts.updatePasswordHash(db, row.id, await passwords.hash(password));
+      const { ok, needsRehash } = await checkPassword(password, row?.password_hash ?? (await decoyHash), accountKey, attempt);
+      if (!row || !ok) throw errors.invalidCredentials();
+      await attempt.succeeded();
+      if (needsRehash) await accounts.updatePasswordHash(db, row.id, await hashNew(password));
       return presentUser(row);
     },
 
-    /** Changes the password after checking the current one. */
-    async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+    /** Changes the password after checking the current one, under the same throttle as sign-in. */
+    async changePassword(userId: string, currentPassword: string, newPassword: string, address: string): Promise<void> {
       const row = await accounts.findById(db, userId);
       if (!row) throw errors.authRequired();
-      const { ok } = await passwords.verify(currentPassword, row.password_hash);
+      const attempt = await throttle.reserve(row.username_key, address);
+      const { ok } = await checkPassword(currentPassword, row.password_hash, row.username_key, attempt);
       if (!ok) throw errors.validation('The current password is wrong.', 'currentPassword');
+      await attempt.succeeded();
       checkNewPassword(newPassword, 'newPassword');
       if (newPassword === currentPassword) {
         throw errors.validation('The new password must differ from the current one.', 'newPassword');
       }
-      await accounts.updatePasswordHash(db, userId, await passwords.hash(newPassword));
+      await accounts.updatePasswordHash(db, userId, await hashNew(newPassword));
     },
 
     /** The signed-in user's own profile, including their (decrypted) email. */

@@ -34,7 +34,8 @@ export interface AuthRoutesOptions {
 
 const MINUTE_MS = 60_000;
 
-const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema };
+// 503: the password hashing queue is full (crypto/hashing-queue.ts).
+const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 409: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, options) => {
   const { accounts, sessions, signIn, guard, limiter, limits } = options;
@@ -139,7 +140,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await signIn.changePassword(callerOf(request), request.body.currentPassword, request.body.newPassword);
+      await signIn.changePassword(callerOf(request), request.body.currentPassword, request.body.newPassword, request.ip);
       return reply.status(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
 /**
  * The account use cases that take more than one service: signing in (a budget per address,
- * the password, a fresh session replacing the one the browser came with), signing out, and
+ * the throttled password check, a fresh session replacing the one the browser came with), signing out, and
  * changing the password (the caller's other sessions end). Routes call these and only
  * translate HTTP.
  */
@@ -25,7 +25,7 @@ export function createSignIn(deps: { accounts: AccountsService; sessions: Sessio
   return {
     async signIn(body: LoginBody, origin: Origin): Promise<{ user: User; token: string; csrfToken: string }> {
       await limiter.consume(`login-ip:${origin.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
-      const user = await accounts.authenticate(body.username, body.password);
+      const user = await accounts.authenticate(body.username, body.password, origin.ip);
       // A fresh session on every login (no fixation); the old cookie's session ends.
       const previous = await origin.previous();
       if (previous) await sessions.end(previous);
@@ -35,8 +35,10 @@ export function createSignIn(deps: { accounts: AccountsService; sessions: Sessio
 
     signOut: (caller: Caller): Promise<void> => sessions.end(caller),
 
-    async changePassword(caller: Caller, currentPassword: string, newPassword: string): Promise<void> {
-      await accounts.changePassword(caller.user.id, currentPassword, newPassword);
+    /** Checks the current password like a sign-in (the same budgets, from `ip`), then changes it. */
+    async changePassword(caller: Caller, currentPassword: string, newPassword: string, ip: string): Promise<void> {
+      await limiter.consume(`login-ip:${ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
+      await accounts.changePassword(caller.user.id, currentPassword, newPassword, ip);
       await sessions.endAllExcept(caller.user.id, caller.sessionId);
     },
   };

@@ -9,9 +9,9 @@
  * Hashing runs on libuv's thread pool (async scrypt/pbkdf2), never on the event loop.
  */
 import { pbkdf2, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { COMMON_PASSWORDS } from './common-passwords.js';
+import { HashingRefusedError, processHashingQueue, type HashingQueue } from './hashing-queue.js';
 
 const scryptAsync = promisify(scrypt) as (
   password: Buffer,
@@ -38,10 +38,14 @@ export interface PasswordCheck {
   needsRehash: boolean;
 }
 
-/** Hashes and verifies passwords with one set of scrypt parameters. */
+/**
+ * Hashes and verifies passwords with one set of scrypt parameters, through a hashing queue
+ * (crypto/hashing-queue.ts): `owner` is the account the work is for, bounded per account;
+ * a refused job throws HashingRefusedError.
+ */
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(password: string, stored: string): Promise<PasswordCheck>;
+  hash(password: string, owner?: string): Promise<string>;
+  verify(password: string, stored: string, owner?: string): Promise<PasswordCheck>;
 }
 
 // Werkzeug's gen_salt: 16 characters drawn uniformly from letters and digits.
@@ -93,36 +97,11 @@ function generateSalt(): string {
   return salt;
 }
 
-/**
- * Hashes run at most cores − 1 at a time; the rest wait their turn. libuv's pool has four
- * threads whatever the machine: on two cores, four concurrent scrypts (32 MiB, ~100 ms
- * each) would leave the event loop a third of a core and stall message delivery during
- * a burst of sign-ins. A core stays free for the event loop; sign-ins queue instead.
- */
-const HASHING_SLOTS = Math.max(1, availableParallelism() - 1);
-let hashesRunning = 0;
-const waitingForSlot: Array<() => void> = [];
-
-async function inHashingSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (hashesRunning >= HASHING_SLOTS) await new Promise<void>((resolve) => waitingForSlot.push(resolve));
-  else hashesRunning += 1;
-  try {
-    return await work();
-  } finally {
-    // Hand the slot straight to the next in line, or give it back.
-    const next = waitingForSlot.shift();
-    if (next) next();
-    else hashesRunning -= 1;
-  }
-}
-
 function deriveScrypt(password: string, salt: string, params: ScryptParams): Promise<Buffer> {
-  return inHashingSlot(() =>
-    scryptAsync(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), SCRYPT_KEY_LENGTH, {
-      ...params,
-      maxmem: scryptMaxmem(params),
-    }),
-  );
+  return scryptAsync(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), SCRYPT_KEY_LENGTH, {
+    ...params,
+    maxmem: scryptMaxmem(params),
+  });
 }
 
 /** Parses `N:r:p` (or nothing, meaning Werkzeug's defaults); null when malformed. */
@@ -150,20 +129,20 @@ function parsePbkdf2Args(args: readonly string[]): { digest: string; iterations:
  * Returns a hasher that writes `scrypt:N:r:p` hashes with the given parameters. Production code
  * uses hashPassword/verifyPassword; other parameters are for tests and benchmarks only.
  */
-export function createPasswordHasher(params: ScryptParams): PasswordHasher {
+export function createPasswordHasher(params: ScryptParams, queue: HashingQueue = processHashingQueue): PasswordHasher {
   if (!isUsableScryptParams(params)) {
     throw new RangeError('scrypt parameters must have N a power of two above 1, r >= 1 and p >= 1');
   }
   const current: ScryptParams = { N: params.N, r: params.r, p: params.p };
   const method = `scrypt:${current.N}:${current.r}:${current.p}`;
 
-  async function hash(password: string): Promise<string> {
+  async function hash(password: string, owner?: string): Promise<string> {
     const salt = generateSalt();
-    const derived = await deriveScrypt(password, salt, current);
+    const derived = await queue.run(owner, () => deriveScrypt(password, salt, current));
     return `${method}$${salt}$${derived.toString('hex')}`;
   }
 
-  async function verify(password: string, stored: string): Promise<PasswordCheck> {
+  async function verify(password: string, stored: string, owner?: string): Promise<PasswordCheck> {
     if (typeof stored !== 'string') return NOT_OK;
     // Werkzeug splits on the first two `$`: the salt cannot hold one, the hash part would not be hex.
     const parts = stored.split('$');
@@ -179,7 +158,7 @@ export function createPasswordHasher(params: ScryptParams): PasswordHasher {
       if (name === 'scrypt') {
         const storedParams = parseScryptArgs(args);
         if (storedParams === null || expected.length !== SCRYPT_KEY_LENGTH) return NOT_OK;
-        derived = await deriveScrypt(password, salt, storedParams);
+        derived = await queue.run(owner, () => deriveScrypt(password, salt, storedParams));
         sameAsCurrent =
           storedParams.N === current.N && storedParams.r === current.r && storedParams.p === current.p;
       } else if (name === 'pbkdf2') {
@@ -187,14 +166,16 @@ export function createPasswordHasher(params: ScryptParams): PasswordHasher {
         if (pbkdf2Params === null) return NOT_OK;
         const keyLength = PBKDF2_DIGEST_LENGTHS[pbkdf2Params.digest] as number;
         if (expected.length !== keyLength) return NOT_OK;
-        derived = await inHashingSlot(() =>
+        derived = await queue.run(owner, () =>
           pbkdf2Async(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), pbkdf2Params.iterations, keyLength, pbkdf2Params.digest),
         );
         sameAsCurrent = false;
       } else {
         return NOT_OK;
       }
-    } catch {
+    } catch (error) {
+      // A refused turn is not a wrong password: the caller answers "busy".
+      if (error instanceof HashingRefusedError) throw error;
       // e.g. the platform refuses the memory a stored scrypt cost asks for.
       return NOT_OK;
     }

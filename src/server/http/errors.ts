@@ -34,12 +34,12 @@ export const errors = {
   notMember: () => new AppError(403, 'not_member', 'Join this room first.'),
   notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
   conflict: (code: ErrorCode, message: string, field?: string) => new AppError(409, code, message, field),
-  rateLimited: (retryAfterSeconds: number) =>
-    new AppError(429, 'rate_limited', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, undefined, {
+  rateLimited: (retryAfterSeconds: number, message = `Too many attempts; try again in ${retryAfterSeconds} seconds.`) =>
+    new AppError(429, 'rate_limited', message, undefined, {
       'retry-after': String(retryAfterSeconds),
     }),
-  unavailable: () =>
-    new AppError(503, 'service_unavailable', 'The service is temporarily unavailable; try again shortly.', undefined, {
+  unavailable: (message = 'The service is temporarily unavailable; try again shortly.') =>
+    new AppError(503, 'service_unavailable', message, undefined, {
       'retry-after': '5',
     }),
   /** The readiness probe's answer: this instance cannot reach its database. */
