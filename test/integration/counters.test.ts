@@ -5,13 +5,18 @@
  * budget is granted; ended windows and budgets are swept.
  */
 import { Redis } from 'ioredis';
+import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { migrateToLatest } from '../../src/server/db/migrate.js';
+import * as m001 from '../../src/server/db/migrations/001-initial.js';
+import * as m002 from '../../src/server/db/migrations/002-presence.js';
+import * as m003 from '../../src/server/db/migrations/003-room-bans.js';
+import * as m004 from '../../src/server/db/migrations/004-rate-limit-counters.js';
 import { createMemoryCounterStore, type AttemptBudget, type CounterStore } from '../../src/server/platform/cluster/counters.js';
 import { createRedisCounterStore } from '../../src/server/platform/cluster/counters-redis.js';
 import { createSqlCounterStore } from '../../src/server/platform/cluster/counters-sql.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 
 const redis = await redisForTests();
@@ -179,5 +184,22 @@ describe.each(kinds)('counters in $name', (kind) => {
     expect(await stores.first.sweep(now + budget.memoryMs + 60 * 60_000)).toBeGreaterThanOrEqual(2);
     if (stores.stored) expect(await stores.stored()).toBe(0);
     expect(await stores.first.reserveAttempt('sweep-budget', budget, now + budget.memoryMs + 60 * 60_000)).toMatchObject({ granted: true, count: 1 });
+  });
+});
+
+describe.each(DIALECTS)('migration 005 on %s', (dialect) => {
+  it('deletes the counters named in clear (usernames, IPs) that the hashed names replace', async () => {
+    const testDatabase = await createTestDatabase(dialect);
+    const handle = openDatabase(testDatabase.target);
+    try {
+      const upTo004 = new Migrator({ db: handle.db, provider: { getMigrations: async () => ({ '001-initial': m001, '002-presence': m002, '003-room-bans': m003, '004-rate-limit-counters': m004 }) } });
+      expect((await upTo004.migrateToLatest()).error).toBeUndefined();
+      await handle.db.insertInto('rate_limit_counters').values({ key: 'login-failures:alice', count: 3, reset_at: Date.now() + 60_000 }).execute();
+      await migrateToLatest(handle.db);
+      expect(await handle.db.selectFrom('rate_limit_counters').selectAll().execute()).toEqual([]);
+    } finally {
+      await handle.close();
+      await testDatabase.drop();
+    }
   });
 });
