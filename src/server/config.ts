@@ -44,7 +44,7 @@ export interface Config {
 
 /** Requests allowed per window; past them the API answers 429 with Retry-After. */
 export interface RateLimitsConfig {
-  /** Sign-in attempts per client IP per minute (accounts are also throttled after failures). */
+  /** Sign-in and password-change attempts per client IP per minute (accounts are also throttled after failures). */
   loginPerMinute: number;
   /** Wrong passwords for one account from one client IP before each further attempt waits (1 s, doubling to 15 min). */
   signInFailuresPerAddress: number;

@@ -15,3 +15,16 @@ describe('loadConfig: MESSAGE_CACHE_MB', () => {
     }
   });
 });
+
+describe('loadConfig: the sign-in failure budgets', () => {
+  it('are 5 per account and IP and 50 per account when unset, and read from the environment', () => {
+    expect(loadConfig({}).rateLimits).toMatchObject({ signInFailuresPerAddress: 5, signInFailuresPerAccount: 50 });
+    const set = loadConfig({ RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '3', RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '30' });
+    expect(set.rateLimits).toMatchObject({ signInFailuresPerAddress: 3, signInFailuresPerAccount: 30 });
+  });
+
+  it('refuses zero, naming the variable', () => {
+    expect(() => loadConfig({ RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '0' })).toThrow('RATE_LIMIT_SIGN_IN_FAILURES_PER_IP must be a whole number from 1 to 1000000 (got "0").');
+    expect(() => loadConfig({ RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '0' })).toThrow(ConfigError);
+  });
+});

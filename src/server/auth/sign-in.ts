@@ -1,8 +1,8 @@
 /**
  * The account use cases that take more than one service: signing in (a budget per address,
- * the throttled password check, a fresh session replacing the one the browser came with), signing out, and
- * changing the password (the caller's other sessions end). Routes call these and only
- * translate HTTP.
+ * the throttled password check, a fresh session replacing the one the browser came with),
+ * signing out, and changing the password (the same budgets; the caller's other sessions
+ * end). Routes call these and only translate HTTP.
  */
 import type { LoginBody, User } from '../../shared/protocol.js';
 import type { RateLimitsConfig } from '../config.js';
