@@ -146,6 +146,8 @@ export function composeServices(deps: ServicesDeps) {
     log,
     limiter: localLimiter,
     framesPerMinute: config.rateLimits.framesPerMinute,
+    sessions,
+    clock,
     metrics,
   });
 

@@ -203,3 +203,12 @@ export async function sendWs(client: WsClient, roomId: string, body: string, cli
   if (reply.type !== 'ack') throw new Error(`send refused: ${JSON.stringify(reply)}`);
   return reply.message;
 }
+
+/**
+ * Makes the client ignore the server's close frame, as a hostile or broken client would:
+ * it never answers it and keeps its socket open for sending (ws would answer at once).
+ * The server cuts the connection itself in the end.
+ */
+export function ignoreCloseFrame(client: WsClient): void {
+  client.socket.close = () => undefined;
+}

@@ -45,6 +45,10 @@ export function createSessionsRepository(dialect: DatabaseTarget['dialect']) {
       });
     },
 
+    async findById(db: Db, id: string): Promise<SessionRow | undefined> {
+      return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     async listForUser(db: Db, userId: string, now: number): Promise<SessionRow[]> {
       return db
         .selectFrom('sessions')

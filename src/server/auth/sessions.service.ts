@@ -24,12 +24,16 @@ export interface SessionPolicy {
 export interface Caller {
   user: User;
   sessionId: string;
+  /** When the session ends unless it is used again (epoch ms): its absolute expiry or its idle deadline, whichever is first. */
+  endsAt: number;
 }
 
 // Writing last_seen_at on every request would turn reads into writes; a minute is precise enough.
-const TOUCH_INTERVAL_MS = 60_000;
+export const TOUCH_INTERVAL_MS = 60_000;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+type SessionTimes = Pick<SessionRow, 'expires_at' | 'last_seen_at'>;
 
 export function createSessionsService(deps: {
   db: Kysely<Database>;
@@ -45,6 +49,10 @@ export function createSessionsService(deps: {
   const findByTokenHash = batchedPerTurn(async (hashes: string[]) =>
     hashes.length === 1 ? [await sessions.findWithUserByTokenHash(db, hashes[0]!)] : sessions.findWithUserByTokenHashes(db, hashes),
   );
+
+  // One rule for HTTP and sockets: past its absolute expiry, or unused for longer than the idle period.
+  const hasEnded = (row: SessionTimes, now: number) => row.expires_at <= now || now - row.last_seen_at > policy.idleMs;
+  const endOf = (row: SessionTimes) => Math.min(row.expires_at, row.last_seen_at + policy.idleMs);
 
   function csrfTokenFor(sessionId: string): string {
     return createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
@@ -88,7 +96,7 @@ export function createSessionsService(deps: {
       const row = await findByTokenHash(hashToken(token));
       if (!row) return null;
       const now = clock.now();
-      if (row.expires_at <= now || now - row.last_seen_at > policy.idleMs) {
+      if (hasEnded(row, now)) {
         await sessions.delete(db, row.id);
         return null;
       }
@@ -96,7 +104,27 @@ export function createSessionsService(deps: {
         await sessions.touch(db, row.id, now);
         row.last_seen_at = now;
       }
-      return { sessionId: row.id, user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) } };
+      return { sessionId: row.id, user: { id: row.user_id, username: row.username, createdAt: isoTime(row.user_created_at) }, endsAt: endOf(row) };
+    },
+
+    /**
+     * Re-reads the session behind an open socket: when it now ends (epoch ms), or null when
+     * it has ended (an expired or idle row is deleted, as `resolve` does). `used`: the socket's
+     * client sent a frame, which counts as use exactly as an HTTP request does.
+     */
+    async recheck(sessionId: string, used: boolean): Promise<number | null> {
+      const row = await sessions.findById(db, sessionId);
+      if (!row) return null;
+      const now = clock.now();
+      if (hasEnded(row, now)) {
+        await sessions.delete(db, row.id);
+        return null;
+      }
+      if (used && now - row.last_seen_at > TOUCH_INTERVAL_MS) {
+        await sessions.touch(db, row.id, now);
+        row.last_seen_at = now;
+      }
+      return endOf(row);
     },
 
     async end(caller: Caller): Promise<void> {

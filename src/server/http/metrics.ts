@@ -150,6 +150,8 @@ export interface Metrics {
   busResync(): void;
   /** A socket was closed for not reading its frames fast enough. */
   slowConsumerDropped(): void;
+  /** A frame arrived on a socket whose session had ended, and was dropped unread. */
+  socketFrameRefused(): void;
   /** A stored message body was read: from memory (`hit`) or by decrypting it (messages/message-bodies.ts). */
   messageCacheRead(hit: boolean): void;
   /** The remembered bodies now take about this many bytes. */
@@ -184,6 +186,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   );
   const resyncs = registry.counter('securechat_bus_resyncs_total', 'Times local clients were told to catch up because bus events may have been lost.');
   const slow = registry.counter('securechat_websocket_slow_consumer_drops_total', 'WebSocket connections closed for falling too far behind.');
+  const refused = registry.counter(
+    'securechat_websocket_frames_refused_total',
+    'Frames that arrived on a WebSocket connection after its session ended (logout, expiry, idle timeout, ended from another device, password change), dropped unread.',
+  );
   const cacheHits = registry.counter('securechat_message_cache_hits_total', 'Stored message bodies read from memory instead of decrypted (MESSAGE_CACHE_MB).');
   const cacheMisses = registry.counter('securechat_message_cache_misses_total', 'Stored message bodies decrypted when read: not in memory, or the cache is off.');
   const cacheBytes = registry.gauge('securechat_message_cache_bytes', 'Memory the remembered message bodies take, roughly; at most MESSAGE_CACHE_MB.');
@@ -215,6 +221,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     busReceived: (publishedAt) => lag.observe(sinceMs(publishedAt)),
     busResync: () => resyncs.inc(),
     slowConsumerDropped: () => slow.inc(),
+    socketFrameRefused: () => refused.inc(),
     messageCacheRead: (hit) => (hit ? cacheHits : cacheMisses).inc(),
     messageCacheSize: (bytes) => cacheBytes.set(bytes),
     render: () => registry.render(),
@@ -230,6 +237,7 @@ export const noMetrics: Metrics = {
   busReceived: () => undefined,
   busResync: () => undefined,
   slowConsumerDropped: () => undefined,
+  socketFrameRefused: () => undefined,
   messageCacheRead: () => undefined,
   messageCacheSize: () => undefined,
   render: () => '',

@@ -9,6 +9,9 @@ import type { User } from '../../shared/protocol.js';
 /** Close codes sent to clients (4000–4999 are ours to define). */
 export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDown: 1001 } as const;
 
+/** How long a client has to answer a close frame before its socket is cut (ws itself would wait 30 s). */
+export const CLOSE_GRACE_MS = 1_000;
+
 export interface Connection {
   id: number;
   socket: WebSocket;
@@ -18,12 +21,34 @@ export interface Connection {
   alive: boolean;
   /** When this connection last announced typing, per room (typing is throttled per room). */
   lastTypingAt: Map<string, number>;
+  /** Its session has ended or it is being closed: no further frame of it is handled. */
+  ended: boolean;
+  /** When its session ends unless used again (epoch ms, the services' clock); re-read once reached. */
+  endsAt: number;
+  /** When its session was last read for it (a frame re-reads it at most once a minute, counting as use). */
+  checkedAt: number;
+  /** A failed re-read of the session is retried from then on (epoch ms). */
+  retryAt: number;
   /** Settles once hello is sent (or set-up failed). */
   setUpDone: Promise<void>;
   /** Counted in presence: its close must be counted too. */
   counted: boolean;
   /** While the user's rooms are being read: joins (true) and leaves (false) heard meanwhile. */
   heardWhileReading?: Map<string, boolean>;
+}
+
+/**
+ * Ends the connection at once: it handles no further frame, gets the close frame, and its
+ * socket is cut if the client does not answer it within CLOSE_GRACE_MS.
+ */
+export function endConnection(connection: Connection, code: number, reason: string): void {
+  connection.ended = true;
+  const { socket } = connection;
+  if (socket.readyState === socket.CLOSED) return;
+  socket.close(code, reason);
+  setTimeout(() => {
+    if (socket.readyState !== socket.CLOSED) socket.terminate();
+  }, CLOSE_GRACE_MS).unref();
 }
 
 export function createConnections() {

@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { ServerFrame } from '../../shared/protocol.js';
 import type { Metrics } from '../http/metrics.js';
-import { CLOSE_CODES, type Connection, type Connections } from './connections.js';
+import { CLOSE_CODES, endConnection, type Connection, type Connections } from './connections.js';
 import type { ResolvedEvent } from './pointers.js';
 
 /** A Buffer is sent as a text frame (ws would send it as binary). */
@@ -111,7 +111,7 @@ export function createFanOut({ connections, sender, resync, log, metrics }: FanO
           const ended = event.sessionIds
             ? event.sessionIds.includes(connection.sessionId)
             : connection.sessionId !== event.exceptSessionId;
-          if (ended) connection.socket.close(CLOSE_CODES.sessionEnded, 'session ended');
+          if (ended) endConnection(connection, CLOSE_CODES.sessionEnded, 'session ended');
         }
         return;
       case 'member': {

@@ -76,12 +76,14 @@ export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMin
       // Whoever may not send there is not typing there either; nothing is answered (typing is best effort),
       // and nothing is kept for a room the caller may not use (the frame budget bounds the checks).
       const allowed = await rooms.authorize(connection.user.id, roomId, 'send').then(() => true, () => false);
-      if (!allowed) return;
+      if (!allowed || connection.ended) return;
       connection.lastTypingAt.set(roomId, now);
       await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
       return;
     }
     const { roomId, body, clientId: id } = frame as { roomId: string; body: string; clientId: string };
+    // The session may have ended while this frame waited for its budget: nothing is stored.
+    if (connection.ended) return;
     try {
       const { message } = await messages.send(connection.user, roomId, body, id);
       send(connection, { type: 'ack', clientId: id, message });

@@ -6,7 +6,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { User } from '../../shared/protocol.js';
+import type { Caller, SessionsService } from '../auth/sessions.service.js';
+import { systemClock, type Clock } from '../clock.js';
 import { noMetrics, type Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
@@ -18,12 +19,13 @@ import { createFanOut, createSender } from './fanout.js';
 import { createFrameHandler } from './frames.js';
 import { resolvingPointers } from './pointers.js';
 import { createResync } from './resync.js';
+import { createSessionLife } from './session-life.js';
 
 export { CLOSE_CODES } from './connections.js';
 
 const HEARTBEAT_MS = 30_000;
 /** How long a client has to answer the close frame at shutdown before its socket is cut. */
-const CLOSE_GRACE_MS = 2_000;
+const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface GatewayOptions {
   rooms: RoomsService;
@@ -33,22 +35,35 @@ export interface GatewayOptions {
   log: FastifyBaseLogger;
   limiter: RateLimiter;
   framesPerMinute: number;
+  /** Sockets are bound to their session's life: it is read again when it may have ended. */
+  sessions: Pick<SessionsService, 'recheck'>;
+  /** The services' clock (session expiry). */
+  clock?: Clock;
+  /** How often sessions whose end has come are read again (ms); default one second. */
+  sessionCheckMs?: number;
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes?: number;
   /** Open sockets, frames delivered and their latency, resyncs, slow consumers. */
-  metrics?: Pick<Metrics, 'socketOpened' | 'socketClosed' | 'messageDelivered' | 'busResync' | 'slowConsumerDropped'>;
+  metrics?: Pick<Metrics, 'socketOpened' | 'socketClosed' | 'messageDelivered' | 'busResync' | 'slowConsumerDropped' | 'socketFrameRefused'>;
 }
 
 export function createGateway(options: GatewayOptions) {
-  const { rooms, messages, bus, presence, log, limiter, framesPerMinute } = options;
+  const { rooms, messages, bus, presence, log, limiter, framesPerMinute, sessions } = options;
   const metrics = options.metrics ?? noMetrics;
+  const clock = options.clock ?? systemClock;
   let nextConnectionId = 1;
   const maxBufferedBytes = options.maxBufferedBytes ?? 4 * 1024 * 1024;
   const connections = createConnections();
   const sender = createSender({ maxBufferedBytes, metrics });
   const { send } = sender;
   const { adopt, resync } = createResync({ connections, rooms, send });
-  const { deliver } = createFanOut({ connections, sender, resync, log, metrics });
+  const life = createSessionLife({ connections, sessions, clock, log, checkEveryMs: options.sessionCheckMs ?? 1_000 });
+  // Events lost with the bus may have been sessions-ended ones: every session is read again too.
+  const resyncAll = async () => {
+    life.recheckAll();
+    await resync();
+  };
+  const { deliver } = createFanOut({ connections, sender, resync: resyncAll, log, metrics });
   const handleFrame = createFrameHandler({ messages, rooms, bus, limiter, framesPerMinute, log, send });
 
   const pointerReader = {
@@ -109,7 +124,8 @@ export function createGateway(options: GatewayOptions) {
 
   return {
     /** Takes over an authenticated socket. Handlers are attached at once so no frame is missed. */
-    attach(socket: WebSocket, user: User, sessionId: string): void {
+    attach(socket: WebSocket, caller: Caller): void {
+      const { user, sessionId, endsAt } = caller;
       const connection: Connection = {
         id: nextConnectionId++,
         socket,
@@ -118,9 +134,14 @@ export function createGateway(options: GatewayOptions) {
         rooms: new Set(),
         alive: true,
         lastTypingAt: new Map(),
+        ended: false,
+        endsAt,
+        checkedAt: clock.now(),
+        retryAt: 0,
         setUpDone: Promise.resolve(),
         counted: false,
       };
+      socket.on('error', () => socket.terminate());
       connections.add(connection);
       metrics.socketOpened();
 
@@ -132,8 +153,15 @@ export function createGateway(options: GatewayOptions) {
       // Frames are handled one after another, after set-up, in the order they came.
       let queue: Promise<void> = ready;
       socket.on('message', (data) => {
+        // A frame that arrives after the session ended (a client ignoring the close frame) is dropped unread.
+        if (connection.ended) return metrics.socketFrameRefused();
         const raw = data.toString();
-        queue = queue.then(() => handleFrame(connection, raw)).catch((error: unknown) => log.error({ err: error }, 'frame failed'));
+        queue = queue
+          .then(async () => {
+            if (await life.admit(connection)) return handleFrame(connection, raw);
+            metrics.socketFrameRefused();
+          })
+          .catch((error: unknown) => log.error({ err: error }, 'frame failed'));
       });
       socket.on('pong', () => {
         connection.alive = true;
@@ -142,12 +170,12 @@ export function createGateway(options: GatewayOptions) {
         metrics.socketClosed();
         tearDown(connection, ready);
       });
-      socket.on('error', () => socket.terminate());
     },
 
     /** Closes every socket with a reason (shutdown); resolves once no bus pointer is still being read. */
     async close(): Promise<void> {
       clearInterval(heartbeat);
+      life.stop();
       stopListening();
       stopWatching();
       const open = [...connections.all()];
@@ -156,7 +184,7 @@ export function createGateway(options: GatewayOptions) {
       // tab, a dead link) must not hold the shutdown that long.
       setTimeout(() => {
         for (const connection of open) if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate();
-      }, CLOSE_GRACE_MS).unref();
+      }, SHUTDOWN_GRACE_MS).unref();
       await pointers.stop();
     },
   };

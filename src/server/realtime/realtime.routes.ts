@@ -25,8 +25,7 @@ export const realtimeRoutes: FastifyPluginAsync<{ gateway: Gateway; guard: AuthG
     // A plain HTTP request (no Upgrade): say what to do, in the API's error shape.
     handler: async (_request, reply) => sendError(reply, errors.upgradeRequired()),
     wsHandler: (socket, request) => {
-      const { user, sessionId } = callerOf(request);
-      gateway.attach(socket, user, sessionId);
+      gateway.attach(socket, callerOf(request));
     },
   });
 };
