@@ -148,6 +148,7 @@ export function composeServices(deps: ServicesDeps) {
     framesPerMinute: config.rateLimits.framesPerMinute,
     sessions,
     clock,
+    maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
   });
 

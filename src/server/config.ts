@@ -28,6 +28,8 @@ export interface Config {
   sessionTtlDays: number;
   sessionIdleHours: number;
   messageMaxLength: number;
+  /** Open WebSocket connections one user may have on one instance; one more is closed with 4429. */
+  maxSocketsPerUser: number;
   /** Memory for recently read message bodies, so reading them again skips decryption; 0 turns it off. */
   messageCacheMb: number;
   rateLimits: RateLimitsConfig;
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleHours: integer(env, 'SESSION_IDLE_HOURS', 72, 1, 24 * 3650),
     messageMaxLength: integer(env, 'MESSAGE_MAX_LENGTH', 4000, 1, LIMITS.messageMaxCeiling),
     messageCacheMb: integer(env, 'MESSAGE_CACHE_MB', 32, 0, 1024),
+    maxSocketsPerUser: integer(env, 'MAX_SOCKETS_PER_USER', 20, 1, 10_000),
     rateLimits: {
       loginPerMinute: integer(env, 'RATE_LIMIT_LOGIN_PER_MINUTE', 20, 1, 1_000_000),
       signInFailuresPerAddress: integer(env, 'RATE_LIMIT_SIGN_IN_FAILURES_PER_IP', 5, 1, 1_000_000),

@@ -4,24 +4,26 @@
  * client sends afterwards (ignoring the close frame) is dropped unread — no message is
  * stored; the session's absolute expiry and idle timeout close it with nobody calling
  * HTTP (the test clock moves; the server reads due sessions once a second), and the
- * socket's own frames count as use of the session, as HTTP requests do.
+ * socket's own frames count as use of the session, as HTTP requests do. Also: a cap on
+ * sockets per user, and typing throttled per user and room across the user's sockets.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, as, listenOnLoopback, logIn, signUp, TEST_PASSWORD, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
-import { isMessage, isPong } from '../support/frames.js';
+import { isMessage, isPong, isTyping } from '../support/frames.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
-import { connectWs, ignoreCloseFrame, type WsClient } from '../support/ws-client.js';
+import { attemptWs, connectWs, ignoreCloseFrame, type WsClient } from '../support/ws-client.js';
 
 const HOUR_MS = 60 * 60 * 1000;
+const MAX_SOCKETS = 3;
 const WAIT = { timeout: 5_000, interval: 20 };
 
 describe.each(DIALECTS)('sockets bound to their session on %s', (dialect) => {
-  const t = useTestApp(dialect);
+  const t = useTestApp(dialect, { MAX_SOCKETS_PER_USER: String(MAX_SOCKETS) });
   let base: string;
   const open: WsClient[] = [];
-  const { get, post, createRoom } = apiClient(() => t.app);
+  const { get, post, createRoom, join, send: sendHttp } = apiClient(() => t.app);
 
   beforeAll(async () => {
     base = await listenOnLoopback(t.app);
@@ -136,4 +138,45 @@ describe.each(DIALECTS)('sockets bound to their session on %s', (dialect) => {
     });
   });
 
+  describe('sockets per user', () => {
+    it(`refuses a user's socket beyond MAX_SOCKETS_PER_USER with 4429, and takes one again once a socket closes`, async () => {
+      const alice = await signUp(t.app);
+      const sockets = [];
+      for (let i = 0; i < MAX_SOCKETS; i += 1) sockets.push(await connect(alice));
+      expect(await attemptWs(base, { cookie: alice.cookie })).toEqual({ kind: 'closed', code: 4429, frames: [] });
+      // Another user is not affected.
+      await connect(await signUp(t.app));
+      await sockets[0]!.close();
+      await vi.waitFor(async () => {
+        const outcome = await attemptWs(base, { cookie: alice.cookie }, 300);
+        expect(outcome.kind).toBe('accepted');
+      }, WAIT);
+    });
+  });
+
+  describe('typing', () => {
+    it('announces typing once per user and room however many sockets the user types on, and again after the throttle', async () => {
+      const alice = await signUp(t.app);
+      const bob = await signUp(t.app);
+      const room = await createRoom(alice);
+      await join(bob, room.id);
+      const laptop = await connect(alice);
+      const phone = await connect(alice);
+      const watcher = await connect(bob);
+      for (const socket of [laptop, phone]) {
+        socket.send({ type: 'typing', roomId: room.id });
+        socket.send({ type: 'ping' });
+        await socket.waitFor(isPong);
+      }
+      // A message after the typing frames is the barrier: bob has whatever typing was announced before it.
+      const marker = await sendHttp(alice, room.id, 'barrier');
+      await watcher.waitFor(isMessage(room.id, (m) => m.id === marker.id));
+      expect(watcher.received(isTyping(room.id))).toHaveLength(1);
+
+      t.clock.advance(2_000);
+      phone.send({ type: 'typing', roomId: room.id });
+      await watcher.waitFor(isTyping(room.id), { since: watcher.frames.findIndex(isMessage(room.id)) + 1 });
+      expect(watcher.received(isTyping(room.id))).toHaveLength(2);
+    });
+  });
 });

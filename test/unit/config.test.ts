@@ -28,3 +28,16 @@ describe('loadConfig: the sign-in failure budgets', () => {
     expect(() => loadConfig({ RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '0' })).toThrow(ConfigError);
   });
 });
+
+describe('loadConfig: MAX_SOCKETS_PER_USER', () => {
+  it('is 20 when unset', () => {
+    expect(loadConfig({}).maxSocketsPerUser).toBe(20);
+    expect(loadConfig({ MAX_SOCKETS_PER_USER: '5' }).maxSocketsPerUser).toBe(5);
+  });
+
+  it('refuses what is not a whole number from 1 to 10000, naming the variable', () => {
+    for (const raw of ['0', '-1', '10001', '2.5', 'many']) {
+      expect(() => loadConfig({ MAX_SOCKETS_PER_USER: raw })).toThrow(`MAX_SOCKETS_PER_USER must be a whole number from 1 to 10000 (got "${raw}").`);
+    }
+  });
+});

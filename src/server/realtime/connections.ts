@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import type { User } from '../../shared/protocol.js';
 
 /** Close codes sent to clients (4000–4999 are ours to define). */
-export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, shuttingDown: 1001 } as const;
+export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, tooManySockets: 4429, shuttingDown: 1001 } as const;
 
 /** How long a client has to answer a close frame before its socket is cut (ws itself would wait 30 s). */
 export const CLOSE_GRACE_MS = 1_000;
@@ -19,8 +19,6 @@ export interface Connection {
   sessionId: string;
   rooms: Set<string>;
   alive: boolean;
-  /** When this connection last announced typing, per room (typing is throttled per room). */
-  lastTypingAt: Map<string, number>;
   /** Its session has ended or it is being closed: no further frame of it is handled. */
   ended: boolean;
   /** When its session ends unless used again (epoch ms, the services' clock); re-read once reached. */

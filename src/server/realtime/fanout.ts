@@ -10,6 +10,7 @@ import type { ServerFrame } from '../../shared/protocol.js';
 import type { Metrics } from '../http/metrics.js';
 import { CLOSE_CODES, endConnection, type Connection, type Connections } from './connections.js';
 import type { ResolvedEvent } from './pointers.js';
+import type { TypingThrottle } from './typing-throttle.js';
 
 /** A Buffer is sent as a text frame (ws would send it as binary). */
 const TEXT_FRAME = { binary: false } as const;
@@ -67,11 +68,13 @@ export interface FanOutOptions {
   sender: Sender;
   /** Brings every local socket in line after the bus may have lost events. */
   resync: () => Promise<void>;
+  /** Hears every typing event, so the throttle covers the user's sockets on other instances too. */
+  typing: Pick<TypingThrottle, 'heard'>;
   log: FastifyBaseLogger;
   metrics: Pick<Metrics, 'messageDelivered' | 'busResync'>;
 }
 
-export function createFanOut({ connections, sender, resync, log, metrics }: FanOutOptions) {
+export function createFanOut({ connections, sender, resync, typing, log, metrics }: FanOutOptions) {
   const { write, send } = sender;
 
   /** Writes one pre-serialized frame to every local socket in the rooms, once each; returns how many were written. */
@@ -97,6 +100,7 @@ export function createFanOut({ connections, sender, resync, log, metrics }: FanO
         metrics.messageDelivered(broadcast([event.roomId], { type: 'message', message: event.message }), publishedAt);
         return;
       case 'typing':
+        typing.heard(event.userId, event.roomId);
         broadcast([event.roomId], { type: 'typing', roomId: event.roomId, userId: event.userId }, (c) => c.user.id === event.userId);
         return;
       case 'presence':

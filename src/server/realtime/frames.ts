@@ -15,8 +15,7 @@ import type { MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Connection } from './connections.js';
-
-const TYPING_THROTTLE_MS = 2_000;
+import type { TypingThrottle } from './typing-throttle.js';
 
 const frameValidators = {
   send: Compile(SendFrameSchema),
@@ -31,11 +30,13 @@ export interface FrameHandlerOptions {
   bus: Pick<Bus, 'publish'>;
   limiter: RateLimiter;
   framesPerMinute: number;
+  /** Typing is throttled per user and room, across the user's sockets. */
+  typing: TypingThrottle;
   log: FastifyBaseLogger;
   send: (connection: Connection, frame: ServerFrame) => void;
 }
 
-export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMinute, log, send }: FrameHandlerOptions) {
+export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMinute, typing, log, send }: FrameHandlerOptions) {
   function sendError(connection: Connection, error: ErrorBody['error'], clientId?: string): void {
     send(connection, { type: 'error', ...(clientId ? { clientId } : {}), error });
   }
@@ -71,14 +72,14 @@ export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMin
     if (type === 'ping') return send(connection, { type: 'pong' });
     if (type === 'typing') {
       const { roomId } = frame as { roomId: string };
-      const now = Date.now();
-      if (now - (connection.lastTypingAt.get(roomId) ?? 0) < TYPING_THROTTLE_MS) return;
+      const userId = connection.user.id;
+      // Claimed before the check, so the user's other sockets asking meanwhile are throttled too.
+      if (!typing.claim(userId, roomId)) return;
       // Whoever may not send there is not typing there either; nothing is answered (typing is best effort),
       // and nothing is kept for a room the caller may not use (the frame budget bounds the checks).
-      const allowed = await rooms.authorize(connection.user.id, roomId, 'send').then(() => true, () => false);
-      if (!allowed || connection.ended) return;
-      connection.lastTypingAt.set(roomId, now);
-      await bus.publish({ kind: 'typing', roomId, userId: connection.user.id });
+      const allowed = await rooms.authorize(userId, roomId, 'send').then(() => true, () => false);
+      if (!allowed || connection.ended) return typing.release(userId, roomId);
+      await bus.publish({ kind: 'typing', roomId, userId });
       return;
     }
     const { roomId, body, clientId: id } = frame as { roomId: string; body: string; clientId: string };

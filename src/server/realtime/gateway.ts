@@ -14,12 +14,13 @@ import type { MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
-import { CLOSE_CODES, createConnections, type Connection } from './connections.js';
+import { CLOSE_CODES, createConnections, endConnection, type Connection } from './connections.js';
 import { createFanOut, createSender } from './fanout.js';
 import { createFrameHandler } from './frames.js';
 import { resolvingPointers } from './pointers.js';
 import { createResync } from './resync.js';
 import { createSessionLife } from './session-life.js';
+import { createTypingThrottle } from './typing-throttle.js';
 
 export { CLOSE_CODES } from './connections.js';
 
@@ -37,10 +38,12 @@ export interface GatewayOptions {
   framesPerMinute: number;
   /** Sockets are bound to their session's life: it is read again when it may have ended. */
   sessions: Pick<SessionsService, 'recheck'>;
-  /** The services' clock (session expiry). */
+  /** The services' clock (session expiry, typing throttle). */
   clock?: Clock;
   /** How often sessions whose end has come are read again (ms); default one second. */
   sessionCheckMs?: number;
+  /** Open sockets one user may have on this instance; one more is refused (close code 4429). */
+  maxSocketsPerUser: number;
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes?: number;
   /** Open sockets, frames delivered and their latency, resyncs, slow consumers. */
@@ -48,7 +51,7 @@ export interface GatewayOptions {
 }
 
 export function createGateway(options: GatewayOptions) {
-  const { rooms, messages, bus, presence, log, limiter, framesPerMinute, sessions } = options;
+  const { rooms, messages, bus, presence, log, limiter, framesPerMinute, sessions, maxSocketsPerUser } = options;
   const metrics = options.metrics ?? noMetrics;
   const clock = options.clock ?? systemClock;
   let nextConnectionId = 1;
@@ -58,13 +61,14 @@ export function createGateway(options: GatewayOptions) {
   const { send } = sender;
   const { adopt, resync } = createResync({ connections, rooms, send });
   const life = createSessionLife({ connections, sessions, clock, log, checkEveryMs: options.sessionCheckMs ?? 1_000 });
+  const typing = createTypingThrottle(clock);
   // Events lost with the bus may have been sessions-ended ones: every session is read again too.
   const resyncAll = async () => {
     life.recheckAll();
     await resync();
   };
-  const { deliver } = createFanOut({ connections, sender, resync: resyncAll, log, metrics });
-  const handleFrame = createFrameHandler({ messages, rooms, bus, limiter, framesPerMinute, log, send });
+  const { deliver } = createFanOut({ connections, sender, resync: resyncAll, typing, log, metrics });
+  const handleFrame = createFrameHandler({ messages, rooms, bus, limiter, framesPerMinute, typing, log, send });
 
   const pointerReader = {
     loadMessage: messages.loadForFanOut,
@@ -111,6 +115,7 @@ export function createGateway(options: GatewayOptions) {
   }
 
   const heartbeat = setInterval(() => {
+    typing.prune();
     for (const connection of connections.all()) {
       if (!connection.alive) {
         connection.socket.terminate();
@@ -133,7 +138,6 @@ export function createGateway(options: GatewayOptions) {
         sessionId,
         rooms: new Set(),
         alive: true,
-        lastTypingAt: new Map(),
         ended: false,
         endsAt,
         checkedAt: clock.now(),
@@ -142,6 +146,11 @@ export function createGateway(options: GatewayOptions) {
         counted: false,
       };
       socket.on('error', () => socket.terminate());
+      // Counted and added in one turn, so handshakes completing together cannot pass the cap together.
+      if (connections.ofUser(user.id).size >= maxSocketsPerUser) {
+        endConnection(connection, CLOSE_CODES.tooManySockets, `too many connections (at most ${maxSocketsPerUser}); close another tab`);
+        return;
+      }
       connections.add(connection);
       metrics.socketOpened();
 
