@@ -75,8 +75,17 @@ export function createSessionLife({ connections, sessions, clock, log, checkEver
     async admit(connection: Connection): Promise<boolean> {
       if (connection.ended) return false;
       const now = clock.now();
-      if (now < connection.endsAt && now - connection.checkedAt < TOUCH_INTERVAL_MS) return true;
-      return recheck(connection, true);
+      const due = now >= connection.endsAt;
+      if (!due && now - connection.checkedAt < TOUCH_INTERVAL_MS) return true;
+      try {
+        return await recheck(connection, true);
+      } catch (error) {
+        // Unreachable database: a session not yet at its end is still live, and the frame gets
+        // its own answer (a send's error frame); past its end, nothing is handled unchecked.
+        if (due) throw error;
+        connection.checkedAt = now;
+        return true;
+      }
     },
 
     /** The bus may have lost `sessions-ended` events: every socket's session is read again at the next sweep. */
