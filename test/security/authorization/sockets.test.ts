@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import type { Room, ServerFrame } from '../../../src/shared/protocol.js';
+import { TYPING_THROTTLE_MS } from '../../../src/server/realtime/typing-throttle.js';
 import { signUp, uniqueName } from '../../support/app.js';
 import { DIALECTS } from '../../support/databases.js';
 import type { WsClient } from '../../support/ws-client.js';
@@ -108,7 +109,9 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
     stage.world.memberSocket.send({ type: 'send', roomId: stage.world.R.id, body: `${stage.world.rMark} control`, clientId });
     await stage.world.memberSocket.waitFor((f) => f.type === 'ack' && f.clientId === clientId);
     const since = stage.world.ownerSocket.frames.length;
-    // Typing is throttled per connection and room: a fresh socket of the member types.
+    // Typing is throttled per user and room, across sockets: the app's clock moves past the
+    // throttle, and a fresh socket of the member types.
+    stage.t.clock.advance(TYPING_THROTTLE_MS);
     const fresh = await stage.connect(stage.world.M);
     fresh.send({ type: 'typing', roomId: stage.world.R.id });
     await stage.world.ownerSocket.waitFor((f) => f.type === 'typing' && f.roomId === stage.world.R.id && f.userId === stage.world.M.user.id, { since });
