@@ -52,7 +52,15 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   await registerSecurity(app, { forceHttps: config.forceHttps });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'SecureChat API', version: '1', description: 'HTTP API of SecureChat. Real-time events: GET /api/v1/ws.' },
+      info: {
+        title: 'SecureChat API',
+        version: '1',
+        description:
+          'HTTP API of SecureChat. Real-time events: GET /api/v1/ws. The server closes a socket with 4401 when its session ends ' +
+          '(logout, expiry, idle timeout, ended from another device, password change; frames sent after that are dropped), ' +
+          '4429 when the user already has MAX_SOCKETS_PER_USER sockets open on the instance (reconnect later or poll), ' +
+          '4008 when the client reads too slowly (reconnect and catch up with after=), 1001 when the server shuts down.',
+      },
       components: {
         securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'securechat_session' } },
       },
