@@ -31,6 +31,7 @@ import { ClusterStartError, connectCluster, type Cluster } from './platform/clus
 import { createMemoryCounterStore, withHashedKeys, type CounterStore } from './platform/cluster/counters.js';
 import { createMemoryPresence, type Presence } from './platform/cluster/presence.js';
 import { createGateway } from './realtime/gateway.js';
+import { createInvitesRepository } from './rooms/invites.repository.js';
 import { createInvitesService } from './rooms/invites.service.js';
 import { createModerationService } from './rooms/moderation.service.js';
 import { createRoomAccess } from './rooms/rooms.access.js';
@@ -96,9 +97,10 @@ export function composeServices(deps: ServicesDeps) {
   const roomsRepository = createRoomsRepository(database.dialect);
   // One access check for the three, so their checks are batched together.
   const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus });
-  const rooms = createRoomsService({ db, rooms: roomsRepository, access, keyring, clock, bus, presence });
-  const moderation = createModerationService({ db, rooms: roomsRepository, access, clock, bus });
-  const invites = createInvitesService({ db, rooms: roomsRepository, access, clock });
+  const invitesRepository = createInvitesRepository();
+  const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence });
+  const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
+  const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
   const messages = createMessagesService({
     db,

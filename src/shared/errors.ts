@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'invite_not_found',
   'invite_expired',
   'invite_used_up',
+  'invite_revoked',
   'username_taken',
   'email_taken',
   'room_name_taken',

@@ -124,12 +124,25 @@ export const MemberSchema = Type.Object({
 export type Member = Static<typeof MemberSchema>;
 
 export const InviteSchema = Type.Object({
+  /** The invite's id: what the room's invite list shows and revoking names. */
+  id: Type.String(),
   code: Type.String(),
   url: Type.String(),
   expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   maxUses: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type Invite = Static<typeof InviteSchema>;
+
+/** A live invite as the room's list shows it (the code is never shown again: only its hash is stored). */
+export const RoomInviteSchema = Type.Object({
+  id: Type.String(),
+  createdBy: Type.Object({ id: Type.String(), username: Type.String() }),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  maxUses: Type.Union([Type.Integer(), Type.Null()]),
+  uses: Type.Integer(),
+});
+export type RoomInvite = Static<typeof RoomInviteSchema>;
 
 export const MessageSchema = Type.Object({
   id: Type.String(),

@@ -404,7 +404,7 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
       const response = await post(owner, `/api/v1/rooms/${room.id}/invites`, { expiresInHours: 2, maxUses: 5 });
       expect(response.statusCode).toBe(201);
       const invite = response.json() as Invite;
-      expect(invite).toEqual({ code: expect.any(String), url: expect.any(String), expiresAt: expect.stringMatching(ISO), maxUses: 5 });
+      expect(invite).toEqual({ id: expect.any(String), code: expect.any(String), url: expect.any(String), expiresAt: expect.stringMatching(ISO), maxUses: 5 });
       expect(invite.code.length).toBeGreaterThanOrEqual(8);
       expect(invite.url.endsWith(`/invite/${invite.code}`)).toBe(true);
       expect(Date.parse(invite.expiresAt!)).toBe(t.clock.now() + 2 * HOUR_MS);

@@ -8,6 +8,7 @@ import * as presence from './migrations/002-presence.js';
 import * as roomBans from './migrations/003-room-bans.js';
 import * as rateLimitCounters from './migrations/004-rate-limit-counters.js';
 import * as attemptBudgets from './migrations/005-attempt-budgets.js';
+import * as inviteRevocation from './migrations/006-invite-revocation.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-room-bans': roomBans,
   '004-rate-limit-counters': rateLimitCounters,
   '005-attempt-budgets': attemptBudgets,
+  '006-invite-revocation': inviteRevocation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -76,6 +76,14 @@ export interface RoomInvitesTable {
   expires_at: number | null;
   max_uses: number | null;
   uses: number;
+  /** When an owner or moderator revoked it (null: not revoked). */
+  revoked_at: number | null;
+}
+
+/** The user may not use this invite: it was made before they were removed or banned. */
+export interface RoomInviteExclusionsTable {
+  invite_id: string;
+  user_id: string;
 }
 
 /** A known plaintext under the current key: start-up proves the key reads existing data. */
@@ -123,6 +131,7 @@ export interface Database {
   room_members: RoomMembersTable;
   messages: MessagesTable;
   room_invites: RoomInvitesTable;
+  room_invite_exclusions: RoomInviteExclusionsTable;
   key_canary: KeyCanaryTable;
   presence: PresenceTable;
   room_bans: RoomBansTable;

@@ -8,7 +8,8 @@ import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { RoomAccess } from './rooms.access.js';
-import { actsOnOther, outranks, roleChangeable } from './rooms.policy.js';
+import type { InvitesRepository } from './invites.repository.js';
+import { actsOnOther, allows, outranks, roleChangeable } from './rooms.policy.js';
 import type { RoomsRepository } from './rooms.repository.js';
 
 /** A row naming a user (or room) that does not exist, on SQLite or PostgreSQL. */
@@ -17,8 +18,15 @@ const isForeignKeyViolation = (error: unknown) => {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 };
 
-export function createModerationService(deps: { db: Kysely<Database>; rooms: RoomsRepository; access: RoomAccess; clock: Clock; bus: Bus }) {
-  const { db, rooms, access, clock, bus } = deps;
+export function createModerationService(deps: {
+  db: Kysely<Database>;
+  rooms: RoomsRepository;
+  invites: InvitesRepository;
+  access: RoomAccess;
+  clock: Clock;
+  bus: Bus;
+}) {
+  const { db, rooms, invites, access, clock, bus } = deps;
 
   /**
    * The member an owner or moderator wants to act on (undefined: not a member, which a
@@ -40,16 +48,23 @@ export function createModerationService(deps: { db: Kysely<Database>; rooms: Roo
     /** Removes a member (a kick), or also bans them so they cannot come back. */
     async removeMember(actorId: string, roomId: string, targetId: string, options: { ban: boolean }): Promise<void> {
       const target = await moderationTarget(actorId, roomId, targetId, options);
+      let removed = false;
       try {
         await db.transaction().execute(async (trx) => {
-          if (target) await rooms.removeMember(trx, roomId, targetId);
+          // Under the pair's lock, as a join: a join in flight either finished (and its member
+          // row is removed here) or waits and then sees the ban.
+          await rooms.lockMembership(trx, roomId, targetId);
+          removed = await rooms.removeMember(trx, roomId, targetId);
           if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
+          // No invite made before now brings them back, and a removed moderator's links stop.
+          await invites.excludeFromExisting(trx, roomId, targetId);
+          await invites.revokeMadeBy(trx, roomId, targetId, clock.now());
         });
       } catch (error) {
         if (!target && isForeignKeyViolation(error)) throw errors.notFound('That user');
         throw error;
       }
-      if (target) await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
+      if (removed) await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
     },
 
     /** Lifts a ban (owner or moderator); the user may then join or be invited again. */
@@ -60,11 +75,15 @@ export function createModerationService(deps: { db: Kysely<Database>; rooms: Roo
 
     /** The owner makes a member a moderator, or a moderator a member again. */
     async setRole(actorId: string, roomId: string, targetId: string, role: 'moderator' | 'member'): Promise<void> {
-      await access.authorize(actorId, roomId, 'setRole');
+      const actor = await access.authorize(actorId, roomId, 'setRole');
       const target = await rooms.findMember(db, roomId, targetId);
       if (!target) throw errors.notFound('That member');
       if (!roleChangeable(target.role)) throw errors.forbidden('The owner keeps their role; the owner hands it over by leaving.');
-      await rooms.setRole(db, roomId, targetId, role);
+      await db.transaction().execute(async (trx) => {
+        await rooms.setRole(trx, roomId, targetId, role);
+        // A demoted moderator's links stop for good (accept also asks the creator's role).
+        if (!allows(role, 'invite', actor)) await invites.revokeMadeBy(trx, roomId, targetId, clock.now());
+      });
       await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'role' });
     },
   };

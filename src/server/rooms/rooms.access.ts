@@ -25,6 +25,9 @@ export const roomNotFound = () => errors.notFound('That room');
 
 export const bannedError = () => new AppError(403, 'banned', 'You are banned from this room.');
 
+/** A banned user may not join again (rooms.policy.ts: banHidesRoom). */
+const bannedFor = (room: { is_private: number }) => (banHidesRoom(room) ? roomNotFound() : bannedError());
+
 export function createRoomAccess(deps: { db: Kysely<Database>; rooms: RoomsRepository; keyring: Keyring; clock: Clock; bus: Bus }) {
   const { db, rooms, keyring, clock, bus } = deps;
   // Sends resolved by one group commit authorize their next sends together: one query.
@@ -47,14 +50,28 @@ export function createRoomAccess(deps: { db: Kysely<Database>; rooms: RoomsRepos
       return access;
     },
 
-    /** A banned user may not join again (rooms.policy.ts: banHidesRoom). */
-    async refuseIfBanned(room: { id: string; is_private: number }, userId: string, trx: Db = db): Promise<void> {
-      if (!(await rooms.isBanned(trx, room.id, userId))) return;
-      throw banHidesRoom(room) ? roomNotFound() : bannedError();
-    },
-
     async addMember(roomId: string, userId: string, role: Role, trx: Db = db): Promise<boolean> {
       return rooms.addMember(trx, { room_id: roomId, user_id: userId, role, joined_at: clock.now(), last_read_seq: 0 });
+    },
+
+    /**
+     * Adds the user as a plain member unless banned, with the ban check, `check` (an invite's
+     * own rules) and the insert in one transaction under the pair's lock (lockMembership): a
+     * ban committed first is seen, and one issued meanwhile waits, then removes the member.
+     * False when they were a member already (nothing checked or changed).
+     */
+    async admit(
+      room: { id: string; is_private: number },
+      userId: string,
+      options: { bannedAnswer?: () => AppError; check?: (trx: Db) => Promise<void> } = {},
+    ): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        await rooms.lockMembership(trx, room.id, userId);
+        if (await rooms.findMember(trx, room.id, userId)) return false;
+        if (await rooms.isBanned(trx, room.id, userId)) throw options.bannedAnswer ? options.bannedAnswer() : bannedFor(room);
+        await options.check?.(trx);
+        return rooms.addMember(trx, { room_id: room.id, user_id: userId, role: 'member', joined_at: clock.now(), last_read_seq: 0 });
+      });
     },
 
     /** Announces the join on the bus (sockets subscribe at once) and answers the room as the user sees it. */

@@ -2,11 +2,10 @@
 import { sql } from 'kysely';
 import type { DatabaseTarget } from '../config.js';
 import { precompiled } from '../db/precompiled.js';
-import type { Db, RoomInvitesTable, RoomMembersTable, RoomsTable } from '../db/schema.js';
+import type { Db, RoomMembersTable, RoomsTable } from '../db/schema.js';
 
 export type RoomRow = RoomsTable;
 export type MemberRow = RoomMembersTable;
-export type InviteRow = RoomInvitesTable;
 export type Role = MemberRow['role'];
 /** A room as one user sees it: their role (null when not a member) and the member count. */
 export type RoomViewRow = RoomRow & { role: Role | null; last_read_seq: number | null; member_count: number };
@@ -176,6 +175,17 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
       if (dialect === 'postgres') await sql`select id from rooms where id = ${roomId} for no key update`.execute(db);
     },
 
+    /**
+     * Serializes changes to one user's membership of one room until the transaction ends: a
+     * join checks for a ban and adds the member, a ban removes the member and records the ban,
+     * and neither may run between the other's two steps. PostgreSQL: a transaction-scoped
+     * advisory lock on the pair (not the room's row, which every message batch takes); SQLite
+     * transactions begin immediate, one writer at a time, and need no lock.
+     */
+    async lockMembership(db: Db, roomId: string, userId: string): Promise<void> {
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${roomId}), hashtext(${userId}))`.execute(db);
+    },
+
     async setOwner(db: Db, roomId: string, ownerId: string): Promise<void> {
       await db.updateTable('rooms').set({ owner_id: ownerId }).where('id', '=', roomId).execute();
     },
@@ -212,26 +222,6 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
         .where('user_id', '=', userId)
         .executeTakeFirst();
       return row !== undefined;
-    },
-
-    async insertInvite(db: Db, invite: InviteRow): Promise<void> {
-      await db.insertInto('room_invites').values(invite).execute();
-    },
-
-    async findInviteByCodeHash(db: Db, codeHash: string): Promise<InviteRow | undefined> {
-      return db.selectFrom('room_invites').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
-    },
-
-    /** Counts one use of the invite if it is still valid at `now`; false when it is not. */
-    async useInvite(db: Db, inviteId: string, now: number): Promise<boolean> {
-      const result = await db
-        .updateTable('room_invites')
-        .set((eb) => ({ uses: eb('uses', '+', 1) }))
-        .where('id', '=', inviteId)
-        .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

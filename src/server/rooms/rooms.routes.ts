@@ -1,7 +1,7 @@
 /** HTTP surface of rooms, membership and invites (the Rooms part of api.md). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorSchema, InviteSchema, LIMITS, MemberSchema, RoomSchema } from '../../shared/protocol.js';
+import { ErrorSchema, InviteSchema, LIMITS, MemberSchema, RoomInviteSchema, RoomSchema } from '../../shared/protocol.js';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { siteOrigin } from '../http/origin.js';
 import type { InvitesService } from './invites.service.js';
@@ -144,6 +144,40 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
+  app.get(
+    '/rooms/:roomId/invites',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: "The room's invites that still work, with uses, expiry and creator (owner or moderator)",
+        description:
+          'Not listed: revoked, expired or used-up invites, and those whose creator can no longer invite to the room (demoted, removed or gone), which are refused too. Codes are not shown again.',
+        params: RoomParams,
+        response: { 200: Type.Object({ invites: Type.Array(RoomInviteSchema) }), ...errorResponses },
+      },
+    },
+    async (request) => ({ invites: await invites.list(userId(request), request.params.roomId) }),
+  );
+
+  app.delete(
+    '/rooms/:roomId/invites/:inviteId',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Revoke an invite (owner or moderator): its link answers 410 invite_revoked from then on',
+        params: Type.Object({
+          roomId: Type.String({ minLength: 1, maxLength: 64 }),
+          inviteId: Type.String({ minLength: 1, maxLength: 64 }),
+        }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await invites.revoke(userId(request), request.params.roomId, request.params.inviteId);
+      return reply.status(204).send(null);
+    },
+  );
+
   const MemberParams = Type.Object({
     roomId: Type.String({ minLength: 1, maxLength: 64 }),
     userId: Type.String({ minLength: 1, maxLength: 64 }),
@@ -215,6 +249,8 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['rooms'],
         summary: 'Accept an invite and join its room',
+        description:
+          '410 invite_expired, invite_used_up, or invite_revoked: revoked, its creator can no longer invite to the room, or the caller was removed or banned from the room after it was made (a ban: 403 banned).',
         params: Type.Object({ code: Type.String({ minLength: 1, maxLength: 128 }) }),
         response: { 200: RoomEnvelope, ...errorResponses },
       },

@@ -13,6 +13,7 @@ import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
+import type { InvitesRepository } from './invites.repository.js';
 import { roomNotFound, type RoomAccess } from './rooms.access.js';
 import { allows, heirOf } from './rooms.policy.js';
 import { presentMember, presentRoom } from './rooms.presenter.js';
@@ -32,14 +33,15 @@ export interface CreateRoomInput {
 export function createRoomsService(deps: {
   db: Kysely<Database>;
   rooms: RoomsRepository;
+  invites: InvitesRepository;
   access: RoomAccess;
   keyring: Keyring;
   clock: Clock;
   bus: Bus;
   presence: Presence;
 }) {
-  const { db, rooms, access, keyring, clock, bus, presence } = deps;
-  const { authorize, refuseIfBanned, addMember, joined } = access;
+  const { db, rooms, invites, access, keyring, clock, bus, presence } = deps;
+  const { authorize, admit, addMember, joined } = access;
 
   function validateName(raw: string): string {
     const name = raw.trim();
@@ -123,18 +125,14 @@ export function createRoomsService(deps: {
     async joinByName(userId: string, rawName: string): Promise<Room> {
       const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
       if (!room || !allows(null, 'join', room)) throw errors.notFound('A public room with that name');
-      await refuseIfBanned(room, userId);
-      await addMember(room.id, userId, 'member');
+      await admit(room, userId);
       return joined(userId, room.id);
     },
 
     async join(userId: string, roomId: string): Promise<Room> {
       const view = await rooms.findView(db, userId, roomId);
       if (!view || (view.role === null && !allows(null, 'join', view))) throw roomNotFound();
-      if (view.role === null) {
-        await refuseIfBanned(view, userId);
-        await addMember(roomId, userId, 'member');
-      }
+      if (view.role === null) await admit(view, userId);
       return joined(userId, roomId);
     },
 
@@ -144,6 +142,7 @@ export function createRoomsService(deps: {
       await db.transaction().execute(async (trx) => {
         if (view.role === 'owner') await rooms.lockRoom(trx, roomId); // the room before its members, as the message batch
         await rooms.removeMember(trx, roomId, userId);
+        await invites.revokeMadeBy(trx, roomId, userId, clock.now()); // their links stop with them
         if (view.role !== 'owner') return;
         const members = await rooms.listMembers(trx, roomId);
         const heir = heirOf(members);
