@@ -90,6 +90,13 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
       build: async () => ({ session: cw.caller, probe: { method: 'POST', url: `/api/v1/rooms/${cw.privateRoom.id}/invites`, payload: {} } }),
     },
     {
+      key: 'DELETE /api/v1/rooms/:roomId/invites/:inviteId',
+      build: async () => {
+        const invite = (await post(cw.caller, `/api/v1/rooms/${cw.privateRoom.id}/invites`, {}, 201)).json() as { id: string };
+        return { session: cw.caller, probe: { method: 'DELETE', url: `/api/v1/rooms/${cw.privateRoom.id}/invites/${invite.id}` } };
+      },
+    },
+    {
       key: 'POST /api/v1/invites/:code/accept',
       build: async () => {
         const theirs = await createRoom(cw.other, { isPrivate: true });

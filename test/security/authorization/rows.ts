@@ -63,6 +63,23 @@ export const ROOM_ROWS: RoomRow[] = [
     owner: ok(201),
   },
   {
+    key: 'GET /api/v1/rooms/:roomId/invites',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/invites` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: ok(200),
+    owner: ok(200),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/invites/:inviteId',
+    // An id the room has no invite under: the owner and moderators get past authorization to "no such invite".
+    probe: (room) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/invites/${randomUUID()}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(404, 'not_found'),
+    owner: refused(404, 'not_found'),
+  },
+  {
     key: 'GET /api/v1/rooms/:roomId/messages',
     probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages` }),
     onPublic: refused(403, 'not_member'),

@@ -75,6 +75,10 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
     };
     await rejoinOther();
 
+    const newInviteId = async () =>
+      (await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.privateRoom.id}/invites`, headers: as(w.fuzzer), payload: {} })).json().id as string;
+    let liveInviteId = await newInviteId();
+
     let counter = 0;
     const fresh = (prefix: string) => `${prefix}${++counter}x${Math.floor(Math.random() * 1e6)}`;
     const inRoom = { roomId: () => w.room.id };
@@ -117,6 +121,14 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       'GET /api/v1/rooms/:roomId/members': { params: inRoom },
       'POST /api/v1/rooms/:roomId/read': { params: inRoom, validBody: () => ({ seq: 0 }) },
       'POST /api/v1/rooms/:roomId/invites': { params: { roomId: () => w.privateRoom.id }, validBody: () => ({}) },
+      'GET /api/v1/rooms/:roomId/invites': { params: { roomId: () => w.privateRoom.id } },
+      // A live invite of the fuzzer's private room; a revoke that succeeds is repaired with a new one.
+      'DELETE /api/v1/rooms/:roomId/invites/:inviteId': {
+        params: { roomId: () => w.privateRoom.id, inviteId: () => liveInviteId },
+        repair: async () => {
+          liveInviteId = await newInviteId();
+        },
+      },
       'POST /api/v1/invites/:code/accept': { params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
       'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1'] },
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
