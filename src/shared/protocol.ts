@@ -22,6 +22,9 @@ export const LIMITS = {
   pageDefault: 50,
   pageMax: 200,
   catchUpMax: 1000,
+  /** An invite link's longest life (90 days) and highest use limit. */
+  inviteHoursMax: 2160,
+  inviteUsesMax: 10_000,
 } as const;
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]+$';

@@ -89,6 +89,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     roomPath = new URL(alice.url()).pathname;
 
     await alice.getByRole('button', { name: /invite/i }).click();
+    await alice.getByRole('dialog').getByRole('button', { name: 'Create link' }).click();
     const link = await alice.getByTestId('invite-link').inputValue().catch(async () => alice.getByTestId('invite-link').textContent());
     expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]+$/);
     await alice.keyboard.press('Escape');

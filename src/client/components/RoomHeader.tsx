@@ -1,4 +1,5 @@
 import type { Room } from '../../shared/protocol.js';
+import { can } from '../../shared/room-rules.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
 
@@ -46,7 +47,8 @@ export function RoomHeader(props: RoomHeaderProps) {
         <Icon name="users" /> <span aria-hidden="true">{room.memberCount}</span>
         <span class="visually-hidden">{plural(room.memberCount, 'member')}</span>
       </button>
-      {room.isPrivate && (
+      {/* Invite links: private rooms, for those the shared rule lets invite. */}
+      {room.isPrivate && can(room.role, 'invite', room) && (
         <button type="button" class="btn btn-outline-secondary btn-sm" onClick={props.onInvite} title="Invite">
           <Icon name="userPlus" />
           <span class="btn-label"> Invite</span>

@@ -16,6 +16,7 @@ import type {
   RegisterBody,
   Role,
   Room,
+  RoomInvite,
   SessionInfo,
   User,
 } from '../../shared/protocol.js';
@@ -118,7 +119,16 @@ export const joinRoomByName = (name: string) => request<{ room: Room }>('POST', 
 export const joinRoom = (roomId: string) => request<unknown>('POST', `/rooms/${segment(roomId)}/join`);
 export const leaveRoom = (roomId: string) => request<unknown>('POST', `/rooms/${segment(roomId)}/leave`);
 export const listMembers = (roomId: string) => request<Member[]>('GET', `/rooms/${segment(roomId)}/members`);
-export const createInvite = (roomId: string) => request<Invite>('POST', `/rooms/${segment(roomId)}/invites`);
+export interface CreateInviteBody {
+  expiresInHours?: number;
+  maxUses?: number;
+}
+export const createInvite = (roomId: string, body: CreateInviteBody = {}) =>
+  request<Invite>('POST', `/rooms/${segment(roomId)}/invites`, { body });
+/** The room's links that still work (owner and moderators). */
+export const listInvites = (roomId: string) => request<{ invites: RoomInvite[] }>('GET', `/rooms/${segment(roomId)}/invites`);
+export const revokeInvite = (roomId: string, inviteId: string) =>
+  request<void>('DELETE', `/rooms/${segment(roomId)}/invites/${segment(inviteId)}`);
 export const acceptInvite = (code: string) => request<{ room: Room }>('POST', `/invites/${segment(code)}/accept`);
 /** The caller has read `seq` in this room. */
 export const markRoomRead = (roomId: string, seq: number) =>

@@ -131,8 +131,8 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
         params: RoomParams,
         body: Type.Optional(
           Type.Object({
-            expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 90 })),
-            maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+            expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.inviteHoursMax, description: 'Default: 7 days.' })),
+            maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.inviteUsesMax, description: 'Default: no limit.' })),
           }),
         ),
         response: { 201: InviteSchema, ...errorResponses },
