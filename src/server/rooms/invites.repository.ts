@@ -70,12 +70,20 @@ export function createInvitesRepository() {
         .execute();
     },
 
-    /** Keeps the user from using any invite the room has now (they are being removed or banned). */
-    async excludeFromExisting(db: Db, roomId: string, userId: string): Promise<void> {
+    /** Keeps the user from using any invite the room has now (they are being removed or banned); dead ones need no row. */
+    async excludeFromExisting(db: Db, roomId: string, userId: string, now: number): Promise<void> {
       await db
         .insertInto('room_invite_exclusions')
         .columns(['invite_id', 'user_id'])
-        .expression((eb) => eb.selectFrom('room_invites').select((inner) => ['id', inner.val(userId).as('user_id')]).where('room_id', '=', roomId))
+        .expression((eb) =>
+          eb
+            .selectFrom('room_invites')
+            .select((inner) => ['id', inner.val(userId).as('user_id')])
+            .where('room_id', '=', roomId)
+            .where('revoked_at', 'is', null)
+            .where((inner) => inner.or([inner('max_uses', 'is', null), inner('uses', '<', inner.ref('max_uses'))]))
+            .where((inner) => inner.or([inner('expires_at', 'is', null), inner('expires_at', '>', now)])),
+        )
         .onConflict((conflict) => conflict.columns(['invite_id', 'user_id']).doNothing())
         .execute();
     },

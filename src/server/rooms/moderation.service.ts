@@ -57,7 +57,7 @@ export function createModerationService(deps: {
           removed = await rooms.removeMember(trx, roomId, targetId);
           if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
           // No invite made before now brings them back, and a removed moderator's links stop.
-          await invites.excludeFromExisting(trx, roomId, targetId);
+          await invites.excludeFromExisting(trx, roomId, targetId, clock.now());
           await invites.revokeMadeBy(trx, roomId, targetId, clock.now());
         });
       } catch (error) {

@@ -180,7 +180,8 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
      * join checks for a ban and adds the member, a ban removes the member and records the ban,
      * and neither may run between the other's two steps. PostgreSQL: a transaction-scoped
      * advisory lock on the pair (not the room's row, which every message batch takes); SQLite
-     * transactions begin immediate, one writer at a time, and need no lock.
+     * transactions begin immediate, one writer at a time, and need no lock. Two pairs whose
+     * hashes collide only wait for each other.
      */
     async lockMembership(db: Db, roomId: string, userId: string): Promise<void> {
       if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${roomId}), hashtext(${userId}))`.execute(db);
