@@ -53,6 +53,12 @@ describe.each(DIALECTS)('auth on %s', (dialect) => {
       ['a short password', (b) => ({ ...b, password: 'short', confirmPassword: 'short' }), 400, 'validation_failed', 'password', /at least 8 characters/],
       ['a too-long password', (b) => ({ ...b, password: 'x'.repeat(129), confirmPassword: 'x'.repeat(129) }), 400, 'validation_failed', 'password', /at most 128/],
       ['a common password', (b) => ({ ...b, password: 'password123', confirmPassword: 'password123' }), 400, 'validation_failed', 'password', /most common/],
+      ['a common password deep in the list', (b) => ({ ...b, password: 'abracadabra', confirmPassword: 'abracadabra' }), 400, 'validation_failed', 'password', /most common/],
+      ['the username as password, in other case', (b) => ({ ...b, password: b.username.toUpperCase(), confirmPassword: b.username.toUpperCase() }), 400, 'validation_failed', 'password', /username, your email address or "SecureChat"/],
+      ['the email as password', (b) => ({ ...b, password: b.email, confirmPassword: b.email }), 400, 'validation_failed', 'password', /username, your email address/],
+      ['the site name as password', (b) => ({ ...b, password: 'SecureChat', confirmPassword: 'SecureChat' }), 400, 'validation_failed', 'password', /"SecureChat"/],
+      ['the site name with a suffix', (b) => ({ ...b, password: 'securechat2024!', confirmPassword: 'securechat2024!' }), 400, 'validation_failed', 'password', /"SecureChat"/],
+      ['the username with a common word', (b) => ({ ...b, password: `${b.username}password`, confirmPassword: `${b.username}password` }), 400, 'validation_failed', 'password', /username/],
       ['mismatched passwords', (b) => ({ ...b, confirmPassword: `${b.password}!` }), 400, 'validation_failed', 'confirmPassword', /do not match/],
       ['a missing field', (b) => ({ username: b.username, email: b.email, password: b.password }), 400, 'validation_failed', 'confirmPassword', /required/],
       ['a wrong type', (b) => ({ ...b, username: 12345 }), 400, 'validation_failed', 'username', /must be a string/],
@@ -237,6 +243,12 @@ describe.each(DIALECTS)('auth on %s', (dialect) => {
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: second.cookie } })).statusCode).toBe(401);
     });
 
+    it('accepts a long passphrase that merely mentions the username', async () => {
+      const base = validRegistration();
+      const password = `${base.username} rides a purple tandem`;
+      expect((await register({ ...base, password, confirmPassword: password })).statusCode).toBe(201);
+    });
+
     it('does not let a user end someone else’s session', async () => {
       const alice = await signUp(t.app);
       const bob = await signUp(t.app);
@@ -266,6 +278,16 @@ describe.each(DIALECTS)('auth on %s', (dialect) => {
       });
       expect(weak.statusCode).toBe(400);
       expect(weak.json().error.field).toBe('newPassword');
+      for (const guessable of [current.user.username, `${current.user.username.toLowerCase()}@example.com`, 'SecureChat!', 'iloveyou2']) {
+        const refused = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password',
+          headers: as(current),
+          payload: { currentPassword: TEST_PASSWORD, newPassword: guessable },
+        });
+        expect(refused.statusCode, guessable).toBe(400);
+        expect(refused.json().error, guessable).toMatchObject({ code: 'validation_failed', field: 'newPassword' });
+      }
       const changed = await t.app.inject({
         method: 'POST',
         url: '/api/v1/auth/password',

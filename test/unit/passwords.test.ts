@@ -172,8 +172,8 @@ describe('isCommonPassword', () => {
     }
   });
 
-  it('keeps a list of a few hundred, lower case, without duplicates', () => {
-    expect(COMMON_PASSWORDS.length).toBeGreaterThanOrEqual(300);
+  it('keeps a list of at least the 10,000 most common, lower case, without duplicates', () => {
+    expect(COMMON_PASSWORDS.length).toBeGreaterThanOrEqual(10_000);
     expect(COMMON_PASSWORDS.every((password) => password === password.toLowerCase())).toBe(true);
     expect(new Set(COMMON_PASSWORDS).size).toBe(COMMON_PASSWORDS.length);
   });

@@ -8,12 +8,13 @@ import type { Kysely } from 'kysely';
 import { LIMITS, USERNAME_PATTERN, type Me, type RegisterBody, type User } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import { HashingRefusedError } from '../crypto/hashing-queue.js';
-import { isCommonPassword, type PasswordCheck, type PasswordHasher } from '../crypto/passwords.js';
+import type { PasswordCheck, PasswordHasher } from '../crypto/passwords.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
 import type { SignInAttempt, SignInThrottle } from './sign-in-throttle.js';
+import { newPasswordProblem, type PasswordContext } from './password-policy.js';
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
@@ -66,13 +67,9 @@ export function createAccountsService(deps: {
       throw busy(error);
     });
 
-  function checkNewPassword(password: string, field: string): void {
-    if (password.length < passwordMinLength) {
-      throw errors.validation(`Password must be at least ${passwordMinLength} characters.`, field);
-    }
-    if (isCommonPassword(password)) {
-      throw errors.validation('This password is one of the most common ones; choose another.', field);
-    }
+  function checkNewPassword(password: string, field: string, context: PasswordContext): void {
+    const problem = newPasswordProblem(password, passwordMinLength, context);
+    if (problem) throw errors.validation(problem, field);
   }
 
   return {
@@ -92,7 +89,7 @@ export function createAccountsService(deps: {
       if (email.length > LIMITS.emailMax || !EMAIL.test(email) || /[\p{Cc}\p{Cf}]/u.test(email)) {
         throw errors.validation('Enter a valid email address, like name@example.com.', 'email');
       }
-      checkNewPassword(input.password, 'password');
+      checkNewPassword(input.password, 'password', { username, email });
       if (input.password !== input.confirmPassword) {
         throw errors.validation('The two passwords do not match.', 'confirmPassword');
       }
@@ -158,7 +155,8 @@ export function createAccountsService(deps: {
       const { ok } = await checkPassword(currentPassword, row.password_hash, row.username_key, attempt);
       if (!ok) throw errors.validation('The current password is wrong.', 'currentPassword');
       await attempt.succeeded();
-      checkNewPassword(newPassword, 'newPassword');
+      const email = keyring.decrypt(row.email_ciphertext, row.email_key_id);
+      checkNewPassword(newPassword, 'newPassword', { username: row.username, email });
       if (newPassword === currentPassword) {
         throw errors.validation('The new password must differ from the current one.', 'newPassword');
       }
