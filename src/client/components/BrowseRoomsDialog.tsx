@@ -8,6 +8,7 @@ import { plural } from '../format.js';
 import { Dialog } from './Dialog.js';
 import { FormField } from './FormField.js';
 import { FormAlert, useFormErrors } from './form-errors.js';
+import { VisibleText } from './VisibleText.js';
 
 interface BrowseRoomsDialogProps {
   chat: ChatStore;
@@ -75,7 +76,7 @@ export function BrowseRoomsDialog({ chat, memberOf, onOpen, onClose }: BrowseRoo
               <li key={room.id} class="list-group-item d-flex align-items-center gap-2" data-testid="directory-room">
                 <div class="flex-grow-1 min-width-0">
                   <div class="fw-semibold text-truncate">{room.name}</div>
-                  {room.description && <div class="small text-body-secondary room-description">{room.description}</div>}
+                  {room.description && <div class="small text-body-secondary room-description"><VisibleText text={room.description} /></div>}
                   <div class="small text-body-secondary">{plural(room.memberCount, 'member')}</div>
                 </div>
                 {memberOf.has(room.id) ? (

@@ -2,6 +2,7 @@ import type { Room } from '../../shared/protocol.js';
 import { can } from '../../shared/room-rules.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
+import { VisibleText } from './VisibleText.js';
 
 interface RoomHeaderProps {
   room: Room;
@@ -34,7 +35,7 @@ export function RoomHeader(props: RoomHeaderProps) {
           <span class="text-truncate">{room.name}</span>
           {room.isPrivate && <span class="badge text-bg-secondary fw-normal">Private</span>}
         </h1>
-        {room.description && <p class="room-description small text-body-secondary mb-0">{room.description}</p>}
+        {room.description && <p class="room-description small text-body-secondary mb-0"><VisibleText text={room.description} /></p>}
       </div>
       <button
         type="button"

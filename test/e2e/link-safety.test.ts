@@ -1,0 +1,85 @@
+/**
+ * Link text that cannot lie, in a real browser: a link shows the host it opens (punycode
+ * for an IDN look-alike, no userinfo), and a bidi control in a message is shown as a token
+ * instead of reversing the text after it. Asserted on what the page renders (innerText,
+ * computed styles), not on the source.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, registerThroughPage, startServer, watchForProblems } from './browser.js';
+
+const RLO = '\u202E';
+const BODIES = [
+  // Drawn by an unprotected client as "… https://google.com/…" (reversed), linking evil.example.
+  `${RLO}moc.elgoog//:sptth https://evil.example/${RLO}gpj.exe`,
+  'sign in at https://\u0430pple.com/login', // Cyrillic а
+  'see https://example.com@evil.example/',
+];
+
+describe('link safety in the browser', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ baseURL: server.url })).newPage();
+    problems = watchForProblems(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows the real host of every link and shows bidi controls instead of obeying them', async () => {
+    await registerThroughPage(page, 'linker');
+    const roomId = await page.evaluate(async (bodies) => {
+      const session = await (await fetch('/api/v1/auth/session')).json();
+      const headers = { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken };
+      const created = await fetch('/api/v1/rooms', { method: 'POST', headers, body: JSON.stringify({ name: 'Links' }) });
+      const { room } = await created.json();
+      for (const [i, body] of bodies.entries()) {
+        await fetch(`/api/v1/rooms/${room.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ body, clientId: `l${i}` }) });
+      }
+      return room.id as string;
+    }, BODIES);
+
+    await page.goto(`/chat/${roomId}`);
+    const bodies = page.getByTestId('message-body');
+    await expect.poll(() => bodies.count()).toBe(BODIES.length);
+    const rendered = await bodies.evaluateAll((nodes) =>
+      nodes.map((node) => ({
+        text: (node as HTMLElement).innerText,
+        links: [...node.querySelectorAll('a')].map((a) => ({
+          text: a.innerText,
+          href: a.href,
+          isolated: getComputedStyle(a).unicodeBidi === 'isolate' && getComputedStyle(a).direction === 'ltr',
+        })),
+        controls: [...node.querySelectorAll('.bidi-control')].map((c) => ({ text: (c as HTMLElement).innerText, width: c.getBoundingClientRect().width })),
+      })),
+    );
+
+    // The override is shown as a token, twice, and no U+202E is left in the rendered text.
+    const [bidi, lookalike, userinfo] = rendered;
+    expect(bidi!.text).not.toContain(RLO);
+    expect(bidi!.text).toBe('U+202Emoc.elgoog//:sptth https://evil.example/U+202Egpj.exe');
+    expect(bidi!.controls).toHaveLength(2);
+    for (const control of bidi!.controls) {
+      expect(control.text).toBe('U+202E');
+      expect(control.width).toBeGreaterThan(0);
+    }
+    expect(bidi!.links).toEqual([{ text: 'https://evil.example/U+202Egpj.exe', href: 'https://evil.example/%E2%80%AEgpj.exe', isolated: true }]);
+
+    // The Cyrillic look-alike host is drawn as the punycode the browser resolves.
+    expect(lookalike!.links).toEqual([{ text: 'https://xn--pple-43d.com/login', href: 'https://xn--pple-43d.com/login', isolated: true }]);
+    expect(lookalike!.text).toBe('sign in at https://xn--pple-43d.com/login');
+
+    // Userinfo is gone from the text and from where the link goes.
+    expect(userinfo!.links).toEqual([{ text: 'https://evil.example/', href: 'https://evil.example/', isolated: true }]);
+    expect(userinfo!.text).toBe('see https://evil.example/');
+
+    expect(problems.filter((p) => p.startsWith('pageerror') || p.startsWith('csp'))).toEqual([]);
+  });
+});
