@@ -6,15 +6,16 @@
  */
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { ROOM_NAME_MAX, ROOM_NAME_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN } from './names.js';
 
 /** Limits shared by validation on the server and hints in the client. */
 export const LIMITS = {
-  usernameMin: 3,
-  usernameMax: 32,
+  usernameMin: USERNAME_MIN,
+  usernameMax: USERNAME_MAX,
   passwordMax: 128,
   emailMax: 254,
-  roomNameMin: 3,
-  roomNameMax: 64,
+  roomNameMin: ROOM_NAME_MIN,
+  roomNameMax: ROOM_NAME_MAX,
   roomDescriptionMax: 500,
   /** The highest MESSAGE_MAX_LENGTH; the limit in force comes in SessionInfo.limits. */
   messageMaxCeiling: 100_000,
@@ -27,7 +28,7 @@ export const LIMITS = {
   inviteUsesMax: 10_000,
 } as const;
 
-export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+export { USERNAME_PATTERN };
 
 export const ErrorSchema = Type.Object({
   error: Type.Object({

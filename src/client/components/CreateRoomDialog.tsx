@@ -5,6 +5,7 @@ import { ROOM_DESCRIPTION_MAX, ROOM_NAME_MAX } from '../limits.js';
 import { Dialog } from './Dialog.js';
 import { CheckboxField, FormField } from './FormField.js';
 import { FormAlert, useFormErrors } from './form-errors.js';
+import { normaliseName, roomNameProblem } from '../../shared/names.js';
 
 interface CreateRoomDialogProps {
   chat: ChatStore;
@@ -22,6 +23,8 @@ export function CreateRoomDialog({ chat, onCreated, onClose }: CreateRoomDialogP
   async function submit(event: Event) {
     event.preventDefault();
     if (!name.trim()) return errors.reject({ name: 'Give the room a name.' });
+    const nameInvalid = roomNameProblem(normaliseName(name));
+    if (nameInvalid) return errors.reject({ name: nameInvalid });
     errors.clear();
     setBusy(true);
     try {

@@ -6,6 +6,7 @@ import { loginPath } from '../paths.js';
 import { Link, navigate } from '../router.js';
 import * as api from '../core/api.js';
 import { logIn } from '../session.js';
+import { normaliseName, usernameProblem } from '../../shared/names.js';
 
 const FIELDS = ['username', 'email', 'password', 'confirmPassword'] as const;
 
@@ -26,7 +27,9 @@ export function RegisterView({ next }: { next: string | null }) {
   async function submit(event: Event) {
     event.preventDefault();
     const problems: FieldErrors = {};
+    const usernameInvalid = usernameProblem(normaliseName(values.username));
     if (!values.username.trim()) problems.username = 'Choose a username.';
+    else if (usernameInvalid) problems.username = usernameInvalid;
     if (!values.email.trim()) problems.email = 'Enter your email address.';
     if (!values.password) problems.password = 'Choose a password.';
     else if (values.confirmPassword !== values.password) problems.confirmPassword = 'The passwords do not match.';

@@ -22,6 +22,17 @@ export function createAccountsRepository() {
       return row !== undefined;
     },
 
+    /** Whether any of these look-alike keys (server/names/name-keys.ts) is held by an account. */
+    async usernameKeysTaken(db: Db, keys: readonly string[]): Promise<boolean> {
+      const row = await db.selectFrom('username_keys').select('key').where('key', 'in', [...keys]).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    /** Reserves the account's name keys; a key held already fails the insert (and its transaction). */
+    async reserveUsernameKeys(db: Db, userId: string, keys: readonly string[]): Promise<void> {
+      await db.insertInto('username_keys').values(keys.map((key) => ({ key, user_id: userId }))).execute();
+    },
+
     /** Any of the blind indexes (one per key in the keyring) matches an account. */
     async emailIndexExists(db: Db, emailIndexes: string[]): Promise<boolean> {
       const row = await db.selectFrom('users').select('id').where('email_index', 'in', emailIndexes).executeTakeFirst();

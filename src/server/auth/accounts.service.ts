@@ -5,22 +5,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { LIMITS, USERNAME_PATTERN, type Me, type RegisterBody, type User } from '../../shared/protocol.js';
+import { normaliseName, usernameProblem } from '../../shared/names.js';
+import { LIMITS, type Me, type RegisterBody, type User } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import { HashingRefusedError } from '../crypto/hashing-queue.js';
 import type { PasswordCheck, PasswordHasher } from '../crypto/passwords.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
+import { nameKeys } from '../names/name-keys.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
 import type { SignInAttempt, SignInThrottle } from './sign-in-throttle.js';
 import { newPasswordProblem, type PasswordContext } from './password-policy.js';
 
-const USERNAME = new RegExp(USERNAME_PATTERN);
 // Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not checkable here.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+// The same answer for a name taken and for one that looks like a taken one: usernames are public.
+const usernameTakenError = () =>
+  errors.conflict('username_taken', 'That username is taken, or looks too much like one that is; choose another.', 'username');
 
 /** Presents a user as others may see them. */
 export function presentUser(row: Pick<UserRow, 'id' | 'username' | 'created_at'>): User {
@@ -75,16 +80,9 @@ export function createAccountsService(deps: {
   return {
     /** Creates an account (and its General membership) or throws a field-specific error. */
     async register(input: RegisterBody): Promise<User> {
-      const username = input.username.trim();
-      if (username.length < LIMITS.usernameMin || username.length > LIMITS.usernameMax) {
-        throw errors.validation(
-          `Username must be ${LIMITS.usernameMin} to ${LIMITS.usernameMax} characters.`,
-          'username',
-        );
-      }
-      if (!USERNAME.test(username)) {
-        throw errors.validation('Username may contain only letters, digits, underscores, dots and hyphens.', 'username');
-      }
+      const username = normaliseName(input.username);
+      const usernameInvalid = usernameProblem(username);
+      if (usernameInvalid) throw errors.validation(usernameInvalid, 'username');
       const email = normaliseEmail(input.email);
       if (email.length > LIMITS.emailMax || !EMAIL.test(email) || /[\p{Cc}\p{Cf}]/u.test(email)) {
         throw errors.validation('Enter a valid email address, like name@example.com.', 'email');
@@ -95,9 +93,10 @@ export function createAccountsService(deps: {
       }
 
       const usernameKey = username.toLowerCase();
-      if (await accounts.usernameKeyExists(db, usernameKey)) {
-        throw errors.conflict('username_taken', 'That username is taken; choose another.', 'username');
-      }
+      const lookAlikeKeys = nameKeys(username);
+      const usernameTaken = async () =>
+        (await accounts.usernameKeyExists(db, usernameKey)) || (await accounts.usernameKeysTaken(db, lookAlikeKeys));
+      if (await usernameTaken()) throw usernameTakenError();
       if (await accounts.emailIndexExists(db, keyring.blindIndexes(email))) {
         throw errors.conflict('email_taken', 'An account with this email already exists; sign in instead.', 'email');
       }
@@ -117,13 +116,12 @@ export function createAccountsService(deps: {
       try {
         await db.transaction().execute(async (trx) => {
           await accounts.insert(trx, row);
+          await accounts.reserveUsernameKeys(trx, row.id, lookAlikeKeys);
           await deps.onRegistered(trx, row.id);
         });
       } catch (error) {
-        // Two registrations racing for the same name or email: the unique index decides.
-        if (await accounts.usernameKeyExists(db, usernameKey)) {
-          throw errors.conflict('username_taken', 'That username is taken; choose another.', 'username');
-        }
+        // Two registrations racing for the same name or email: the unique indexes decide.
+        if (await usernameTaken()) throw usernameTakenError();
         if (await accounts.emailIndexExists(db, keyring.blindIndexes(email))) {
           throw errors.conflict('email_taken', 'An account with this email already exists; sign in instead.', 'email');
         }

@@ -9,6 +9,7 @@ import * as roomBans from './migrations/003-room-bans.js';
 import * as rateLimitCounters from './migrations/004-rate-limit-counters.js';
 import * as attemptBudgets from './migrations/005-attempt-budgets.js';
 import * as inviteRevocation from './migrations/006-invite-revocation.js';
+import * as nameKeys from './migrations/007-name-keys.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-rate-limit-counters': rateLimitCounters,
   '005-attempt-budgets': attemptBudgets,
   '006-invite-revocation': inviteRevocation,
+  '007-name-keys': nameKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -31,4 +33,10 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     throw new Error(`Migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   return results.filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** Brings the schema up to (and including) the named migration; for upgrade tests. */
+export async function migrateTo(db: Kysely<Database>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw error;
 }

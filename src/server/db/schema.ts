@@ -34,6 +34,7 @@ export interface SessionsTable {
 export interface RoomsTable {
   id: string;
   name: string;
+  /** Lower-cased name, for join by name and the directory. Not unique: private rooms reserve no name; public ones are kept apart by room_name_keys. */
   name_key: string;
   description_ciphertext: string | null;
   description_key_id: string | null;
@@ -124,6 +125,18 @@ export interface PresenceTable {
   heartbeat_at: number;
 }
 
+/** A key a username is reserved under (server/names/name-keys.ts): no two accounts share one. */
+export interface UsernameKeysTable {
+  key: string;
+  user_id: string;
+}
+
+/** A key a public room's name is reserved under; private rooms reserve none. */
+export interface RoomNameKeysTable {
+  key: string;
+  room_id: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -137,6 +150,8 @@ export interface Database {
   room_bans: RoomBansTable;
   rate_limit_counters: RateLimitCountersTable;
   attempt_budgets: AttemptBudgetsTable;
+  username_keys: UsernameKeysTable;
+  room_name_keys: RoomNameKeysTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */

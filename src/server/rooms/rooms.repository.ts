@@ -64,18 +64,38 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
   }
 
   return {
-    /** Inserts the room unless its name is taken; true when inserted. */
-    async insertIfNameFree(db: Db, room: RoomRow): Promise<boolean> {
-      const result = await db
-        .insertInto('rooms')
-        .values(room)
-        .onConflict((conflict) => conflict.column('name_key').doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    async insert(db: Db, room: RoomRow): Promise<void> {
+      await db.insertInto('rooms').values(room).execute();
     },
 
-    async findByNameKey(db: Db, nameKey: string): Promise<RoomRow | undefined> {
-      return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).executeTakeFirst();
+    /** Reserves a public room's name keys unless one is held already; true when all were free. */
+    async reserveNameKeys(db: Db, roomId: string, keys: readonly string[]): Promise<boolean> {
+      const result = await db
+        .insertInto('room_name_keys')
+        .values(keys.map((key) => ({ key, room_id: roomId })))
+        .onConflict((conflict) => conflict.column('key').doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) === keys.length;
+    },
+
+    /** A room without members or messages (one that lost the race for its name). */
+    async deleteEmpty(db: Db, roomId: string): Promise<void> {
+      await db.deleteFrom('rooms').where('id', '=', roomId).execute();
+    },
+
+    /** The public room holding any of these name keys. */
+    async findPublicByNameKeys(db: Db, keys: readonly string[]): Promise<RoomRow | undefined> {
+      return db
+        .selectFrom('rooms')
+        .innerJoin('room_name_keys', 'room_name_keys.room_id', 'rooms.id')
+        .selectAll('rooms')
+        .where('room_name_keys.key', 'in', [...keys])
+        .executeTakeFirst();
+    },
+
+    /** The public room of that lower-cased name (private rooms share names freely). */
+    async findPublicByNameKey(db: Db, nameKey: string): Promise<RoomRow | undefined> {
+      return db.selectFrom('rooms').selectAll().where('name_key', '=', nameKey).where('is_private', '=', 0).executeTakeFirst();
     },
 
     /** The room and the caller's role in it: every send and read asks this first. */

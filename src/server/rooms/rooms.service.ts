@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { normaliseName, roomNameProblem } from '../../shared/names.js';
 import { LIMITS, type Member, type Room } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database, Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
+import { nameKeys } from '../names/name-keys.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
 import type { InvitesRepository } from './invites.repository.js';
@@ -21,8 +23,6 @@ import type { RoomRow, RoomsRepository } from './rooms.repository.js';
 
 export const GENERAL_ROOM_NAME = 'General';
 const DIRECTORY_LIMIT = 50;
-// Control characters in names would make them render differently from how they compare.
-const CONTROL_CHARACTERS = /[\p{Cc}\p{Cf}]/u;
 
 export interface CreateRoomInput {
   name: string;
@@ -44,12 +44,24 @@ export function createRoomsService(deps: {
   const { authorize, admit, addMember, joined } = access;
 
   function validateName(raw: string): string {
-    const name = raw.trim();
-    if (name.length < LIMITS.roomNameMin || name.length > LIMITS.roomNameMax) {
-      throw errors.validation(`Room name must be ${LIMITS.roomNameMin} to ${LIMITS.roomNameMax} characters.`, 'name');
-    }
-    if (CONTROL_CHARACTERS.test(name)) throw errors.validation('Room name may not contain control characters.', 'name');
+    const name = normaliseName(raw);
+    const problem = roomNameProblem(name);
+    if (problem) throw errors.validation(problem, 'name');
     return name;
+  }
+
+  function newRoom(userId: string, name: string, isPrivate: boolean, description?: { ciphertext: string; keyId: string }): RoomRow {
+    return {
+      id: randomUUID(),
+      name,
+      name_key: name.toLowerCase(),
+      description_ciphertext: description?.ciphertext ?? null,
+      description_key_id: description?.keyId ?? null,
+      is_private: isPrivate ? 1 : 0,
+      owner_id: userId,
+      last_seq: 0,
+      created_at: clock.now(),
+    };
   }
 
   return {
@@ -58,18 +70,16 @@ export function createRoomsService(deps: {
 
     /** Adds the user to General, creating it (owned by this user) on first need. */
     async joinGeneral(trx: Db, userId: string): Promise<void> {
-      await rooms.insertIfNameFree(trx, {
-        id: randomUUID(),
-        name: GENERAL_ROOM_NAME,
-        name_key: GENERAL_ROOM_NAME.toLowerCase(),
-        description_ciphertext: null,
-        description_key_id: null,
-        is_private: 0,
-        owner_id: userId,
-        last_seq: 0,
-        created_at: clock.now(),
-      });
-      const general = await rooms.findByNameKey(trx, GENERAL_ROOM_NAME.toLowerCase());
+      const keys = nameKeys(GENERAL_ROOM_NAME);
+      let general = await rooms.findPublicByNameKeys(trx, keys);
+      if (!general) {
+        const created = newRoom(userId, GENERAL_ROOM_NAME, false);
+        await rooms.insert(trx, created);
+        // Another first registration may have created it meanwhile: then theirs is General.
+        if (await rooms.reserveNameKeys(trx, created.id, keys)) general = created;
+        else await rooms.deleteEmpty(trx, created.id);
+        general ??= await rooms.findPublicByNameKeys(trx, keys);
+      }
       if (!general) throw new Error('General room missing right after creation');
       await addMember(general.id, userId, general.owner_id === userId ? 'owner' : 'member', trx);
     },
@@ -100,30 +110,24 @@ export function createRoomsService(deps: {
       if (description.length > LIMITS.roomDescriptionMax) {
         throw errors.validation(`Description must be at most ${LIMITS.roomDescriptionMax} characters.`, 'description');
       }
-      const encrypted = description ? keyring.encrypt(description) : null;
-      const room: RoomRow = {
-        id: randomUUID(),
-        name,
-        name_key: name.toLowerCase(),
-        description_ciphertext: encrypted?.ciphertext ?? null,
-        description_key_id: encrypted?.keyId ?? null,
-        is_private: input.isPrivate ? 1 : 0,
-        owner_id: userId,
-        last_seq: 0,
-        created_at: clock.now(),
-      };
-      const created = await db.transaction().execute(async (trx) => {
-        if (!(await rooms.insertIfNameFree(trx, room))) return false;
+      const isPrivate = input.isPrivate === true;
+      const room = newRoom(userId, name, isPrivate, description ? keyring.encrypt(description) : undefined);
+      // Only a public room reserves its name (and its look-alikes): a private one must not
+      // tell an outsider that it exists, so private rooms share names freely.
+      await db.transaction().execute(async (trx) => {
+        await rooms.insert(trx, room);
+        if (!isPrivate && !(await rooms.reserveNameKeys(trx, room.id, nameKeys(name)))) {
+          // Thrown inside, so the room row rolls back with it.
+          throw errors.conflict('room_name_taken', 'A public room with that name, or one that looks like it, already exists; choose another name.', 'name');
+        }
         await addMember(room.id, userId, 'owner', trx);
-        return true;
       });
-      if (!created) throw errors.conflict('room_name_taken', 'A room with that name already exists; choose another name.', 'name');
       return joined(userId, room.id);
     },
 
     /** The seed's join-by-name: public rooms only; a private name answers like an unknown one. */
     async joinByName(userId: string, rawName: string): Promise<Room> {
-      const room = await rooms.findByNameKey(db, rawName.trim().toLowerCase());
+      const room = await rooms.findPublicByNameKey(db, normaliseName(rawName).toLowerCase());
       if (!room || !allows(null, 'join', room)) throw errors.notFound('A public room with that name');
       await admit(room, userId);
       return joined(userId, room.id);

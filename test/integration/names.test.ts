@@ -1,0 +1,144 @@
+/**
+ * Names that read or look alike (Unicode TR39 skeletons) cannot both be taken: usernames,
+ * and public room names among public rooms. Private rooms reserve no name, so creating a
+ * room never tells an outsider that a private one of that name exists. On SQLite and
+ * PostgreSQL, including the upgrade of a database that already holds names.
+ */
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/server/db/database.js';
+import { migrateTo, migrateToLatest } from '../../src/server/db/migrate.js';
+import { as, signUp, TEST_PASSWORD, useTestApp } from '../support/app.js';
+import { createTestDatabase, DIALECTS } from '../support/databases.js';
+
+let counter = 0;
+// Names built of letters the skeleton leaves alone, so each test's base is clear of the others'.
+const fresh = (base: string) => `${base}${'abcdefghjk'[++counter % 10]}${'pqrstuvwxyz'[Math.floor(counter / 10) % 11]}${Date.now().toString(36).replace(/[0-9]/g, 'x')}`;
+
+describe.each(DIALECTS)('names on %s', (dialect) => {
+  const t = useTestApp(dialect);
+  const register = (username: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { username, email: `${username.toLowerCase()}.${++counter}@example.com`, password: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
+    });
+  const createRoom = (session: Parameters<typeof as>[0], name: string, isPrivate = false) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(session), payload: { name, isPrivate } });
+  const countRooms = async () => Number((await t.database.db.selectFrom('rooms').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  describe('usernames', () => {
+    it('refuses a username that reads or looks like a taken one, in any case', async () => {
+      const alice = fresh('alice');
+      expect((await register(alice)).statusCode).toBe(201);
+      const lookAlikes = [alice.replace('l', 'I'), alice.toUpperCase(), alice.replace('l', '1'), alice.replace('a', 'A').replace('l', 'I')];
+      for (const name of lookAlikes) {
+        const response = await register(name);
+        expect(response.statusCode, name).toBe(409);
+        expect(response.json().error, name).toMatchObject({ code: 'username_taken', field: 'username' });
+      }
+      // Different letters stay different names.
+      expect((await register(alice.replace('l', 'i'))).statusCode).toBe(201);
+    });
+
+    it('refuses the plain name once its look-alike is taken', async () => {
+      const base = fresh('mallory');
+      expect((await register(base.replace('m', 'rn').replace(/l/g, 'I'))).statusCode).toBe(201);
+      expect((await register(base)).statusCode).toBe(409);
+    });
+
+    it('refuses letters outside the allowed set, such as a Cyrillic а', async () => {
+      const response = await register(`\u0430${fresh('lice')}`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'validation_failed', field: 'username' });
+    });
+  });
+
+  describe('room names', () => {
+    it('refuses a public room whose name looks like a public one: Cyrillic letters, other case, digits', async () => {
+      const owner = await signUp(t.app);
+      const name = `Lounge ${fresh('')}`;
+      expect((await createRoom(owner, name)).statusCode).toBe(201);
+      const before = await countRooms();
+      for (const lookAlike of [name.replace(/o/g, '\u043E').replace(/e/g, '\u0435'), name.toUpperCase(), name.replace('L', 'I'), name.replace('o', '0')]) {
+        const response = await createRoom(owner, lookAlike);
+        expect(response.statusCode, lookAlike).toBe(409);
+        expect(response.json().error, lookAlike).toMatchObject({ code: 'room_name_taken', field: 'name' });
+      }
+      expect(await countRooms()).toBe(before);
+    });
+
+    it.each([
+      ['a zero-width space', 'Gen\u200Beral'],
+      ['a Hangul filler', 'Gen\u3164eral'],
+      ['a right-to-left override', 'Gen\u202Eeral'],
+      ['a no-break space', 'Gen\u00A0eral'],
+      ['a soft hyphen', 'Gen\u00ADeral'],
+      ['a blank Braille pattern', 'Gen\u2800eral'],
+    ])('refuses a room name with %s', async (_what, name) => {
+      const owner = await signUp(t.app);
+      const before = await countRooms();
+      const response = await createRoom(owner, name, true);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'validation_failed', field: 'name', message: expect.stringMatching(/invisible characters/) });
+      expect(await countRooms()).toBe(before);
+    });
+
+    it('accepts an emoji with its presentation selector', async () => {
+      const owner = await signUp(t.app);
+      expect((await createRoom(owner, `Coffee \u2615\uFE0F ${fresh('')}`)).statusCode).toBe(201);
+    });
+
+    it('lets a private room reserve no name: an outsider creates that name, public or private, and joins only the public one by name', async () => {
+      const insider = await signUp(t.app);
+      const outsider = await signUp(t.app);
+      const name = `Hideout ${fresh('')}`;
+      const hidden = (await createRoom(insider, name, true)).json().room;
+      expect((await createRoom(insider, name, true)).statusCode).toBe(201);
+      expect((await createRoom(outsider, name, true)).statusCode).toBe(201);
+      const open = await createRoom(outsider, name);
+      expect(open.statusCode).toBe(201);
+      const third = await signUp(t.app);
+      const joined = await t.app.inject({ method: 'POST', url: '/api/v1/rooms/join', headers: as(third), payload: { name } });
+      expect(joined.statusCode).toBe(200);
+      expect(joined.json().room.id).toBe(open.json().room.id);
+      expect(joined.json().room.id).not.toBe(hidden.id);
+    });
+  });
+
+  it('reserves the names of an existing database oldest first, keeping clashing rows and every member and message', async () => {
+    const testDatabase = await createTestDatabase(dialect);
+    const database = openDatabase(testDatabase.target);
+    try {
+      await migrateTo(database.db, '004-rate-limit-counters');
+      const db = database.db;
+      const user = (id: string, username: string, createdAt: number) => ({
+        id, username, username_key: username.toLowerCase(), email_ciphertext: 'x', email_key_id: 'k', email_index: `i-${id}`, password_hash: 'h', created_at: createdAt,
+      });
+      await db.insertInto('users').values([user('u1', 'alice', 1), user('u2', 'aIice', 2)]).execute();
+      const room = (id: string, name: string, isPrivate: number, createdAt: number) => ({
+        id, name, name_key: name.toLowerCase(), description_ciphertext: null, description_key_id: null, is_private: isPrivate, owner_id: 'u1', last_seq: 1, created_at: createdAt,
+      });
+      await db.insertInto('rooms').values([room('r1', 'Lounge', 0, 1), room('r2', 'L\u043Eunge', 0, 2), room('r3', 'Hideout', 1, 3)]).execute();
+      await db.insertInto('room_members').values({ room_id: 'r1', user_id: 'u2', role: 'member', joined_at: 1, last_read_seq: 0 }).execute();
+      await db.insertInto('messages').values({ id: 'm1', room_id: 'r1', seq: 1, sender_id: 'u2', client_id: 'c1', body_format: 'fernet', body_ciphertext: 'x', body_key_id: null, created_at: 1, edited_at: null }).execute();
+
+      expect(await migrateToLatest(db)).toContain('007-name-keys');
+
+      expect(await db.selectFrom('username_keys').selectAll().orderBy('key').execute()).toEqual([
+        { key: 'aiice', user_id: 'u2' },
+        { key: 'alice', user_id: 'u1' },
+      ]);
+      expect(await db.selectFrom('room_name_keys').selectAll().execute()).toEqual([{ key: 'lounge', room_id: 'r1' }]);
+      expect((await db.selectFrom('rooms').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
+      expect(await db.selectFrom('room_members').selectAll().execute()).toHaveLength(1);
+      expect(await db.selectFrom('messages').select('id').execute()).toEqual([{ id: 'm1' }]);
+      // name_key is no longer unique: another private Hideout fits beside the first.
+      await db.insertInto('rooms').values(room('r4', 'Hideout', 1, 4)).execute();
+      // The foreign keys still hold after SQLite's table rebuild.
+      await expect(db.insertInto('room_members').values({ room_id: 'nope', user_id: 'u1', role: 'member', joined_at: 1, last_read_seq: 0 }).execute()).rejects.toThrow();
+    } finally {
+      await database.close();
+      await testDatabase.drop();
+    }
+  });
+});
