@@ -80,10 +80,10 @@ export type ActiveSession = Static<typeof ActiveSessionSchema>;
 // (and checked by the services); passwords are taken as typed, so the schema holds theirs.
 export const RegisterBodySchema = Type.Object({
   username: Type.String({
-    description: `${LIMITS.usernameMin} to ${LIMITS.usernameMax} letters, digits, underscores, dots and hyphens, after trimming.`,
+    description: `${LIMITS.usernameMin} to ${LIMITS.usernameMax} letters, digits, underscores, dots and hyphens, after trimming; not one that reads or looks like a taken username (409 username_taken).`,
   }),
   email: Type.String({ description: `An email address of at most ${LIMITS.emailMax} characters, after trimming.` }),
-  password: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not a common password.' }),
+  password: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not one of the most common passwords, nor built on the username, the email address or "SecureChat".' }),
   confirmPassword: Type.String({ maxLength: LIMITS.passwordMax }),
 });
 export type RegisterBody = Static<typeof RegisterBodySchema>;
@@ -97,7 +97,7 @@ export type LoginBody = Static<typeof LoginBodySchema>;
 
 export const ChangePasswordBodySchema = Type.Object({
   currentPassword: Type.String(),
-  newPassword: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not a common password.' }),
+  newPassword: Type.String({ maxLength: LIMITS.passwordMax, description: 'At least PASSWORD_MIN_LENGTH characters (default 8), not one of the most common passwords, nor built on the username, the email address or "SecureChat".' }),
 });
 export type ChangePasswordBody = Static<typeof ChangePasswordBodySchema>;
 

@@ -48,7 +48,9 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
         tags: ['rooms'],
         summary: 'Create a room; you own it',
         body: Type.Object({
-          name: Type.String({ description: `${LIMITS.roomNameMin} to ${LIMITS.roomNameMax} characters, after trimming.` }),
+          name: Type.String({
+            description: `${LIMITS.roomNameMin} to ${LIMITS.roomNameMax} characters, after trimming, without invisible or direction-control characters. A public room's name may not read or look like another public room's (409 room_name_taken); private rooms reserve no name.`,
+          }),
           description: Type.Optional(Type.String({ description: `At most ${LIMITS.roomDescriptionMax} characters, after trimming.` })),
           isPrivate: Type.Optional(Type.Boolean()),
         }),
