@@ -46,6 +46,14 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
       expect((await register(base)).statusCode).toBe(409);
     });
 
+    it('lets exactly one of two look-alikes registering at once have the name', async () => {
+      const base = fresh('carol');
+      const answers = await Promise.all([register(base), register(base.replace('l', 'I')), register(base.toUpperCase())]);
+      expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409, 409]);
+      const taken = answers.filter((answer) => answer.statusCode === 409).map((answer) => answer.json().error.code);
+      expect(taken).toEqual(['username_taken', 'username_taken']);
+    });
+
     it('refuses letters outside the allowed set, such as a Cyrillic а', async () => {
       const response = await register(`\u0430${fresh('lice')}`);
       expect(response.statusCode).toBe(400);
@@ -65,6 +73,15 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
         expect(response.json().error, lookAlike).toMatchObject({ code: 'room_name_taken', field: 'name' });
       }
       expect(await countRooms()).toBe(before);
+    });
+
+    it('lets exactly one of two look-alike public rooms created at once have the name', async () => {
+      const owner = await signUp(t.app);
+      const name = `Studio ${fresh('')}`;
+      const before = await countRooms();
+      const answers = await Promise.all([createRoom(owner, name), createRoom(owner, name.replace('o', '\u043E')), createRoom(owner, name.toLowerCase())]);
+      expect(answers.map((answer) => answer.statusCode).sort()).toEqual([201, 409, 409]);
+      expect(await countRooms()).toBe(before + 1);
     });
 
     it.each([
