@@ -36,18 +36,25 @@ function decodeSegment(segment: string): string | null {
   }
 }
 
+const NEXT_BASE = 'https://securechat.invalid';
+
+/** True if `path`, read by a browser against this site, stays on this site. */
+function staysOnSite(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && new URL(path, NEXT_BASE).origin === NEXT_BASE;
+}
+
 /**
  * `next` if it is a path on this site, else null. Only a single leading slash is
  * accepted: `//host` and `/\host` are read by browsers as other sites, and control
- * characters are dropped by URL parsers (so `/\t/host` would become `//host`).
+ * characters are dropped by URL parsers (so `/\t/host` would become `//host`). The
+ * check runs again on the normalised path, which is what the app navigates to: dot
+ * segments collapse, so `/.//host` becomes `//host`, another site.
  */
 export function safeNextPath(next: string | null | undefined): string | null {
-  if (!next || !next.startsWith('/') || next[1] === '/' || next[1] === '\\') return null;
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return null;
-  const base = 'https://securechat.invalid';
-  const url = new URL(next, base);
-  if (url.origin !== base) return null;
-  return url.pathname + url.search + url.hash;
+  if (!next || /[\u0000-\u001f\u007f\\]/.test(next) || !staysOnSite(next)) return null;
+  const url = new URL(next, NEXT_BASE);
+  const normalised = url.pathname + url.search + url.hash;
+  return staysOnSite(normalised) ? normalised : null;
 }
 
 export const chatPath = '/chat';

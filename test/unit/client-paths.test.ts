@@ -46,8 +46,27 @@ describe('the login redirect target (no open redirect)', () => {
     ['relative path', 'chat'],
     ['tab that URL parsing drops', '/\t/evil.example'],
     ['newline', '/\n/evil.example'],
+    ['dot segment before a second slash', '/.//evil.example'],
+    ['dot-dot segment before a second slash', '/..//evil.example'],
+    ['dot-dot segment later', '/chat/..//evil.example/x'],
+    ['percent-encoded dot segment', '/%2e//evil.example'],
   ])('refuses a %s target', (_, next) => {
     expect(safeNextPath(next)).toBeNull();
+  });
+
+  it.each(['/.//evil.example', '/\\evil.example', '//evil.example', '/%2F%2Fevil.example', '/%2e%2e//evil.example', '/chat/./x', '/a/../chat'])(
+    'answers only a path that stays on this site once a browser reads it (%s)',
+    (next) => {
+      const safe = safeNextPath(next);
+      if (safe === null) return;
+      expect(safe).toMatch(/^\/(?![\/\\])/);
+      expect(new URL(safe, 'https://chat.example.com').origin).toBe('https://chat.example.com');
+    },
+  );
+
+  it('normalises dot segments and keeps encoded slashes inside a segment', () => {
+    expect(safeNextPath('/a/../chat')).toBe('/chat');
+    expect(safeNextPath('/%2F%2Fevil.example')).toBe('/%2F%2Fevil.example');
   });
 });
 
