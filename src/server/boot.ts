@@ -4,7 +4,7 @@
  * whose message is the one line an operator needs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
@@ -45,6 +45,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * written to it (migrations included), and only a database never keyed gets a new key file.
  */
 export async function openPlatform(config: Config): Promise<Platform> {
+  await keepDataDirPrivate(config.dataDir);
   const database = openDatabase(config.database);
   const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
   try {
@@ -89,6 +90,15 @@ export async function openPlatform(config: Config): Promise<Platform> {
   }
 }
 
+/** The data folder holds the database, the key file and the session secret: this user's only (0700), when it exists. */
+async function keepDataDirPrivate(dataDir: string): Promise<void> {
+  try {
+    await chmod(dataDir, 0o700);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StartupError(`Cannot make ${dataDir} private (mode 0700): ${(error as Error).message}`);
+  }
+}
+
 async function verifyKeys(keys: KeysService): Promise<void> {
   try {
     await keys.verify();
@@ -107,7 +117,7 @@ export async function sessionSecretFor(config: Config): Promise<string> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('hex');
   try {
     await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

@@ -13,7 +13,7 @@
  * (as Kysely's SqliteDialect passes them) and errors carry better-sqlite3's string codes
  * (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`, …), which the callers test.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -230,11 +230,28 @@ function openWithBetterSqlite3(file: string): SqliteConnection {
 }
 
 /**
+ * The database file readable by this user only (0600), in a folder that is 0700 when we
+ * create it. SQLite creates the -wal and -shm files with the database file's own mode, so
+ * creating the file 0600 first covers them; older files from before this rule are narrowed.
+ */
+function keepPrivate(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  for (const name of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      chmodSync(name, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/**
  * `waitsInSqlite: false` leaves the waiting to the caller: SQLite's own busy handler
  * sleeps in the calling thread, which on the main thread is the event loop.
  */
 export function openSqliteConnection(file: string, options: { waitsInSqlite: boolean }): SqliteConnection {
-  mkdirSync(path.dirname(file), { recursive: true });
+  keepPrivate(file);
   const module = nodeSqlite();
   const connection = module ? openWithNodeSqlite(module, file) : openWithBetterSqlite3(file);
   try {

@@ -1,0 +1,73 @@
+/**
+ * The data folder is this user's only: the folder 0700, and the SQLite database, its
+ * -wal and -shm files, the key file and the session secret 0600, on a first start and on
+ * a start over files left wider by an older version.
+ */
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { openPlatform, sessionSecretFor } from '../../src/server/boot.js';
+import { loadConfig } from '../../src/server/config.js';
+import { myRooms, sendMessage, signUp } from '../support/factories.js';
+import { testServices } from '../support/app.js';
+
+const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
+
+/** Starts the server's platform on the folder as `npm start` does, writes a message (the writer thread too), stops. */
+async function startAndWrite(dataDir: string): Promise<void> {
+  const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const platform = await openPlatform(config);
+  const sessionSecret = await sessionSecretFor(config);
+  const app = await buildApp(testServices({ config, database: platform.database, keyring: platform.keyring, sessionSecret }));
+  try {
+    const alice = await signUp(app);
+    await sendMessage(app, alice, (await myRooms(app, alice))[0]!.id, 'hello');
+    // Still open: the -wal and -shm files exist now.
+    const db = path.join(dataDir, 'securechat.db');
+    for (const file of [db, `${db}-wal`, `${db}-shm`]) expect(existsSync(file), file).toBe(true);
+    expectPrivate(dataDir);
+  } finally {
+    await app.close();
+    await platform.database.close();
+  }
+}
+
+function expectPrivate(dataDir: string): void {
+  const db = path.join(dataDir, 'securechat.db');
+  expect(modeOf(dataDir)).toBe('700');
+  for (const file of [db, `${db}-wal`, `${db}-shm`, path.join(dataDir, 'master.key'), path.join(dataDir, 'session.secret')]) {
+    if (existsSync(file)) expect(modeOf(file), file).toBe('600');
+  }
+}
+
+describe('the data folder', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('is created 0700 with the database, its WAL and SHM, the key and the secret 0600', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'securechat-perms-'));
+    const previous = process.umask(0o022); // the usual umask, which leaves new files 0644
+    try {
+      await startAndWrite(path.join(dir, 'data'));
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('narrows a folder and database files left readable by others', async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'securechat-perms-'));
+    const dataDir = path.join(dir, 'data');
+    await startAndWrite(dataDir);
+    const db = path.join(dataDir, 'securechat.db');
+    chmodSync(dataDir, 0o755);
+    chmodSync(db, 0o644);
+    writeFileSync(`${db}-shm`, '');
+    chmodSync(`${db}-shm`, 0o644);
+    await startAndWrite(dataDir);
+  });
+});
