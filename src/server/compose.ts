@@ -5,7 +5,7 @@
  * `main.ts` runs it as a process; tests compose the same parts on a test database.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { createAccountsRepository } from './auth/accounts.repository.js';
 import { createAccountsService } from './auth/accounts.service.js';
 import { createAuthGuard } from './auth/auth.guard.js';
@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS, type PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
+import { redactUrl } from './http/log-redaction.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createMessageBodies } from './messages/message-bodies.js';
@@ -64,7 +65,8 @@ export interface ServicesDeps {
 const serializers = {
   req: (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
     method: request.method,
-    url: request.url,
+    // Invite codes, webhook secrets and ?token= travel in URLs: never into the log.
+    url: redactUrl(request.url),
     host: request.host,
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort,
@@ -73,13 +75,14 @@ const serializers = {
   err: pino.stdSerializers.err,
 };
 
-/** The process's structured JSON logger; credentials and cookies never reach it. */
-export function createLogger(config: Pick<Config, 'logLevel'>): FastifyBaseLogger {
-  return pino({
+/** The process's structured JSON logger (to stdout, or `destination`); credentials, cookies and secrets in URLs never reach it. */
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): FastifyBaseLogger {
+  const options = {
     level: config.logLevel,
     serializers,
     redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Repositories → services → gateway, on a platform that is already open. */

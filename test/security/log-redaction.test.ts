@@ -1,0 +1,80 @@
+/**
+ * The request log never holds a secret that travelled in a URL: invite codes (API and
+ * client page, also inside `?next=`), `?token=` and webhook secrets are `[redacted]`.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import { createLogger } from '../../src/server/compose.js';
+import { loadConfig } from '../../src/server/config.js';
+import { createKeyring } from '../../src/server/crypto/keyring.js';
+import { generateFernetKey } from '../../src/server/crypto/fernet.js';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { redactUrl } from '../../src/server/http/log-redaction.js';
+import type { FastifyInstance } from 'fastify';
+import { prepareDatabase, testServices } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createInvite, createRoom, signUp } from '../support/factories.js';
+import { as } from '../support/http.js';
+
+describe('secrets in URLs, in the request log', () => {
+  let lines = '';
+  let app: FastifyInstance;
+  let database: DatabaseHandle;
+  let testDatabase: TestDatabase;
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase('sqlite');
+    const config = { ...loadConfig({ LOG_LEVEL: 'info' }), database: testDatabase.target };
+    database = openDatabase(testDatabase.target);
+    const keyring = createKeyring(generateFernetKey());
+    await prepareDatabase(database, keyring);
+    const sink = new Writable({ write: (chunk, _encoding, done) => void ((lines += String(chunk)), done()) });
+    app = await buildApp(testServices({ config, database, keyring, log: createLogger(config, sink) }));
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.close();
+    await testDatabase.drop();
+  });
+
+  it('logs the requests with their secrets redacted', async () => {
+    const owner = await signUp(app);
+    const guest = await signUp(app);
+    const room = await createRoom(app, owner, { isPrivate: true });
+    const { code } = await createInvite(app, owner, room.id);
+    lines = '';
+
+    const requests = [
+      { method: 'GET' as const, url: `/api/v1/invites/${code}` },
+      { method: 'POST' as const, url: `/api/v1/invites/${code}/accept` },
+      { method: 'GET' as const, url: `/invite/${code}` },
+      { method: 'GET' as const, url: `/login?next=${encodeURIComponent(`/invite/${code}`)}` },
+      { method: 'GET' as const, url: '/api/v1/ws?token=tok_SECRET_API_TOKEN_123' },
+      { method: 'POST' as const, url: '/hooks/whk_SECRET_WEBHOOK_456' },
+    ];
+    for (const request of requests) await app.inject({ ...request, headers: as(guest) });
+
+    const urls = lines
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { req?: { url: string } })
+      .flatMap((entry) => (entry.req ? [entry.req.url] : []));
+    expect(urls).toEqual([
+      '/api/v1/invites/[redacted]',
+      '/api/v1/invites/[redacted]/accept',
+      '/invite/[redacted]',
+      `/login?next=${encodeURIComponent('/invite/')}[redacted]`,
+      '/api/v1/ws?token=[redacted]',
+      '/hooks/[redacted]',
+    ]);
+    for (const secret of [code, 'tok_SECRET_API_TOKEN_123', 'whk_SECRET_WEBHOOK_456']) expect(lines).not.toContain(secret);
+  });
+
+  it('leaves URLs without secrets as they are', () => {
+    expect(redactUrl('/api/v1/rooms/r1/messages?after=5&limit=50')).toBe('/api/v1/rooms/r1/messages?after=5&limit=50');
+    expect(redactUrl('/login?next=%2Fchat%2Fr1')).toBe('/login?next=%2Fchat%2Fr1');
+    expect(redactUrl('/api/v1/rooms/r1/invites/inv1')).toBe('/api/v1/rooms/r1/invites/inv1');
+    expect(redactUrl('/x?Token=abc&code=def&q=ok')).toBe('/x?Token=[redacted]&code=[redacted]&q=ok');
+  });
+});
