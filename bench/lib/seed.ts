@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import cookiePlugin from '@fastify/cookie';
 import type { Kysely } from 'kysely';
-import { SESSION_COOKIE } from '../../src/server/auth/auth.guard.js';
+import { sessionCookieName } from '../../src/server/auth/auth.guard.js';
 import type { Keyring } from '../../src/server/crypto/keyring.js';
 import { hashPassword } from '../../src/server/crypto/passwords.js';
 import type { Database, MessagesTable, RoomMembersTable, SessionsTable, UsersTable } from '../../src/server/db/schema.js';
@@ -43,7 +43,7 @@ async function insertChunked<T>(items: readonly T[], insert: (chunk: T[]) => Pro
 
 /** Signs a session token the way @fastify/cookie does for the server's signed cookie. */
 export function sessionCookie(token: string, secret: string): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(cookiePlugin.sign(token, secret))}`;
+  return `${sessionCookieName(false)}=${encodeURIComponent(cookiePlugin.sign(token, secret))}`;
 }
 
 /**

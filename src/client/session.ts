@@ -8,6 +8,7 @@ import { ApiError } from './core/api.js';
 import { useStore } from './hooks.js';
 import { loginPath } from './paths.js';
 import { currentPath, navigate } from './router.js';
+import { saveTheme, storedTheme } from './theme.js';
 
 export type SessionState =
   | { status: 'loading' }
@@ -51,12 +52,15 @@ export async function logIn(body: LoginBody): Promise<void> {
 
 /** Ends the session on the server, then forgets it here and shows the login page. */
 export async function logOut(): Promise<void> {
+  // The answer's Clear-Site-Data empties this site's storage; the theme is no secret, so it stays.
+  const theme = storedTheme();
   try {
     await api.logout();
   } catch (error) {
     // 401: the session had already ended, which is what the user asked for.
     if (!(error instanceof ApiError && error.status === 401)) throw error;
   }
+  saveTheme(theme);
   navigate('/login');
   signedOut();
 }

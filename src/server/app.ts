@@ -62,7 +62,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
           '4008 when the client reads too slowly (reconnect and catch up with after=), 1001 when the server shuts down.',
       },
       components: {
-        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'securechat_session' } },
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: guard.cookieName } },
       },
     },
   });

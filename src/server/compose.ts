@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { createAccountsRepository } from './auth/accounts.repository.js';
 import { createAccountsService } from './auth/accounts.service.js';
-import { createAuthGuard } from './auth/auth.guard.js';
+import { createAuthGuard, sessionCookieName } from './auth/auth.guard.js';
 import { createSessionsRepository } from './auth/sessions.repository.js';
 import { createSessionsService } from './auth/sessions.service.js';
 import { createSignIn } from './auth/sign-in.js';
@@ -173,7 +173,7 @@ export function composeServices(deps: ServicesDeps) {
     sessionSecret: deps.sessionSecret,
     accounts,
     sessions,
-    guard: createAuthGuard(sessions),
+    guard: createAuthGuard(sessions, sessionCookieName(config.forceHttps)),
     signIn: createSignIn({ accounts, sessions, limiter: sharedLimiter, limits: config.rateLimits }),
     rooms,
     moderation,

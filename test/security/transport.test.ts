@@ -4,7 +4,18 @@
  * when set), and request size limits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
 import { as, signUp, startTestApp, TEST_PASSWORD, uniqueName, type TestApp } from '../support/app.js';
+import { injectClient, type HttpClient } from '../support/http.js';
+
+/** Requests to the app as if through a TLS proxy (X-Forwarded-Proto: https). */
+function httpsApp(app: FastifyInstance): HttpClient {
+  const inner = injectClient(app);
+  return {
+    request: (method, url, options = {}) =>
+      inner.request(method, url, { ...options, headers: { 'x-forwarded-proto': 'https', host: 'chat.example.com', ...options.headers } }),
+  };
+}
 
 describe('transport security', () => {
   let t: TestApp | undefined;
@@ -50,6 +61,51 @@ describe('transport security', () => {
     const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: https, payload: { username, password: TEST_PASSWORD } });
     expect(login.statusCode).toBe(200);
     expect(String(login.headers['set-cookie'])).toMatch(/; Secure/);
+  });
+
+  it('with FORCE_HTTPS names the session cookie __Host-…, Secure, Path=/, no Domain, and reads only that name', async () => {
+    t = await startTestApp('sqlite', { FORCE_HTTPS: 'true', TRUST_PROXY: '1' });
+    const https = { 'x-forwarded-proto': 'https', host: 'chat.example.com' };
+    const session = await signUp(httpsApp(t.app));
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: https, payload: { username: session.user.username, password: TEST_PASSWORD } });
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/^__Host-securechat_session=[^;]+;/);
+    expect(setCookie).toMatch(/; Secure/);
+    expect(setCookie).toMatch(/; Path=\//);
+    expect(setCookie).not.toMatch(/Domain=/i);
+    const cookie = setCookie.split(';')[0]!;
+    const read = (header: string) => t!.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { ...https, cookie: header } });
+    expect((await read(cookie)).statusCode).toBe(200);
+    // The same value under the old name is not a session: one name for every reader.
+    expect((await read(cookie.replace(/^__Host-/, ''))).statusCode).toBe(401);
+    const docs = (await t.app.inject({ method: 'GET', url: '/api/docs/json', headers: https })).json();
+    expect(docs.components.securitySchemes.session.name).toBe('__Host-securechat_session');
+
+    const csrfToken = (await read(cookie)).json().csrfToken as string;
+    const logout = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { ...https, cookie, 'x-csrf-token': csrfToken } });
+    expect(logout.statusCode).toBe(204);
+    // Deleting a __Host- cookie needs the same attributes as setting it.
+    expect(String(logout.headers['set-cookie'])).toMatch(/^__Host-securechat_session=;.*Path=\/.*Secure/);
+  });
+
+  it('marks every API answer no-store, and logout clears the site data', async () => {
+    t = await startTestApp('sqlite');
+    const session = await signUp(t.app);
+    const answers = await Promise.all([
+      t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: session.user.username, password: TEST_PASSWORD } }),
+      t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: as(session) }),
+      t.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(session) }),
+      t.app.inject({ method: 'GET', url: '/api/v1/me', headers: as(session) }),
+      t.app.inject({ method: 'GET', url: '/api/v1/rooms' }),
+      t.app.inject({ method: 'GET', url: '/api/v1/nothing-here' }),
+    ]);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200, 401, 404]);
+    for (const answer of answers) expect(answer.headers['cache-control']).toBe('no-store');
+
+    const logout = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: as(session) });
+    expect(logout.statusCode).toBe(204);
+    expect(logout.headers['clear-site-data']).toBe('"cookies", "storage"');
+    expect(logout.headers['cache-control']).toBe('no-store');
   });
 
   it('believes X-Forwarded-For only with TRUST_PROXY', async () => {

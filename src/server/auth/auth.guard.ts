@@ -7,7 +7,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../http/errors.js';
 import type { Caller, SessionsService } from './sessions.service.js';
 
-export const SESSION_COOKIE = 'securechat_session';
+/**
+ * The session cookie's name. Under FORCE_HTTPS it carries the `__Host-` prefix: browsers
+ * then accept it only Secure, for Path=/ and without Domain, so neither a sibling
+ * subdomain nor a plain-HTTP answer can plant or overwrite it.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-securechat_session' : 'securechat_session';
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -17,10 +24,10 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function createAuthGuard(sessions: SessionsService) {
+export function createAuthGuard(sessions: SessionsService, cookieName: string) {
   /** The session behind the request's cookie, or null (bad signature, unknown, expired). */
   async function readSession(request: FastifyRequest): Promise<Caller | null> {
-    const raw = request.cookies[SESSION_COOKIE];
+    const raw = request.cookies[cookieName];
     if (!raw) return null;
     const unsigned = request.unsignCookie(raw);
     if (!unsigned.valid || !unsigned.value) return null;
@@ -28,6 +35,8 @@ export function createAuthGuard(sessions: SessionsService) {
   }
 
   return {
+    /** The one name every reader and writer of the session cookie uses. */
+    cookieName,
     readSession,
 
     /** onRequest hook (before body validation, so a stranger gets 401, not 400): requires a signed-in caller. */

@@ -15,7 +15,7 @@ import { errors } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RateLimitsConfig } from '../config.js';
 import type { AccountsService } from './accounts.service.js';
-import { callerOf, SESSION_COOKIE, type AuthGuard } from './auth.guard.js';
+import { callerOf, type AuthGuard } from './auth.guard.js';
 import type { SessionsService } from './sessions.service.js';
 import type { SignIn } from './sign-in.js';
 
@@ -41,6 +41,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   const { accounts, sessions, signIn, guard, limiter, limits } = options;
   const clientLimits = { messageMaxLength: options.messageMaxLength };
   const requireUser = guard.requireUser;
+  const cookieName = guard.cookieName;
+  // Path=/, Secure and no Domain: what a `__Host-` cookie needs (auth.guard.ts).
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies, signed: true };
 
   app.post(
@@ -73,7 +75,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     async (request, reply) => {
       const origin = { ip: request.ip, userAgent: request.headers['user-agent'], previous: () => guard.readSession(request) };
       const { user, token, csrfToken } = await signIn.signIn(request.body, origin);
-      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions, ...(request.body.rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}) });
+      reply.setCookie(cookieName, token, { ...cookieOptions, ...(request.body.rememberMe ? { maxAge: options.rememberMaxAgeSeconds } : {}) });
       return { user, csrfToken, limits: clientLimits };
     },
   );
@@ -83,7 +85,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     { onRequest: requireUser, schema: { tags: ['auth'], summary: 'End this session', response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       await signIn.signOut(callerOf(request));
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookies });
+      // The browser drops this site's cookies and storage too (the client keeps its theme).
+      // Not "cache": API answers are never stored (no-store), and clearing it stalls some browsers.
+      reply.header('clear-site-data', '"cookies", "storage"');
       return reply.status(204).send(null);
     },
   );

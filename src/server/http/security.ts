@@ -54,6 +54,8 @@ export async function registerSecurity(app: FastifyInstance, options: { forceHtt
   const docsHeaders = headersOf(helmetOptions(options.forceHttps, ["'self'", "'unsafe-inline'"]));
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/api/docs') ? docsHeaders : headers);
+    // API answers are personal (sessions, messages, CSRF tokens): no browser or proxy cache keeps them.
+    if (request.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
     done();
   });
 
