@@ -14,6 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/auth.routes.js';
 import type { Services } from './compose.js';
+import { answerClientError, connectionOptions, limitConnections } from './http/connection-limits.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -39,10 +40,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     loggerInstance: services.log,
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
+    ...connectionOptions(config),
+    // Requests Node's parser refuses (URL or headers over 16 KiB, a deadline passed) get the API's error shape too.
+    clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
     // A request that arrives while closing gets our 503 (http/request-hygiene.ts), in the API's error shape.
     return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  limitConnections(app, config.maxConnections);
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandling(app);
   registerRequestHygiene(app);

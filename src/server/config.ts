@@ -42,6 +42,12 @@ export interface Config {
   redisPrefix: string;
   /** Bearer token that opens GET /metrics to other hosts; unset: this host (loopback) only. */
   metricsToken: string | undefined;
+  /** A request's whole body must have arrived by then (http/connection-limits.ts). */
+  requestTimeoutSeconds: number;
+  /** A request's headers must have arrived by then; at most requestTimeoutSeconds. */
+  headersTimeoutSeconds: number;
+  /** Connections open at once, WebSockets included; those over it are closed as they arrive. */
+  maxConnections: number;
 }
 
 /** Requests allowed per window; past them the API answers 429 with Retry-After. */
@@ -148,6 +154,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('METRICS_TOKEN must be 16 to 256 printable characters without spaces (try `openssl rand -hex 32`).');
   }
 
+  const requestTimeoutSeconds = integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
+  const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', Math.min(15, requestTimeoutSeconds), 1, 3600);
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    throw new ConfigError(`HEADERS_TIMEOUT_SECONDS (${headersTimeoutSeconds}) may not be more than REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}).`);
+  }
+
   return {
     production,
     host,
@@ -182,6 +194,9 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     redisPrefix,
     metricsToken,
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 20_000, 1, 1_000_000),
   };
 }
 

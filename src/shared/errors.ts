@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'bad_request',
   'bad_url',
   'uri_too_long',
+  'headers_too_large',
+  'request_timeout',
   'payload_too_large',
   'unsupported_media_type',
   'upgrade_required',
