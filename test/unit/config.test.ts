@@ -41,3 +41,48 @@ describe('loadConfig: MAX_SOCKETS_PER_USER', () => {
     }
   });
 });
+
+describe('loadConfig: TRUST_PROXY', () => {
+  it('is off by default; true is one proxy; a number counts proxies; a list names them', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.2, 192.168.0.0/16, ::1, fd00::/8, loopback' }).trustProxy).toEqual([
+      '10.0.0.2',
+      '192.168.0.0/16',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    for (const raw of ['banana', '10.0.0.0/33', '11', '10.0.0.1, nginx', '1.2.3']) {
+      expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(ConfigError);
+      expect(() => loadConfig({ TRUST_PROXY: raw })).toThrow(/^TRUST_PROXY must be false, the number of proxies/);
+    }
+  });
+});
+
+describe('loadConfig: production', () => {
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32), MASTER_KEY_FILE: '/etc/securechat/master.key' };
+
+  it('requires PUBLIC_URL, which redirects and invite links are built from', () => {
+    expect(() => loadConfig(production)).toThrow('PUBLIC_URL is required when NODE_ENV=production');
+    expect(loadConfig({ ...production, PUBLIC_URL: 'https://chat.example.com/' }).publicUrl).toBe('https://chat.example.com');
+  });
+
+  it('is not the default: npm start on a fresh machine needs no setting', () => {
+    expect(loadConfig({}).production).toBe(false);
+  });
+});
+
+describe('loadConfig: request deadlines and the connection cap', () => {
+  it('has defaults, and refuses a header deadline longer than the request deadline', () => {
+    expect(loadConfig({})).toMatchObject({ requestTimeoutSeconds: 30, headersTimeoutSeconds: 15, maxConnections: 20_000 });
+    expect(loadConfig({ REQUEST_TIMEOUT_SECONDS: '5' })).toMatchObject({ requestTimeoutSeconds: 5, headersTimeoutSeconds: 5 });
+    expect(() => loadConfig({ REQUEST_TIMEOUT_SECONDS: '5', HEADERS_TIMEOUT_SECONDS: '6' })).toThrow(/HEADERS_TIMEOUT_SECONDS \(6\) may not be more than REQUEST_TIMEOUT_SECONDS \(5\)/);
+    expect(() => loadConfig({ MAX_CONNECTIONS: '0' })).toThrow('MAX_CONNECTIONS must be a whole number from 1 to 1000000');
+  });
+});

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
+import type { TrustProxy } from '../config.js';
 
 function helmetOptions(forceHttps: boolean, styleSrc: string[]): HelmetOptions {
   return {
@@ -46,7 +47,16 @@ function headersOf(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-export async function registerSecurity(app: FastifyInstance, options: { forceHttps: boolean }): Promise<void> {
+/**
+ * TRUST_PROXY as Fastify's trustProxy. A hop count becomes "the first n hops from this
+ * server": Fastify 5.12 reads a bare number as trusting nothing at all.
+ */
+export function trustedProxies(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
+}
+
+export async function registerSecurity(app: FastifyInstance, options: { forceHttps: boolean; publicUrl: string | undefined }): Promise<void> {
   // No 'unsafe-inline': style attributes in markup are refused; CSSOM from our own script is allowed.
   const headers = headersOf(helmetOptions(options.forceHttps, ["'self'"]));
   // The API reader (Swagger UI) sets inline styles. It shows no user content, so it alone
@@ -60,11 +70,13 @@ export async function registerSecurity(app: FastifyInstance, options: { forceHtt
   });
 
   if (options.forceHttps) {
+    // To PUBLIC_URL's host, not the Host a request claims (it may name any site); the request's only in development.
+    const publicHost = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).host;
     app.addHook('onRequest', async (request, reply) => {
       if (request.protocol === 'https') return;
       // Probes and the metrics scrape stay reachable over plain HTTP from inside the network.
       if (request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics') return;
-      return reply.redirect(`https://${request.host}${request.url}`, 308);
+      return reply.redirect(`https://${publicHost ?? request.host}${request.url}`, 308);
     });
   }
 }
