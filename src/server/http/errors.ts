@@ -146,9 +146,22 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
   void sendError(reply, appError);
 }
 
+/**
+ * The client hung up before its request had arrived (an aborted upload): Node fails the
+ * request stream with ECONNRESET, the code a lost database connection has too.
+ */
+function isClientAbort(error: unknown, request: FastifyRequest): boolean {
+  return (error as { code?: unknown })?.code === 'ECONNRESET' && (request.raw.readableAborted || request.raw.aborted);
+}
+
 /** Installs the one error handler. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
+    if (isClientAbort(error, request)) {
+      // Nobody is left to read an answer, and nothing is wrong on our side.
+      request.log.info('request aborted by the client');
+      return sendError(reply, new AppError(400, 'bad_request', 'The request was aborted before it arrived.'));
+    }
     const appError = toAppError(error);
     if (appError) {
       if (appError.status >= 500) request.log.warn({ code: appError.code }, 'request failed: dependency unavailable');

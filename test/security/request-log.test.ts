@@ -1,7 +1,9 @@
 /**
  * The request log never holds a secret that travelled in a URL: invite codes (API and
- * client page, also inside `?next=`), `?token=` and webhook secrets are `[redacted]`.
+ * client page, also inside `?next=`), `?token=` and webhook secrets are `[redacted]`; and
+ * a client that hangs up mid-upload is logged as that, not as a database outage.
  */
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
@@ -12,12 +14,12 @@ import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { redactUrl } from '../../src/server/http/log-redaction.js';
 import type { FastifyInstance } from 'fastify';
-import { prepareDatabase, testServices } from '../support/app.js';
+import { listenOnLoopback, prepareDatabase, testServices } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createInvite, createRoom, signUp } from '../support/factories.js';
 import { as } from '../support/http.js';
 
-describe('secrets in URLs, in the request log', () => {
+describe('the request log', () => {
   let lines = '';
   let app: FastifyInstance;
   let database: DatabaseHandle;
@@ -69,6 +71,25 @@ describe('secrets in URLs, in the request log', () => {
       '/hooks/[redacted]',
     ]);
     for (const secret of [code, 'tok_SECRET_API_TOKEN_123', 'whk_SECRET_WEBHOOK_456']) expect(lines).not.toContain(secret);
+  });
+
+  it('logs a client that hangs up mid-upload as an aborted request, not as a database outage', async () => {
+    const port = Number(new URL(await listenOnLoopback(app)).port);
+    lines = '';
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"username":');
+    // The server has the request once it logs it; then the client goes.
+    for (let i = 0; i < 250 && !lines.includes('incoming request'); i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    socket.destroy();
+    // Its failure is the next line the request logs.
+    for (let i = 0; i < 250 && lines.split('\n').filter(Boolean).length < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const entries = lines.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string });
+    expect(entries.map((entry) => entry.msg)).toContain('request aborted by the client');
+    expect(entries.map((entry) => entry.msg)).not.toContain('request failed: dependency unavailable');
+    // Nothing at warn (40) or above: no one needs waking for a phone that went into a tunnel.
+    expect(entries.filter((entry) => entry.level >= 40)).toEqual([]);
   });
 
   it('leaves URLs without secrets as they are', () => {
