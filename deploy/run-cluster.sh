@@ -194,7 +194,7 @@ start_instance() {
     cd "$dir"
     exec nohup env -i PATH="$PATH" HOME="${HOME:-/}" NODE_ENV=production HOST=127.0.0.1 PORT="$port" \
       DATA_DIR="$dir" DATABASE_URL="$DATABASE_URL" MASTER_ENCRYPTION_KEY="$MASTER_ENCRYPTION_KEY" \
-      SESSION_SECRET="$SESSION_SECRET" TRUST_PROXY=1 LOG_LEVEL="${LOG_LEVEL:-info}" "${extra[@]}" "${server[@]}"
+      SESSION_SECRET="$SESSION_SECRET" TRUST_PROXY=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}" "${extra[@]}" "${server[@]}"
   ) >>"$log" 2>&1 </dev/null &
   echo $! >"$PIDS/instance-$n.pid"
 }
