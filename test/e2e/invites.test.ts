@@ -1,5 +1,5 @@
 /**
- * Invite links in a real browser (issue 14): the owner makes a link with a use limit and
+ * Invite links in a real browser: the owner makes a link with a use limit and
  * an expiry, sees it listed with its uses, revokes it, and a visitor holding the revoked
  * link is told so and stays out. Saves the screenshot of the dialog for the README.
  */

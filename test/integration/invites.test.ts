@@ -1,5 +1,5 @@
 /**
- * Managing invite links (issue 14, item 4): the room's live invites are listed and can be
+ * Managing invite links: the room's live invites are listed and can be
  * revoked; an invite stops working when its creator can no longer invite to the room; a
  * removal or ban is not undone by an invite made before it. On SQLite and PostgreSQL.
  */

@@ -1,5 +1,5 @@
 /**
- * A ban issued while a join is in flight holds (issue 14): the ban check and the member
+ * A ban issued while a join is in flight holds: the ban check and the member
  * insert of a join, a join by name or an accepted invite are one transaction, and a ban
  * takes the same (room, user) lock, so whichever comes second sees the first. Made
  * deterministic on PostgreSQL: another transaction holds room_members (SHARE), so the join
