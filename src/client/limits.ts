@@ -10,5 +10,6 @@ type Limits = typeof LIMITS;
 export const PAGE_SIZE: Limits['pageDefault'] = 50;
 export const ROOM_NAME_MAX: Limits['roomNameMax'] = 64;
 export const ROOM_DESCRIPTION_MAX: Limits['roomDescriptionMax'] = 500;
+export const INVITE_HOURS_DEFAULT: Limits['inviteHoursDefault'] = 168;
 export const INVITE_HOURS_MAX: Limits['inviteHoursMax'] = 2160;
 export const INVITE_USES_MAX: Limits['inviteUsesMax'] = 10_000;

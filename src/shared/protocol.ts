@@ -23,7 +23,8 @@ export const LIMITS = {
   pageDefault: 50,
   pageMax: 200,
   catchUpMax: 1000,
-  /** An invite link's longest life (90 days) and highest use limit. */
+  /** An invite link's life when none is asked for (7 days), its longest (90 days), and its highest use limit. */
+  inviteHoursDefault: 168,
   inviteHoursMax: 2160,
   inviteUsesMax: 10_000,
 } as const;

@@ -4,7 +4,7 @@
  * removal or ban is not undone by an invite made before it. On SQLite and PostgreSQL.
  */
 import { describe, expect, it } from 'vitest';
-import type { RoomInvite } from '../../src/shared/protocol.js';
+import { LIMITS, type RoomInvite } from '../../src/shared/protocol.js';
 import { as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { acceptInvite, createInvite, createRoom } from '../support/factories.js';
@@ -42,6 +42,13 @@ describe.each(DIALECTS)('invite links on %s', (dialect) => {
     expect((await call(owner, 'PUT', `/rooms/${room.id}/members/${moderator.user.id}/role`, { role: 'moderator' })).statusCode).toBe(204);
     return { owner, moderator, member, room };
   }
+
+  it('gives an invite made without an expiry the default life of LIMITS.inviteHoursDefault hours', async () => {
+    const owner = await signUp(t.app);
+    const room = await createRoom(t.app, owner, { isPrivate: true });
+    const invite = await createInvite(t.app, owner, room.id);
+    expect(invite.expiresAt).toBe(new Date(t.clock.now() + LIMITS.inviteHoursDefault * HOUR_MS).toISOString());
+  });
 
   it('lists the live invites with creator, uses, use limit and expiry, to the owner and moderators only', async () => {
     const { owner, moderator, member, room } = await privateRoom();

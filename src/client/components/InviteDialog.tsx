@@ -8,13 +8,13 @@ import type { Invite, Room, RoomInvite } from '../../shared/protocol.js';
 import * as api from '../core/api.js';
 import { ApiError } from '../core/api.js';
 import { formatDate } from '../format.js';
-import { INVITE_USES_MAX } from '../limits.js';
+import { INVITE_HOURS_DEFAULT, INVITE_USES_MAX } from '../limits.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';
 import { Icon } from './Icon.js';
 import { InviteList } from './InviteList.js';
 
-/** The lifetimes offered, in hours (the server allows up to LIMITS.inviteHoursMax). */
+/** The lifetimes offered, in hours (the server allows up to LIMITS.inviteHoursMax); the default is one of them. */
 const EXPIRY_CHOICES = [
   { hours: 1, label: '1 hour' },
   { hours: 24, label: '1 day' },
@@ -22,14 +22,13 @@ const EXPIRY_CHOICES = [
   { hours: 30 * 24, label: '30 days' },
   { hours: 90 * 24, label: '90 days' },
 ] as const;
-const DEFAULT_EXPIRY_HOURS = 7 * 24;
 
 const messageOf = (failure: unknown) => (failure instanceof ApiError ? failure.message : String(failure));
 
 export function InviteDialog({ room, onClose }: { room: Room; onClose: () => void }) {
   const [invite, setInvite] = useState<Invite | null>(null);
   const [invites, setInvites] = useState<RoomInvite[] | null>(null);
-  const [expiresInHours, setExpiresInHours] = useState<number>(DEFAULT_EXPIRY_HOURS);
+  const [expiresInHours, setExpiresInHours] = useState<number>(INVITE_HOURS_DEFAULT);
   const [maxUses, setMaxUses] = useState('');
   const [usesError, setUsesError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

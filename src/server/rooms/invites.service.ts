@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Invite, Room, RoomInvite } from '../../shared/protocol.js';
+import { LIMITS, type Invite, type Room, type RoomInvite } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
@@ -13,8 +13,6 @@ import type { InviteRow, InvitesRepository } from './invites.repository.js';
 import { bannedError, type RoomAccess } from './rooms.access.js';
 import { allows } from './rooms.policy.js';
 import type { RoomsRepository } from './rooms.repository.js';
-
-const DEFAULT_INVITE_HOURS = 7 * 24;
 
 const hashInviteCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
@@ -54,7 +52,7 @@ export function createInvitesService(deps: {
       await access.authorize(userId, roomId, 'invite');
       const now = clock.now();
       const code = randomBytes(18).toString('base64url');
-      const expiresAt = now + (options.expiresInHours ?? DEFAULT_INVITE_HOURS) * 60 * 60 * 1000;
+      const expiresAt = now + (options.expiresInHours ?? LIMITS.inviteHoursDefault) * 60 * 60 * 1000;
       const id = randomUUID();
       await invites.insertInvite(db, {
         id,

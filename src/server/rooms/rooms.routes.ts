@@ -133,7 +133,7 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
         params: RoomParams,
         body: Type.Optional(
           Type.Object({
-            expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.inviteHoursMax, description: 'Default: 7 days.' })),
+            expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.inviteHoursMax, description: `Default: ${LIMITS.inviteHoursDefault} hours (${LIMITS.inviteHoursDefault / 24} days).` })),
             maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.inviteUsesMax, description: 'Default: no limit.' })),
           }),
         ),
