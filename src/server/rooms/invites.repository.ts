@@ -1,5 +1,6 @@
 /** SQL for invite links: creating, finding, counting uses, revoking, and who may not use which. Returns rows. */
 import type { Db, RoomInvitesTable, RoomMembersTable } from '../db/schema.js';
+import { liveInvite } from './invite-liveness.js';
 
 export type InviteRow = RoomInvitesTable;
 /** An invite with its creator's name and their role in the room now (null: no longer a member). */
@@ -21,9 +22,7 @@ export function createInvitesRepository() {
         .updateTable('room_invites')
         .set((eb) => ({ uses: eb('uses', '+', 1) }))
         .where('id', '=', inviteId)
-        .where('revoked_at', 'is', null)
-        .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .where(liveInvite(now))
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
@@ -39,9 +38,7 @@ export function createInvitesRepository() {
         .selectAll('room_invites')
         .select(['creator.username as creator_username', 'creator_member.role as creator_role'])
         .where('room_invites.room_id', '=', roomId)
-        .where('room_invites.revoked_at', 'is', null)
-        .where((eb) => eb.or([eb('room_invites.max_uses', 'is', null), eb('room_invites.uses', '<', eb.ref('room_invites.max_uses'))]))
-        .where((eb) => eb.or([eb('room_invites.expires_at', 'is', null), eb('room_invites.expires_at', '>', now)]))
+        .where(liveInvite(now))
         .orderBy('room_invites.created_at', 'desc')
         .orderBy('room_invites.id', 'desc')
         .execute();
@@ -70,7 +67,7 @@ export function createInvitesRepository() {
         .execute();
     },
 
-    /** Keeps the user from using any invite the room has now (they are being removed or banned); dead ones need no row. */
+    /** Keeps the user from using any live invite the room has now (they are being removed or banned); dead ones need no row. */
     async excludeFromExisting(db: Db, roomId: string, userId: string, now: number): Promise<void> {
       await db
         .insertInto('room_invite_exclusions')
@@ -80,9 +77,7 @@ export function createInvitesRepository() {
             .selectFrom('room_invites')
             .select((inner) => ['id', inner.val(userId).as('user_id')])
             .where('room_id', '=', roomId)
-            .where('revoked_at', 'is', null)
-            .where((inner) => inner.or([inner('max_uses', 'is', null), inner('uses', '<', inner.ref('max_uses'))]))
-            .where((inner) => inner.or([inner('expires_at', 'is', null), inner('expires_at', '>', now)])),
+            .where(liveInvite(now)),
         )
         .onConflict((conflict) => conflict.columns(['invite_id', 'user_id']).doNothing())
         .execute();

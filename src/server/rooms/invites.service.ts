@@ -9,6 +9,7 @@ import { LIMITS, type Invite, type Room, type RoomInvite } from '../../shared/pr
 import { isoTime, type Clock } from '../clock.js';
 import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
+import { deadReason } from './invite-liveness.js';
 import type { InviteRow, InvitesRepository } from './invites.repository.js';
 import { bannedError, type RoomAccess } from './rooms.access.js';
 import { allows } from './rooms.policy.js';
@@ -31,7 +32,8 @@ export function createInvitesService(deps: {
 
   /** Why a stored invite cannot let this user in now, if it cannot; checked inside the joining transaction. */
   async function refuseUnusable(trx: Db, invite: InviteRow, userId: string): Promise<void> {
-    if (invite.revoked_at !== null) throw revoked('This invite link was revoked; ask for a new one.');
+    const dead = deadReason(invite, clock.now());
+    if (dead === 'revoked') throw revoked('This invite link was revoked; ask for a new one.');
     if (await invites.isExcluded(trx, invite.id, userId)) {
       throw revoked('This invite was made before you were removed from this room; ask for a new one.');
     }
@@ -40,10 +42,8 @@ export function createInvitesService(deps: {
     if (!creator || !allows(creator.role, 'invite', creator)) {
       throw revoked('This invite no longer works: whoever made it can no longer invite people to this room. Ask for a new one.');
     }
-    if (invite.expires_at !== null && invite.expires_at <= clock.now()) {
-      throw new AppError(410, 'invite_expired', 'This invite has expired; ask for a new one.');
-    }
-    if (invite.max_uses !== null && invite.uses >= invite.max_uses) throw usedUp();
+    if (dead === 'expired') throw new AppError(410, 'invite_expired', 'This invite has expired; ask for a new one.');
+    if (dead === 'used_up') throw usedUp();
   }
 
   return {
