@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database.js';
 import { migrateTo, migrateToLatest } from '../../src/server/db/migrate.js';
-import { as, signUp, TEST_PASSWORD, useTestApp } from '../support/app.js';
+import { nameKeys } from '../../src/server/names/name-keys.js';
+import { as, signUp, startTestApp, TEST_PASSWORD, useTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, DIALECTS } from '../support/databases.js';
 
 let counter = 0;
@@ -119,6 +120,63 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
       expect(joined.statusCode).toBe(200);
       expect(joined.json().room.id).toBe(open.json().room.id);
       expect(joined.json().room.id).not.toBe(hidden.id);
+    });
+  });
+
+  describe('General', () => {
+    // As migration 007 leaves a database where a public look-alike of General is older than
+    // General: the look-alike holds General's name keys.
+    const LOOK_ALIKE = 'G\u0435n\u0435r\u0430l'; // Cyrillic е, е, а
+    async function giveGeneralsKeysToALookAlike(t: TestApp, ownerId: string): Promise<string> {
+      const db = t.database.db;
+      await db.insertInto('rooms').values({
+        id: 'look-alike', name: LOOK_ALIKE, name_key: LOOK_ALIKE.toLowerCase(), description_ciphertext: null, description_key_id: null,
+        is_private: 0, owner_id: ownerId, last_seq: 0, created_at: 0,
+      }).execute();
+      await db.updateTable('room_name_keys').set({ room_id: 'look-alike' }).where('key', 'in', nameKeys('General')).execute();
+      return 'look-alike';
+    }
+    const membersOf = async (t: TestApp, roomId: string) =>
+      (await t.database.db.selectFrom('room_members').select(['user_id', 'role']).where('room_id', '=', roomId).execute());
+    const exactGenerals = (t: TestApp) => t.database.db.selectFrom('rooms').selectAll().where('name', '=', 'General').where('is_private', '=', 0).execute();
+
+    it('puts a new user into General itself, not into an older look-alike holding its keys', async () => {
+      const t = await startTestApp(dialect);
+      try {
+        const first = await signUp(t.app);
+        const lookAlike = await giveGeneralsKeysToALookAlike(t, first.user.id);
+        const second = await signUp(t.app);
+        const [general] = await exactGenerals(t);
+        expect(await membersOf(t, general!.id)).toEqual(expect.arrayContaining([{ user_id: second.user.id, role: 'member' }]));
+        expect(await membersOf(t, lookAlike)).toEqual([]);
+        // The look-alike keeps the keys: a third look-alike is still refused.
+        const third = await t.app.inject({ method: 'POST', url: '/api/v1/rooms', headers: as(second), payload: { name: 'GENERAL' } });
+        expect(third.statusCode).toBe(409);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('creates General on first need although a look-alike holds its keys, once for registrations at once', async () => {
+      const t = await startTestApp(dialect);
+      try {
+        const first = await signUp(t.app);
+        const lookAlike = await giveGeneralsKeysToALookAlike(t, first.user.id);
+        // No General (as if it never was): the next registrations must make exactly one.
+        const db = t.database.db;
+        const [old] = await exactGenerals(t);
+        await db.deleteFrom('room_members').where('room_id', '=', old!.id).execute();
+        await db.deleteFrom('rooms').where('id', '=', old!.id).execute();
+        const newcomers = await Promise.all([signUp(t.app), signUp(t.app), signUp(t.app)]);
+        const generals = await exactGenerals(t);
+        expect(generals).toHaveLength(1);
+        const members = await membersOf(t, generals[0]!.id);
+        expect(members.map((m) => m.user_id).sort()).toEqual(newcomers.map((n) => n.user.id).sort());
+        expect(members.filter((m) => m.role === 'owner').map((m) => m.user_id)).toEqual([generals[0]!.owner_id]);
+        expect(await membersOf(t, lookAlike)).toEqual([]);
+      } finally {
+        await t.close();
+      }
     });
   });
 

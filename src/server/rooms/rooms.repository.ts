@@ -78,19 +78,28 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
       return Number(result.numInsertedOrUpdatedRows ?? 0) === keys.length;
     },
 
-    /** A room without members or messages (one that lost the race for its name). */
-    async deleteEmpty(db: Db, roomId: string): Promise<void> {
-      await db.deleteFrom('rooms').where('id', '=', roomId).execute();
-    },
-
-    /** The public room holding any of these name keys. */
-    async findPublicByNameKeys(db: Db, keys: readonly string[]): Promise<RoomRow | undefined> {
+    /**
+     * The public room of exactly this lower-cased name, the oldest if an old database has
+     * more: not whichever holds its look-alike keys (an older look-alike may hold them).
+     */
+    async findPublicByExactNameKey(db: Db, nameKey: string): Promise<RoomRow | undefined> {
       return db
         .selectFrom('rooms')
-        .innerJoin('room_name_keys', 'room_name_keys.room_id', 'rooms.id')
-        .selectAll('rooms')
-        .where('room_name_keys.key', 'in', [...keys])
+        .selectAll()
+        .where('name_key', '=', nameKey)
+        .where('is_private', '=', 0)
+        .orderBy('created_at')
+        .orderBy('id')
         .executeTakeFirst();
+    },
+
+    /**
+     * One first registration at a time creates General, until its transaction ends.
+     * PostgreSQL: a transaction-scoped advisory lock (the look-alike keys cannot decide this
+     * race when an older look-alike room already holds them); SQLite has one writer at a time.
+     */
+    async lockGeneralCreation(db: Db): Promise<void> {
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('securechat:create-general'))`.execute(db);
     },
 
     /** The public room of that lower-cased name (private rooms share names freely). */

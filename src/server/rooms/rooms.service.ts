@@ -68,19 +68,23 @@ export function createRoomsService(deps: {
     /** Policy check shared with the messages service and the socket gateway. */
     authorize,
 
-    /** Adds the user to General, creating it (owned by this user) on first need. */
+    /**
+     * Adds the user to General, creating it (owned by this user) on first need. General is
+     * the public room named exactly so, never a look-alike that holds its name keys.
+     */
     async joinGeneral(trx: Db, userId: string): Promise<void> {
-      const keys = nameKeys(GENERAL_ROOM_NAME);
-      let general = await rooms.findPublicByNameKeys(trx, keys);
+      const nameKey = GENERAL_ROOM_NAME.toLowerCase();
+      let general = await rooms.findPublicByExactNameKey(trx, nameKey);
       if (!general) {
-        const created = newRoom(userId, GENERAL_ROOM_NAME, false);
-        await rooms.insert(trx, created);
-        // Another first registration may have created it meanwhile: then theirs is General.
-        if (await rooms.reserveNameKeys(trx, created.id, keys)) general = created;
-        else await rooms.deleteEmpty(trx, created.id);
-        general ??= await rooms.findPublicByNameKeys(trx, keys);
+        await rooms.lockGeneralCreation(trx);
+        general = await rooms.findPublicByExactNameKey(trx, nameKey); // made by whoever held the lock
       }
-      if (!general) throw new Error('General room missing right after creation');
+      if (!general) {
+        general = newRoom(userId, GENERAL_ROOM_NAME, false);
+        await rooms.insert(trx, general);
+        // Whatever keys are free: an older look-alike room keeps those it holds.
+        await rooms.reserveNameKeys(trx, general.id, nameKeys(GENERAL_ROOM_NAME));
+      }
       await addMember(general.id, userId, general.owner_id === userId ? 'owner' : 'member', trx);
     },
 
