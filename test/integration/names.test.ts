@@ -180,6 +180,22 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
     });
   });
 
+  it('refuses to undo migration 007, saying it is one-way, and changes nothing', async () => {
+    const testDatabase = await createTestDatabase(dialect);
+    const database = openDatabase(testDatabase.target);
+    try {
+      await migrateToLatest(database.db);
+      await expect(migrateTo(database.db, '006-invite-revocation')).rejects.toThrow(/007-name-keys is one-way.*restore the backup/);
+      // Still the 007 schema: its tables are there and the migration is still recorded.
+      expect(await database.db.selectFrom('room_name_keys').selectAll().execute()).toEqual([]);
+      expect(await database.db.selectFrom('username_keys').selectAll().execute()).toEqual([]);
+      expect(await migrateToLatest(database.db)).toEqual([]);
+    } finally {
+      await database.close();
+      await testDatabase.drop();
+    }
+  });
+
   it('reserves the names of an existing database oldest first, keeping clashing rows and every member and message', async () => {
     const testDatabase = await createTestDatabase(dialect);
     const database = openDatabase(testDatabase.target);

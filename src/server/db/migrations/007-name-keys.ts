@@ -72,8 +72,14 @@ async function rebuildRoomsWithoutUniqueNameKey(db: Kysely<any>): Promise<void> 
   }
 }
 
-export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('room_name_keys').execute();
-  await db.schema.dropTable('username_keys').execute();
-  await db.schema.dropIndex('rooms_name_key').execute();
+/**
+ * One-way: once private rooms share names, rooms.name_key cannot be made unique again
+ * without renaming or deleting rooms, and a down that left it non-unique would hand the
+ * older version a schema it does not expect. So it refuses, before changing anything.
+ */
+export async function down(): Promise<void> {
+  throw new Error(
+    'Migration 007-name-keys is one-way: rooms.name_key is no longer unique and private rooms may now share names. ' +
+      'To go back to an older version, restore the backup taken before the upgrade.',
+  );
 }
