@@ -1,8 +1,9 @@
 /**
  * Link text that cannot lie, in a real browser: a link shows the host it opens (punycode
  * for an IDN look-alike, no userinfo), and a bidi control in a message is shown as a token
- * instead of reversing the text after it. Asserted on what the page renders (innerText,
- * computed styles), not on the source.
+ * instead of reversing the text after it, in sent messages and in an own message still
+ * sending or refused. Asserted on what the page renders (innerText, computed styles), not
+ * on the source.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,5 +82,44 @@ describe('link safety in the browser', () => {
     expect(userinfo!.text).toBe('see https://evil.example/');
 
     expect(problems.filter((p) => p.startsWith('pageerror') || p.startsWith('csp'))).toEqual([]);
+  });
+
+  it('renders an own message still sending, and one that failed, the same way', async () => {
+    // The socket is refused (so the client sends over HTTP), and the send is held, then refused.
+    await page.routeWebSocket(/\/api\/v1\/ws/, (socket) => socket.close());
+    let releaseSend: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (releaseSend = resolve));
+    await page.route(/\/api\/v1\/rooms\/[^/]+\/messages$/, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      await held;
+      await route.fulfill({ status: 400, json: { error: { code: 'validation_failed', message: 'Refused by the test.' } } });
+    });
+    await page.reload();
+    await page.getByTestId('composer').fill(BODIES[0]!);
+    await page.getByTestId('send').click();
+
+    const pending = page.getByTestId('pending-message');
+    const renderedPending = () =>
+      pending.locator('.message-body').evaluate((node) => ({
+        text: (node as HTMLElement).innerText,
+        links: [...node.querySelectorAll('a')].map((a) => ({
+          text: a.innerText,
+          href: a.href,
+          isolated: getComputedStyle(a).unicodeBidi === 'isolate' && getComputedStyle(a).direction === 'ltr',
+        })),
+        controls: [...node.querySelectorAll('.bidi-control')].map((c) => (c as HTMLElement).innerText),
+      }));
+    const expected = {
+      text: 'U+202Emoc.elgoog//:sptth https://evil.example/U+202Egpj.exe',
+      links: [{ text: 'https://evil.example/U+202Egpj.exe', href: 'https://evil.example/%E2%80%AEgpj.exe', isolated: true }],
+      controls: ['U+202E', 'U+202E'],
+    };
+    await expect.poll(() => pending.getAttribute('data-status')).toBe('sending');
+    expect(await renderedPending()).toEqual(expected);
+
+    releaseSend!();
+    await expect.poll(() => pending.getAttribute('data-status')).toBe('failed');
+    expect(await renderedPending()).toEqual(expected);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
   });
 });

@@ -51,7 +51,10 @@ export function PendingItem({ pending, senderName, onRetry, onDiscard }: Pending
         <span class="message-sender fw-semibold">{senderName}</span>
         <span class="text-body-secondary ms-2">{failed ? 'Not sent' : 'Sending…'}</span>
       </div>
-      <div class="message-body">{pending.body}</div>
+      {/* The same rendering as a sent message: bidi controls shown, links isolated. */}
+      <div class="message-body">
+        <MessageText text={pending.body} />
+      </div>
       {failed && (
         <div class="small text-danger-emphasis d-flex flex-wrap align-items-center gap-2 mt-1" role="alert">
           <span>{pending.error}</span>
