@@ -4,8 +4,10 @@
  * room never tells an outsider that a private one of that name exists. On SQLite and
  * PostgreSQL, including the upgrade of a database that already holds names.
  */
+import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database.js';
+import type { Database } from '../../src/server/db/schema.js';
 import { migrateTo, migrateToLatest } from '../../src/server/db/migrate.js';
 import { nameKeys } from '../../src/server/names/name-keys.js';
 import { as, signUp, startTestApp, TEST_PASSWORD, useTestApp, type TestApp } from '../support/app.js';
@@ -196,37 +198,117 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
     }
   });
 
-  it('reserves the names of an existing database oldest first, keeping clashing rows and every member and message', async () => {
+  /** The rooms table's indexes: name and whether unique. */
+  async function roomsIndexes(db: Kysely<Database>): Promise<Array<{ name: string; unique: boolean; columns: string }>> {
+    if (dialect === 'sqlite') {
+      const names = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'rooms' order by name`.execute(db);
+      const indexes = [];
+      for (const { name } of names.rows) {
+        const list = await sql<{ name: string; unique: number }>`pragma index_list(rooms)`.execute(db);
+        const columns = await sql<{ name: string }>`select name from pragma_index_info(${name}) order by seqno`.execute(db);
+        indexes.push({ name, unique: list.rows.find((row) => row.name === name)!.unique === 1, columns: columns.rows.map((c) => c.name).join(',') });
+      }
+      return indexes;
+    }
+    const rows = await sql<{ indexname: string; indexdef: string }>`select indexname, indexdef from pg_indexes where tablename = 'rooms' order by indexname`.execute(db);
+    return rows.rows.map((row) => ({ name: row.indexname, unique: /^create unique/i.test(row.indexdef), columns: /\((.*)\)$/.exec(row.indexdef)![1]!.replace(/\s/g, '') }));
+  }
+
+  /** Every foreign key from or to rooms: "table.column -> table.column ON DELETE action". */
+  async function roomsForeignKeys(db: Kysely<Database>): Promise<string[]> {
+    const tables = ['rooms', 'room_members', 'messages', 'room_invites', 'room_bans', 'room_name_keys'];
+    const keys: string[] = [];
+    if (dialect === 'sqlite') {
+      for (const table of tables) {
+        const rows = await sql<{ table: string; from: string; to: string; on_delete: string }>`select * from pragma_foreign_key_list(${table})`.execute(db);
+        for (const row of rows.rows) keys.push(`${table}.${row.from} -> ${row.table}.${row.to} ${row.on_delete}`);
+      }
+    } else {
+      const rows = await sql<{ key: string }>`
+        select kcu.table_name || '.' || kcu.column_name || ' -> ' || ccu.table_name || '.' || ccu.column_name || ' ' || rc.delete_rule as key
+        from information_schema.referential_constraints rc
+        join information_schema.key_column_usage kcu on kcu.constraint_name = rc.constraint_name and kcu.constraint_schema = rc.constraint_schema
+        join information_schema.constraint_column_usage ccu on ccu.constraint_name = rc.unique_constraint_name and ccu.constraint_schema = rc.unique_constraint_schema
+        where kcu.table_schema = current_schema() and kcu.table_name in (${sql.join(tables)})`.execute(db);
+      keys.push(...rows.rows.map((row) => row.key));
+    }
+    return keys.filter((key) => key.startsWith('rooms.') || key.includes('-> rooms.')).sort();
+  }
+
+  it('reserves the names of an existing database oldest first, keeping clashing rows, the rooms table\'s indexes and keys, and every row that hangs off a room', async () => {
     const testDatabase = await createTestDatabase(dialect);
     const database = openDatabase(testDatabase.target);
     try {
-      await migrateTo(database.db, '004-rate-limit-counters');
+      await migrateTo(database.db, '006-invite-revocation');
       const db = database.db;
       const user = (id: string, username: string, createdAt: number) => ({
         id, username, username_key: username.toLowerCase(), email_ciphertext: 'x', email_key_id: 'k', email_index: `i-${id}`, password_hash: 'h', created_at: createdAt,
       });
-      await db.insertInto('users').values([user('u1', 'alice', 1), user('u2', 'aIice', 2)]).execute();
+      await db.insertInto('users').values([user('u1', 'alice', 1), user('u2', 'aIice', 2), user('u3', 'carol', 3)]).execute();
       const room = (id: string, name: string, isPrivate: number, createdAt: number) => ({
         id, name, name_key: name.toLowerCase(), description_ciphertext: null, description_key_id: null, is_private: isPrivate, owner_id: 'u1', last_seq: 1, created_at: createdAt,
       });
       await db.insertInto('rooms').values([room('r1', 'Lounge', 0, 1), room('r2', 'L\u043Eunge', 0, 2), room('r3', 'Hideout', 1, 3)]).execute();
-      await db.insertInto('room_members').values({ room_id: 'r1', user_id: 'u2', role: 'member', joined_at: 1, last_read_seq: 0 }).execute();
-      await db.insertInto('messages').values({ id: 'm1', room_id: 'r1', seq: 1, sender_id: 'u2', client_id: 'c1', body_format: 'fernet', body_ciphertext: 'x', body_key_id: null, created_at: 1, edited_at: null }).execute();
+      const members = [
+        { room_id: 'r1', user_id: 'u2', role: 'member' as const, joined_at: 1, last_read_seq: 0 },
+        { room_id: 'r3', user_id: 'u1', role: 'owner' as const, joined_at: 3, last_read_seq: 1 },
+      ];
+      await db.insertInto('room_members').values(members).execute();
+      const messages = [
+        { id: 'm1', room_id: 'r1', seq: 1, sender_id: 'u2', client_id: 'c1', body_format: 'fernet', body_ciphertext: 'x', body_key_id: null, created_at: 1, edited_at: null },
+        { id: 'm2', room_id: 'r3', seq: 1, sender_id: 'u1', client_id: 'c2', body_format: 'fernet', body_ciphertext: 'y', body_key_id: null, created_at: 3, edited_at: null },
+      ];
+      await db.insertInto('messages').values(messages).execute();
+      const invites = [
+        { id: 'i1', room_id: 'r3', code_hash: 'h1', created_by: 'u1', created_at: 3, expires_at: null, max_uses: 5, uses: 1, revoked_at: null },
+        { id: 'i2', room_id: 'r3', code_hash: 'h2', created_by: 'u1', created_at: 4, expires_at: 99, max_uses: null, uses: 0, revoked_at: 5 },
+      ];
+      await db.insertInto('room_invites').values(invites).execute();
+      const exclusions = [{ invite_id: 'i1', user_id: 'u3' }];
+      await db.insertInto('room_invite_exclusions').values(exclusions).execute();
+      const bans = [{ room_id: 'r3', user_id: 'u3', banned_by: 'u1', created_at: 4 }];
+      await db.insertInto('room_bans').values(bans).execute();
+      const indexesBefore = await roomsIndexes(db);
+      const keysBefore = await roomsForeignKeys(db);
 
-      expect(await migrateToLatest(db)).toContain('007-name-keys');
+      expect(await migrateToLatest(db)).toEqual(['007-name-keys']);
 
       expect(await db.selectFrom('username_keys').selectAll().orderBy('key').execute()).toEqual([
         { key: 'aiice', user_id: 'u2' },
         { key: 'alice', user_id: 'u1' },
+        { key: 'carol', user_id: 'u3' },
       ]);
       expect(await db.selectFrom('room_name_keys').selectAll().execute()).toEqual([{ key: 'lounge', room_id: 'r1' }]);
       expect((await db.selectFrom('rooms').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual(['r1', 'r2', 'r3']);
-      expect(await db.selectFrom('room_members').selectAll().execute()).toHaveLength(1);
-      expect(await db.selectFrom('messages').select('id').execute()).toEqual([{ id: 'm1' }]);
+
+      // Every row that hangs off a room is still there, as it was.
+      const numbers = <T extends object>(rows: T[]) => rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v])));
+      expect(await db.selectFrom('room_members').selectAll().orderBy('room_id').execute()).toEqual(members);
+      expect(numbers(await db.selectFrom('messages').selectAll().orderBy('id').execute())).toEqual(messages);
+      expect(numbers(await db.selectFrom('room_invites').selectAll().orderBy('id').execute())).toEqual(invites);
+      expect(await db.selectFrom('room_invite_exclusions').selectAll().execute()).toEqual(exclusions);
+      expect(numbers(await db.selectFrom('room_bans').selectAll().execute())).toEqual(bans);
+
+      // The same indexes on rooms, but name_key's is no longer unique, plus the plain name_key index.
+      const indexesAfter = await roomsIndexes(db);
+      expect(indexesAfter.filter((index) => index.columns !== 'name_key')).toEqual(indexesBefore.filter((index) => index.columns !== 'name_key'));
+      expect(indexesBefore.filter((index) => index.columns === 'name_key').map((index) => index.unique)).toEqual([true]);
+      expect(indexesAfter.filter((index) => index.columns === 'name_key')).toEqual([{ name: 'rooms_name_key', unique: false, columns: 'name_key' }]);
+      expect(indexesAfter.filter((index) => index.columns === 'id')).toEqual([expect.objectContaining({ unique: true })]);
+      // The same foreign keys from rooms (its owner) and to it (members, messages, invites, bans), with their cascades.
+      expect(keysBefore).toEqual(expect.arrayContaining(['rooms.owner_id -> users.id NO ACTION', 'room_members.room_id -> rooms.id CASCADE', 'messages.room_id -> rooms.id CASCADE', 'room_invites.room_id -> rooms.id CASCADE', 'room_bans.room_id -> rooms.id CASCADE']));
+      expect((await roomsForeignKeys(db)).filter((key) => !key.startsWith('room_name_keys.'))).toEqual(keysBefore);
+      expect(await roomsForeignKeys(db)).toContain('room_name_keys.room_id -> rooms.id CASCADE');
+
       // name_key is no longer unique: another private Hideout fits beside the first.
       await db.insertInto('rooms').values(room('r4', 'Hideout', 1, 4)).execute();
-      // The foreign keys still hold after SQLite's table rebuild.
+      // The foreign keys are enforced after SQLite's table rebuild, and still cascade.
       await expect(db.insertInto('room_members').values({ room_id: 'nope', user_id: 'u1', role: 'member', joined_at: 1, last_read_seq: 0 }).execute()).rejects.toThrow();
+      await db.deleteFrom('rooms').where('id', '=', 'r3').execute();
+      for (const table of ['room_members', 'messages', 'room_invites', 'room_bans'] as const) {
+        expect(await db.selectFrom(table).select('room_id').where('room_id', '=', 'r3').execute(), table).toEqual([]);
+      }
+      expect(await db.selectFrom('room_invite_exclusions').selectAll().execute()).toEqual([]);
     } finally {
       await database.close();
       await testDatabase.drop();
