@@ -14,8 +14,9 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /**
  * Which X-Forwarded-* to believe (Fastify's trustProxy): none; the client address this many
- * proxies in front saw (1: the address nginx saw, whatever the client wrote before it); or
- * the one left of the last hop that is not one of these proxy addresses or CIDR ranges.
+ * proxies in front saw (1: the address nginx saw, whatever the client wrote before it), on a
+ * connection from a private or loopback address only (http/security.ts); or the one left of
+ * the last hop that is not one of these proxy addresses or CIDR ranges.
  */
 export type TrustProxy = false | number | string[];
 
@@ -93,19 +94,24 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/** The words a true/false setting accepts (lower case); TRUST_PROXY takes them too. */
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  if (TRUE_WORDS.includes(raw)) return true;
+  if (FALSE_WORDS.includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false (got "${env[name]}").`);
 }
 
-const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+/** proxy-addr's names for the private ranges: 127/8 and ::1; 169.254/16 and fe80::/10; 10/8, 172.16/12, 192.168/16 and fc00::/7. */
+export const PRIVATE_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** An address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one of proxy-addr's names. */
 function isProxyAddress(text: string): boolean {
-  if (PROXY_NAMES.includes(text) || isIP(text) !== 0) return true;
+  if (PRIVATE_RANGE_NAMES.includes(text) || isIP(text) !== 0) return true;
   const [address = '', prefix, ...rest] = text.split('/');
   const family = isIP(address);
   return family !== 0 && rest.length === 0 && prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
@@ -114,9 +120,9 @@ function isProxyAddress(text: string): boolean {
 function trustProxy(env: Env): TrustProxy {
   const raw = env.TRUST_PROXY?.trim() ?? '';
   const lower = raw.toLowerCase();
-  if (['', '0', 'false', 'no', 'off'].includes(lower)) return false;
-  // "true" used to believe the leftmost address, which the client writes: now one proxy, the one in front.
-  if (['true', 'yes', 'on'].includes(lower)) return 1;
+  if (lower === '' || FALSE_WORDS.includes(lower)) return false;
+  // One proxy, the one in front: never the leftmost address, which the client writes.
+  if (TRUE_WORDS.includes(lower)) return 1;
   if (/^\d+$/.test(raw) && Number(raw) <= 10) return Number(raw);
   const addresses = raw.split(',').map((part) => part.trim()).filter(Boolean);
   if (addresses.length > 0 && addresses.every(isProxyAddress)) return addresses;

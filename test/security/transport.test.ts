@@ -1,7 +1,7 @@
 /**
  * Transport and browser-facing controls: the Content-Security-Policy and usual headers,
  * FORCE_HTTPS (redirect, HSTS, Secure cookies), TRUST_PROXY (X-Forwarded-* believed only
- * when set), and request size limits.
+ * when set, and from a trusted peer), and request size limits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -127,29 +127,53 @@ describe('transport security', () => {
     }
   });
 
+  /** The address a sign-in from `remoteAddress` with this X-Forwarded-For is recorded under. */
+  const seen = async (trustProxy: string, remoteAddress: string, forwardedFor: string) => {
+    t = await startTestApp('sqlite', { TRUST_PROXY: trustProxy });
+    const session = await signUp(t.app);
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress,
+      headers: { 'x-forwarded-for': forwardedFor },
+      payload: { username: session.user.username, password: TEST_PASSWORD },
+    });
+    const sessions = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: as(session) })).json() as Array<{ ip: string; current: boolean }>;
+    await t.close();
+    t = undefined;
+    return sessions.filter((s) => !s.current).map((s) => s.ip);
+  };
+
   it('with TRUST_PROXY takes the address the trusted proxies saw, not the one a client wrote first', async () => {
     // The client wrote 6.6.6.6; the proxy at 10.9.9.9 appended the address it saw.
-    const seen = async (trustProxy: string, remoteAddress: string, forwardedFor: string) => {
-      t = await startTestApp('sqlite', { TRUST_PROXY: trustProxy });
-      const session = await signUp(t.app);
-      await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/auth/login',
-        remoteAddress,
-        headers: { 'x-forwarded-for': forwardedFor },
-        payload: { username: session.user.username, password: TEST_PASSWORD },
-      });
-      const sessions = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: as(session) })).json() as Array<{ ip: string; current: boolean }>;
-      await t.close();
-      t = undefined;
-      return sessions.filter((s) => !s.current).map((s) => s.ip);
-    };
     expect(await seen('true', '10.9.9.9', '6.6.6.6, 203.0.113.7')).toEqual(['203.0.113.7']);
     expect(await seen('1', '10.9.9.9', '6.6.6.6, 203.0.113.7')).toEqual(['203.0.113.7']);
     expect(await seen('2', '10.9.9.9', '6.6.6.6, 203.0.113.7, 10.0.0.2')).toEqual(['203.0.113.7']);
     expect(await seen('10.9.9.9, 10.0.0.0/8', '10.9.9.9', '6.6.6.6, 203.0.113.7, 10.0.0.2')).toEqual(['203.0.113.7']);
     // A peer that is not a listed proxy is the client itself, whatever it writes.
     expect(await seen('10.0.0.0/8', '192.0.2.1', '6.6.6.6')).toEqual(['192.0.2.1']);
+  });
+
+  it('with a TRUST_PROXY count believes X-Forwarded-* only from a private or loopback peer', async () => {
+    // Proxies sit at private addresses; a client reaching the instance directly does not.
+    for (const trustProxy of ['true', '1', '2']) {
+      expect(await seen(trustProxy, '203.0.113.50', '6.6.6.6'), trustProxy).toEqual(['203.0.113.50']);
+      expect(await seen(trustProxy, '::ffff:203.0.113.50', '6.6.6.6'), trustProxy).toEqual(['::ffff:203.0.113.50']);
+      expect(await seen(trustProxy, '2001:db8::5', '6.6.6.6, 7.7.7.7'), trustProxy).toEqual(['2001:db8::5']);
+    }
+    // loopback, linklocal and uniquelocal peers (IPv4-mapped too) are proxies.
+    for (const peer of ['127.0.0.1', '::1', '169.254.1.1', 'fe80::1', '172.16.0.1', '192.168.1.1', 'fd00::1', '::ffff:10.1.2.3']) {
+      expect(await seen('1', peer, '6.6.6.6, 203.0.113.7'), peer).toEqual(['203.0.113.7']);
+    }
+    // The second hop of a count may be public (a CDN in front of nginx).
+    expect(await seen('2', '10.0.0.2', '6.6.6.6, 203.0.113.7, 198.51.100.9')).toEqual(['203.0.113.7']);
+
+    // Nor is a direct client believed about the scheme: it is redirected, not taken for HTTPS.
+    t = await startTestApp('sqlite', { FORCE_HTTPS: 'true', TRUST_PROXY: '1', PUBLIC_URL: 'https://chat.example.com' });
+    const direct = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', remoteAddress: '203.0.113.50', headers: { 'x-forwarded-proto': 'https' } });
+    expect(direct.statusCode).toBe(308);
+    const proxied = await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', remoteAddress: '10.0.0.2', headers: { 'x-forwarded-proto': 'https' } });
+    expect(proxied.statusCode).toBe(401);
   });
 
   it('with FORCE_HTTPS and PUBLIC_URL redirects to PUBLIC_URL, not to the Host a request names', async () => {

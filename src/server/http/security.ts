@@ -1,12 +1,14 @@
 /**
  * Transport security: strict CSP and the usual headers (helmet), HTTPS enforcement
  * behind FORCE_HTTPS. With TRUST_PROXY the scheme and client IP come from
- * X-Forwarded-* (Fastify's trustProxy); without it those headers are ignored.
+ * X-Forwarded-* (Fastify's trustProxy) on connections from a trusted proxy; otherwise
+ * those headers are ignored.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
-import type { TrustProxy } from '../config.js';
+import { PRIVATE_RANGE_NAMES, type TrustProxy } from '../config.js';
 
 function helmetOptions(forceHttps: boolean, styleSrc: string[]): HelmetOptions {
   return {
@@ -47,13 +49,17 @@ function headersOf(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
+const isPrivatePeer = proxyAddr.compile(PRIVATE_RANGE_NAMES);
+
 /**
- * TRUST_PROXY as Fastify's trustProxy. A hop count becomes "the first n hops from this
- * server": Fastify 5.12 reads a bare number as trusting nothing at all.
+ * TRUST_PROXY as Fastify's trustProxy. Fastify trusts nothing for a bare hop count, since a
+ * count alone cannot tell a proxy from a client writing its own X-Forwarded-For; that would
+ * make TRUST_PROXY=1 ignore nginx. So a count trusts n hops only on a connection from a
+ * private or loopback address (where proxies are); a peer at a public address is the client.
  */
 export function trustedProxies(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
   if (typeof trust !== 'number') return trust;
-  return (_address, hop) => hop < trust;
+  return (address, hop) => hop < trust && (hop > 0 || isPrivatePeer(address, hop));
 }
 
 export async function registerSecurity(app: FastifyInstance, options: { forceHttps: boolean; publicUrl: string | undefined }): Promise<void> {
