@@ -54,8 +54,14 @@ describe('the request log', () => {
       { method: 'GET' as const, url: `/login?next=${encodeURIComponent(`/invite/${code}`)}` },
       { method: 'GET' as const, url: '/api/v1/ws?token=tok_SECRET_API_TOKEN_123' },
       { method: 'POST' as const, url: '/hooks/whk_SECRET_WEBHOOK_456' },
+      // Percent-encoded, the router still reads `invites` and the code.
+      { method: 'GET' as const, url: `/api/v1/%69nvites/${code}` },
+      { method: 'POST' as const, url: `/api/v1/%69nvites/${encodeURIComponent(code).replace(/./, (c) => `%${c.charCodeAt(0).toString(16)}`)}/accept` },
     ];
-    for (const request of requests) await app.inject({ ...request, headers: as(guest) });
+    const statuses: number[] = [];
+    for (const request of requests) statuses.push((await app.inject({ ...request, headers: as(guest) })).statusCode);
+    // The encoded accept reached the invite route (an unknown path would be 404).
+    expect(statuses.at(-1)).toBe(200);
 
     const urls = lines
       .split('\n')
@@ -69,6 +75,8 @@ describe('the request log', () => {
       `/login?next=${encodeURIComponent('/invite/')}[redacted]`,
       '/api/v1/ws?token=[redacted]',
       '/hooks/[redacted]',
+      '/api/v1/invites/[redacted]',
+      '/api/v1/invites/[redacted]/accept',
     ]);
     for (const secret of [code, 'tok_SECRET_API_TOKEN_123', 'whk_SECRET_WEBHOOK_456']) expect(lines).not.toContain(secret);
   });
@@ -90,6 +98,21 @@ describe('the request log', () => {
     expect(entries.map((entry) => entry.msg)).not.toContain('request failed: dependency unavailable');
     // Nothing at warn (40) or above: no one needs waking for a phone that went into a tunnel.
     expect(entries.filter((entry) => entry.level >= 40)).toEqual([]);
+  });
+
+  it('redacts encoded, doubled-slash and undecodable secret paths, and never throws', () => {
+    expect(redactUrl('/api/v1/%69nvites/abc/accept')).toBe('/api/v1/invites/[redacted]/accept');
+    expect(redactUrl('/API/V1/INVITES/abc')).toBe('/API/V1/INVITES/[redacted]');
+    expect(redactUrl('/api/v1/invites%2Fabc')).toBe('/api/v1/invites/[redacted]');
+    expect(redactUrl('//api//v1//invites//abc')).toBe('//api//v1//invites//[redacted]');
+    expect(redactUrl('/%69nvite/abc')).toBe('/invite/[redacted]');
+    expect(redactUrl('/%68ooks/abc')).toBe('/hooks/[redacted]');
+    // Malformed or non-UTF-8 escapes: the segment after `invites/` is redacted all the same.
+    expect(redactUrl('/api/v1/invites/ab%E0%A4c%zz/accept')).toBe('/api/v1/invites/[redacted]/accept');
+    expect(redactUrl('/api/v1/%69nvites/%ff%fe')).toBe('/api/v1/invites/[redacted]');
+    expect(redactUrl('/login?next=%2F%69nvite%2Fabc%')).toBe('/login?next=%2Finvite%2F[redacted]');
+    expect(() => redactUrl('/%E0%A4%A/%/%%')).not.toThrow();
+    expect(redactUrl('/%E0%A4%A/%/%%')).toBe('/%E0%A4%A/%/%%');
   });
 
   it('leaves URLs without secrets as they are', () => {

@@ -6,14 +6,35 @@
 
 const REDACTED = '[redacted]';
 
-/** Path segments that are secrets themselves: `/api/v1/invites/<code>`, the client's `/invite/<code>`, `/hooks/<secret>`. */
-const SECRET_SEGMENT = /(\/(?:api\/v1\/invites|invite|hooks)\/)[^/?#]+/gi;
+/**
+ * Path segments that are secrets themselves: `/api/v1/invites/<code>`, the client's
+ * `/invite/<code>`, `/hooks/<secret>`; matched on the decoded path, repeated slashes too.
+ */
+const SECRET_SEGMENT = /(\/(?:api\/+v1\/+invites|invite|hooks)\/+)[^/]+/gi;
 
 /** Query parameters whose value is a credential. */
 const SECRET_PARAMS = new Set(['token', 'access_token', 'secret', 'code', 'key', 'password', 'signature']);
 
+/**
+ * The path with its percent-escapes decoded, as the router reads it (`/api/v1/%69nvites/…`
+ * reaches the invites route) and more (`%2F` too). A run of escapes that is not UTF-8 stays
+ * as it is: decoding never throws, and such a segment is still redacted after `invites/`.
+ */
+function decodedPath(path: string): string {
+  return path.replace(/(?:%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/** The path as it came when it holds no secret, else decoded with its secrets redacted. */
 function redactPath(path: string): string {
-  return path.replace(SECRET_SEGMENT, `$1${REDACTED}`);
+  const decoded = decodedPath(path);
+  const redacted = decoded.replace(SECRET_SEGMENT, `$1${REDACTED}`);
+  return redacted === decoded ? path : redacted;
 }
 
 function decoded(text: string): string {
