@@ -4,15 +4,17 @@
  * whose message is the one line an operator needs.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.js';
 import { KeyConfigError, loadKeyring, type Keyring } from './crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { sqliteFiles } from './db/sqlite.js';
 import { createKeysRepository } from './keys/keys.repository.js';
 import { createKeysService, KeyMismatchError, type KeysService } from './keys/keys.service.js';
+import { narrowMode } from './private-modes.js';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -45,7 +47,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * written to it (migrations included), and only a database never keyed gets a new key file.
  */
 export async function openPlatform(config: Config): Promise<Platform> {
-  await keepDataDirPrivate(config.dataDir);
+  const modeWarnings = keepDataPrivate(config);
   const database = openDatabase(config.database);
   const where = config.database.dialect === 'sqlite' ? config.database.file : 'DATABASE_URL';
   try {
@@ -83,20 +85,31 @@ export async function openPlatform(config: Config): Promise<Platform> {
       throw new StartupError(`Cannot migrate the database (${where}): ${(error as Error).message}`);
     }
     if (!keyed) await verifyKeys(keys);
-    return { config, database, keyring, keys, warnings, notices };
+    return { config, database, keyring, keys, warnings: [...modeWarnings, ...warnings], notices };
   } catch (error) {
     await database.close();
     throw error;
   }
 }
 
-/** The data folder holds the database, the key file and the session secret: this user's only (0700), when it exists. */
-async function keepDataDirPrivate(dataDir: string): Promise<void> {
-  try {
-    await chmod(dataDir, 0o700);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StartupError(`Cannot make ${dataDir} private (mode 0700): ${(error as Error).message}`);
+/**
+ * The data folder (database, key file, session secret) 0700 and SQLite's files 0600, before
+ * the database opens: files left wider by an older version are narrowed. What the process
+ * does not own or may not change is a warning (private-modes.ts), not a failed start.
+ */
+function keepDataPrivate(config: Config): string[] {
+  const targets: Array<[string, number]> = [[config.dataDir, 0o700]];
+  if (config.database.dialect === 'sqlite') for (const file of sqliteFiles(config.database.file)) targets.push([file, 0o600]);
+  const warnings: string[] = [];
+  for (const [target, mode] of targets) {
+    try {
+      const warning = narrowMode(target, mode);
+      if (warning) warnings.push(warning);
+    } catch (error) {
+      throw new StartupError(`Cannot make ${target} private (mode ${mode.toString(8).padStart(4, '0')}): ${(error as Error).message}`);
+    }
   }
+  return warnings;
 }
 
 async function verifyKeys(keys: KeysService): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * The data folder is this user's only: the folder 0700, and the SQLite database, its
  * -wal and -shm files, the key file and the session secret 0600, on a first start and on
- * a start over files left wider by an older version.
+ * a start over files left wider by an older version. A folder or file the process does not
+ * own is left as it is, with a warning, and the start goes on.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,5 +70,32 @@ describe('the data folder', () => {
     writeFileSync(`${db}-shm`, '');
     chmodSync(`${db}-shm`, 0o644);
     await startAndWrite(dataDir);
+  });
+
+  // Only root can hand a folder to another user; the refused-chmod branch is in test/unit/private-modes.test.ts.
+  it.skipIf(process.getuid?.() !== 0)("leaves a folder and a database file another user owns as they are, with a warning, and starts", async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'securechat-perms-'));
+    const dataDir = path.join(dir, 'data');
+    const db = path.join(dataDir, 'securechat.db');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    writeFileSync(db, '', { mode: 0o644 });
+    chmodSync(db, 0o644);
+    const nobody = 65534;
+    chownSync(dataDir, nobody, nobody);
+    chownSync(db, nobody, nobody);
+
+    const platform = await openPlatform(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
+    try {
+      expect(platform.warnings).toEqual([
+        expect.stringMatching(new RegExp(`^${dataDir} is open to other users \\(mode 0755\\) and owned by uid ${nobody}`)),
+        expect.stringMatching(new RegExp(`^${db} is open to other users \\(mode 0644\\) and owned by uid ${nobody}`)),
+      ]);
+      expect(await platform.database.db.selectFrom('users').select('id').execute()).toEqual([]);
+    } finally {
+      await platform.database.close();
+    }
+    expect(modeOf(dataDir)).toBe('755');
+    expect(modeOf(db)).toBe('644');
   });
 });

@@ -13,7 +13,7 @@
  * (as Kysely's SqliteDialect passes them) and errors carry better-sqlite3's string codes
  * (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_UNIQUE`, …), which the callers test.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -229,21 +229,19 @@ function openWithBetterSqlite3(file: string): SqliteConnection {
   };
 }
 
+/** The database file and the ones SQLite keeps beside it. */
+export function sqliteFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`];
+}
+
 /**
- * The database file readable by this user only (0600), in a folder that is 0700 when we
+ * A new database file readable by this user only (0600), in a folder that is 0700 when we
  * create it. SQLite creates the -wal and -shm files with the database file's own mode, so
- * creating the file 0600 first covers them; older files from before this rule are narrowed.
+ * creating the file 0600 first covers them; older files are narrowed at start (boot.ts).
  */
-function keepPrivate(file: string): void {
+function createPrivate(file: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   closeSync(openSync(file, 'a', 0o600));
-  for (const name of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
-    try {
-      chmodSync(name, 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
 }
 
 /**
@@ -251,7 +249,7 @@ function keepPrivate(file: string): void {
  * sleeps in the calling thread, which on the main thread is the event loop.
  */
 export function openSqliteConnection(file: string, options: { waitsInSqlite: boolean }): SqliteConnection {
-  keepPrivate(file);
+  createPrivate(file);
   const module = nodeSqlite();
   const connection = module ? openWithNodeSqlite(module, file) : openWithBetterSqlite3(file);
   try {
