@@ -7,7 +7,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import cookiePlugin from '@fastify/cookie';
 import type { Kysely } from 'kysely';
-import { sessionCookieName } from '../../src/server/auth/auth.guard.js';
 import type { Keyring } from '../../src/server/crypto/keyring.js';
 import { hashPassword } from '../../src/server/crypto/passwords.js';
 import type { Database, MessagesTable, RoomMembersTable, SessionsTable, UsersTable } from '../../src/server/db/schema.js';
@@ -21,6 +20,8 @@ export interface SeedContext {
   db: Kysely<Database>;
   keyring: Keyring;
   sessionSecret: string;
+  /** The session cookie's name under the server's configuration (`sessionCookieName`). */
+  cookieName: string;
 }
 
 export interface BenchUser {
@@ -42,8 +43,8 @@ async function insertChunked<T>(items: readonly T[], insert: (chunk: T[]) => Pro
 }
 
 /** Signs a session token the way @fastify/cookie does for the server's signed cookie. */
-export function sessionCookie(token: string, secret: string): string {
-  return `${sessionCookieName(false)}=${encodeURIComponent(cookiePlugin.sign(token, secret))}`;
+export function sessionCookie(cookieName: string, token: string, secret: string): string {
+  return `${cookieName}=${encodeURIComponent(cookiePlugin.sign(token, secret))}`;
 }
 
 /**
@@ -86,7 +87,7 @@ export async function seedUsers(ctx: SeedContext, prefix: string, count: number,
         user_agent: 'securechat-bench',
         ip: '127.0.0.1',
       });
-      cookie = sessionCookie(token, ctx.sessionSecret);
+      cookie = sessionCookie(ctx.cookieName, token, ctx.sessionSecret);
     }
     out.push({ id: user.id, username, cookie });
   }

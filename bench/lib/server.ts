@@ -11,6 +11,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sessionCookieName } from '../../src/server/auth/auth.guard.js';
+import { loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase } from '../../src/server/db/database.js';
@@ -116,7 +118,9 @@ export class BenchInstance {
     const handle = openDatabase(this.database.target);
     try {
       await migrateToLatest(handle.db);
-      return await fn({ db: handle.db, keyring: createKeyring(this.masterKey), sessionSecret: this.sessionSecret });
+      // The cookie name follows the server's configuration (FORCE_HTTPS), as its guard's does.
+      const cookieName = sessionCookieName(loadConfig(this.serverEnv(0, {})).forceHttps);
+      return await fn({ db: handle.db, keyring: createKeyring(this.masterKey), sessionSecret: this.sessionSecret, cookieName });
     } finally {
       await handle.close();
     }
@@ -136,18 +140,8 @@ export class BenchInstance {
     }
   }
 
-  private async startOnce(extraEnv: Record<string, string | undefined>): Promise<RunningServer> {
-    const port = await freePort();
-    const entry = this.options.built
-      ? [path.join(REPO_ROOT, 'dist/server/main.js')]
-      : ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/server/main.ts')];
-    if (this.options.built && !existsSync(entry[0] as string)) {
-      throw new Error('--built needs dist/server/main.js: run `npm run build:server` first');
-    }
-    const profile = this.options.profileDir
-      ? // One folder per server: each thread (the main one, and tsx's loader thread) writes its own file.
-        ['--cpu-prof', `--cpu-prof-dir=${path.join(this.options.profileDir, `server-${this.label}`)}`]
-      : [];
+  /** The server process's environment; `extraEnv` as for start(). */
+  private serverEnv(port: number, extraEnv: Record<string, string | undefined>): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of ['DATABASE_URL', 'MASTER_KEY_FILE', 'MASTER_ENCRYPTION_KEY_FALLBACKS', 'PUBLIC_URL', 'TRUST_PROXY', 'FORCE_HTTPS']) {
       delete env[name];
@@ -171,6 +165,22 @@ export class BenchInstance {
       if (value === undefined) delete env[name];
       else env[name] = value;
     }
+    return env;
+  }
+
+  private async startOnce(extraEnv: Record<string, string | undefined>): Promise<RunningServer> {
+    const port = await freePort();
+    const entry = this.options.built
+      ? [path.join(REPO_ROOT, 'dist/server/main.js')]
+      : ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/server/main.ts')];
+    if (this.options.built && !existsSync(entry[0] as string)) {
+      throw new Error('--built needs dist/server/main.js: run `npm run build:server` first');
+    }
+    const profile = this.options.profileDir
+      ? // One folder per server: each thread (the main one, and tsx's loader thread) writes its own file.
+        ['--cpu-prof', `--cpu-prof-dir=${path.join(this.options.profileDir, `server-${this.label}`)}`]
+      : [];
+    const env = this.serverEnv(port, extraEnv);
     const log = openSync(this.logFile, 'a');
     // cwd is the data folder, so no developer .env in the checkout leaks into the bench.
     const child = spawn(process.execPath, [...profile, ...entry], { cwd: this.dataDir, env, stdio: ['ignore', log, log] });

@@ -6,6 +6,7 @@
  * whether the case cannot be valid.
  */
 import { randomUUID } from 'node:crypto';
+import { sessionCookieName } from '../../../src/server/auth/auth.guard.js';
 import { as } from '../../support/app.js';
 import { apiRoutes, type Random } from '../security-harness.js';
 import {
@@ -74,17 +75,20 @@ export function generate(endpoint: Endpoint, random: Random, w: FuzzWorld): Case
       delete headers['x-csrf-token'];
       mustRefuse = endpoint.auth === 'user';
       break;
-    case 'forged-cookie':
+    case 'forged-cookie': {
+      // The name the app's guard reads (it follows FORCE_HTTPS), so a forgery is read, not ignored.
+      const name = sessionCookieName(w.t.config.forceHttps);
       headers.cookie = random.pick([
-        `securechat_session=${'A'.repeat(43)}.${'B'.repeat(43)}`,
-        'securechat_session=',
-        `securechat_session=${encodeURIComponent("' OR 1=1 --")}`,
+        `${name}=${'A'.repeat(43)}.${'B'.repeat(43)}`,
+        `${name}=`,
+        `${name}=${encodeURIComponent("' OR 1=1 --")}`,
         `${w.fuzzer.cookie.slice(0, -3)}abc`,
         w.fuzzer.cookie.replace(/\.[^.]*$/, ''),
-        'securechat_session=%00',
+        `${name}=%00`,
       ]);
       mustRefuse = endpoint.auth === 'user';
       break;
+    }
     case 'w.ended-session':
       Object.assign(headers, endpoint.auth === 'user' ? as(w.ended) : {});
       mustRefuse = endpoint.auth === 'user';
