@@ -14,6 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authRoutes } from './auth/auth.routes.js';
 import type { Services } from './compose.js';
+import { clientStaticOptions } from './http/client-assets.js';
 import { answerClientError, connectionOptions, limitConnections } from './http/connection-limits.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
@@ -107,7 +108,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // ---- the browser client, with index.html for its own routes ----
   const clientDir = options.clientDir ?? DEFAULT_CLIENT_DIR;
   const clientBuilt = existsSync(`${clientDir}/index.html`);
-  if (clientBuilt) await app.register(fastifyStatic, { root: clientDir, wildcard: false, index: false });
+  if (clientBuilt) await app.register(fastifyStatic, clientStaticOptions(clientDir));
   app.setNotFoundHandler((request, reply) => {
     const wantsPage = request.method === 'GET' && !request.url.startsWith('/api/') && request.headers.accept?.includes('text/html');
     if (wantsPage && clientBuilt) return reply.sendFile('index.html');
