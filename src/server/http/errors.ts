@@ -23,6 +23,10 @@ export class AppError extends Error {
   }
 }
 
+function rateLimited(retryAfterSeconds: number, message = `Too many attempts; try again in ${retryAfterSeconds} seconds.`) {
+  return new AppError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterSeconds) });
+}
+
 /** The handful of error factories every feature uses. */
 export const errors = {
   validation: (message: string, field?: string) => new AppError(400, 'validation_failed', message, field),
@@ -34,10 +38,9 @@ export const errors = {
   notMember: () => new AppError(403, 'not_member', 'Join this room first.'),
   notFound: (what: string) => new AppError(404, 'not_found', `${what} was not found.`),
   conflict: (code: ErrorCode, message: string, field?: string) => new AppError(409, code, message, field),
-  rateLimited: (retryAfterSeconds: number, message = `Too many attempts; try again in ${retryAfterSeconds} seconds.`) =>
-    new AppError(429, 'rate_limited', message, undefined, {
-      'retry-after': String(retryAfterSeconds),
-    }),
+  rateLimited,
+  /** A 429 for a budget that has room again at `retryAt` (epoch ms): Retry-After in whole seconds, at least 1. */
+  rateLimitedUntil: (retryAt: number, now: number) => rateLimited(Math.max(1, Math.ceil((retryAt - now) / 1000))),
   unavailable: (message = 'The service is temporarily unavailable; try again shortly.') =>
     new AppError(503, 'service_unavailable', message, undefined, {
       'retry-after': '5',

@@ -13,15 +13,13 @@ export interface RateLimit {
   windowMs: number;
 }
 
-const retryAfterSeconds = (resetAt: number, now: number) => Math.max(1, Math.ceil((resetAt - now) / 1000));
-
 export function createRateLimiter(store: CounterStore, clock: Clock) {
   return {
     /** Counts one hit on the key; throws a 429 (with Retry-After) past the limit. */
     async consume(key: string, { limit, windowMs }: RateLimit): Promise<void> {
       const now = clock.now();
       const window = await store.hit(key, windowMs, now);
-      if (window.count > limit) throw errors.rateLimited(retryAfterSeconds(window.resetAt, now));
+      if (window.count > limit) throw errors.rateLimitedUntil(window.resetAt, now);
     },
   };
 }
