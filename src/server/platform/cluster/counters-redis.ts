@@ -48,13 +48,6 @@ export function createRedisCounterStore(redis: Redis, prefix: string): CounterSt
       const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, name(key), String(windowMs))) as [number, number];
       return { count, resetAt: now + Math.max(ttl, 0) };
     },
-    async peek(key, now) {
-      const [count, ttl] = await Promise.all([redis.get(name(key)), redis.pttl(name(key))]);
-      return count !== null && ttl > 0 ? { count: Number(count), resetAt: now + ttl } : undefined;
-    },
-    async reset(key) {
-      await redis.del(name(key));
-    },
     async reserveAttempt(key, budget, now) {
       const delays: string[] = [];
       for (let n = 1; delays.length === 0 || Number(delays.at(-1)) < budget.maxDelayMs; n += 1) delays.push(String(attemptDelayMs(budget, n)));

@@ -33,14 +33,6 @@ export function createSqlCounterStore(db: Kysely<Database>): CounterStore {
         .executeTakeFirstOrThrow();
       return { count: Number(row.count), resetAt: Number(row.reset_at) };
     },
-    async peek(key, now) {
-      const row = await db.selectFrom('rate_limit_counters').select(['count', 'reset_at']).where('key', '=', key).executeTakeFirst();
-      return row && Number(row.reset_at) > now ? { count: Number(row.count), resetAt: Number(row.reset_at) } : undefined;
-    },
-    async reset(key) {
-      await db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
-    },
-
     async reserveAttempt(key, budget, now) {
       // Every SET expression reads the row as it was before this statement; a granted
       // reservation writes our holder, a refused one leaves the row as it was.

@@ -30,9 +30,6 @@ export type AttemptReservation = { granted: true; count: number } | { granted: f
 export interface CounterStore {
   /** Counts one hit on the key in its current window (a new window starts when the last has ended). */
   hit(key: string, windowMs: number, now: number): Promise<CounterWindow>;
-  /** The key's current window, without counting; undefined when none is running. */
-  peek(key: string, now: number): Promise<CounterWindow | undefined>;
-  reset(key: string): Promise<void>;
   /**
    * Reserves one attempt in one atomic step: granted while fewer than `free` are counted;
    * from the `free`-th on, each grant starts a delay (base, doubling) before the next one.
@@ -66,8 +63,6 @@ export function withHashedKeys(store: CounterStore, hash: (value: string) => str
   };
   return {
     hit: (key, windowMs, now) => store.hit(name(key), windowMs, now),
-    peek: (key, now) => store.peek(name(key), now),
-    reset: (key) => store.reset(name(key)),
     reserveAttempt: (key, budget, now) => store.reserveAttempt(name(key), budget, now),
     releaseAttempt: (key) => store.releaseAttempt(name(key)),
     clearAttempts: (key) => store.clearAttempts(name(key)),
@@ -114,13 +109,6 @@ export function createMemoryCounterStore(): CounterStore & { size(): number } {
       }
       window.count += 1;
       return { ...window };
-    },
-    async peek(key, now) {
-      const window = windows.get(key);
-      return window && window.resetAt > now ? { ...window } : undefined;
-    },
-    async reset(key) {
-      windows.delete(key);
     },
     // No await between reading and writing the entry: atomic on the event loop.
     async reserveAttempt(key, budget, now) {
