@@ -20,6 +20,7 @@ import { METRICS_CONTENT_TYPE } from '../../src/server/http/metrics.js';
 import { connectCluster, type Cluster } from '../../src/server/platform/cluster/connect.js';
 import { as, listenOnLoopback, prepareDatabase, signUp, startTestApp, testServices, type Session, type TestApp } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { UNTHROTTLED } from '../support/unthrottled.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { connectWs, type WsClient } from '../support/ws-client.js';
 import { myRooms } from '../support/factories.js';
@@ -51,7 +52,7 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     // Built as main.ts builds it: the bus and presence main.ts would pick for this database.
     testDatabase = await createTestDatabase(dialect);
     const config = {
-      ...loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_REGISTER_PER_HOUR: '1000', RATE_LIMIT_LOGIN_PER_MINUTE: '1000' }),
+      ...loadConfig({ LOG_LEVEL: 'silent', ...UNTHROTTLED }),
       database: testDatabase.target,
     };
     database = openDatabase(testDatabase.target);

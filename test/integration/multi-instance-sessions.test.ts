@@ -19,6 +19,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.
 import { connectCluster } from '../../src/server/platform/cluster/connect.js';
 import { as, listenOnLoopback, logIn, prepareDatabase, signUp, TEST_PASSWORD, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { UNTHROTTLED } from '../support/unthrottled.js';
 import { isMessage, isPong, isTyping } from '../support/frames.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
@@ -76,8 +77,7 @@ describe.each(BUS_KINDS)('sessions ended across two instances on the %s bus', (k
       config = {
         ...loadConfig({
           LOG_LEVEL: 'silent',
-          RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
-          RATE_LIMIT_REGISTER_PER_HOUR: '1000000',
+          ...UNTHROTTLED,
           ...(kind === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: prefix } : {}),
         }),
         database: testDatabase.target,

@@ -29,6 +29,7 @@ import { createPostgresPresenceStore } from '../../src/server/platform/cluster/p
 import { createRedisPresenceStore } from '../../src/server/platform/cluster/presence-redis.js';
 import { as, listenOnLoopback, prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { UNTHROTTLED } from '../support/unthrottled.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 import { connectWs, sendWs as sendOverWs, type WsClient } from '../support/ws-client.js';
 import { isHello, isMessage, isMessageId, isPong, isPresence, type Frame } from '../support/frames.js';
@@ -261,10 +262,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       config = {
         ...loadConfig({
           LOG_LEVEL: 'silent',
-          RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
-          RATE_LIMIT_REGISTER_PER_HOUR: '1000000',
-          RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
-          RATE_LIMIT_FRAMES_PER_MINUTE: '1000000',
+          ...UNTHROTTLED,
           ...(kind === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: prefix } : {}),
         }),
         database: testDatabase.target,

@@ -24,19 +24,11 @@ import { createInvite, createRoom, inviteInto, joinRoom, readPage, sendMessage, 
 import { as, type Session } from './http.js';
 import type { BaseUrl } from './ws-client.js';
 import { createTestDatabase, type Dialect, type TestDatabase } from './databases.js';
+import { UNTHROTTLED } from './unthrottled.js';
 
 export const fastPasswords = createPasswordHasher({ N: 1024, r: 8, p: 1 });
 
-// Suites register many users from one IP; the rate-limit suite sets its own small limits.
-const TEST_ENV: Record<string, string> = {
-  LOG_LEVEL: 'silent',
-  RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
-  RATE_LIMIT_REGISTER_PER_HOUR: '1000000',
-  RATE_LIMIT_MESSAGES_PER_MINUTE: '1000000',
-  RATE_LIMIT_FRAMES_PER_MINUTE: '1000000',
-  RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '1000000',
-  RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '1000000',
-};
+const TEST_ENV: Record<string, string> = { LOG_LEVEL: 'silent', ...UNTHROTTLED };
 
 export class TestClock implements Clock {
   constructor(private current = Date.now()) {}
