@@ -14,6 +14,8 @@ const big = (value: number) => sql<number>`cast(${value} as bigint)`;
 function delaySql(budget: AttemptBudget, step: RawBuilder<number>): RawBuilder<number> {
   const steps: RawBuilder<unknown>[] = [];
   for (let n = 1; attemptDelayMs(budget, n) < budget.maxDelayMs; n += 1) steps.push(sql`when ${step} <= ${n} then ${big(attemptDelayMs(budget, n))}`);
+  // A budget without delays (every step is maxDelayMs, e.g. 0) has no step to tell apart.
+  if (steps.length === 0) return big(budget.maxDelayMs);
   return sql<number>`(case ${sql.join(steps, sql` `)} else ${big(budget.maxDelayMs)} end)`;
 }
 
