@@ -4,17 +4,15 @@
  * the key file. Ciphertexts are plain Fernet tokens under the key itself, so a backup can
  * be read with nothing but the key and Python's cryptography.fernet.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FernetKey, InvalidKeyError, InvalidTokenError, decryptFernet, encryptFernet, generateFernetKey } from './fernet.js';
+import { blindIndexUnder, counterKeyUnder } from './keyed-hashes.js';
 
-// These labels are part of the stored data format (key ids and blind indexes are persisted):
-// changing one orphans every row written with it.
+// Part of the stored data format (key ids are persisted): changing it orphans every row
+// written with it. The blind-index and counter labels are in keyed-hashes.ts.
 const KEY_ID_LABEL = 'securechat key id v1';
-const BLIND_INDEX_LABEL = 'securechat blind index v1';
-// Names short-lived counters only: changing it (or the primary key) just restarts them.
-const COUNTER_KEY_LABEL = 'securechat counter key v1';
 const KEY_ID_BYTES = 8;
 const LINK_UNSUPPORTED_CODES = ['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'];
 const ENV_KEY_NAME = 'MASTER_ENCRYPTION_KEY';
@@ -46,19 +44,15 @@ export interface Keyring {
 interface KeyringEntry {
   readonly id: string;
   readonly key: FernetKey;
-  readonly blindIndexKey: Buffer;
+  readonly blindIndex: (value: string) => string;
 }
 
 function createEntry(key: FernetKey): KeyringEntry {
   return {
     id: key.deriveSubkey(KEY_ID_LABEL).subarray(0, KEY_ID_BYTES).toString('hex'),
     key,
-    blindIndexKey: key.deriveSubkey(BLIND_INDEX_LABEL),
+    blindIndex: blindIndexUnder(key),
   };
-}
-
-function blindIndexUnder(entry: KeyringEntry, value: string): string {
-  return createHmac('sha256', entry.blindIndexKey).update(value, 'utf8').digest('hex');
 }
 
 /**
@@ -74,7 +68,7 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
   const primaryEntry = entries[0] as KeyringEntry;
   const entriesById = new Map(entries.map((entry) => [entry.id, entry]));
   const keyIds = Object.freeze(entries.map((entry) => entry.id));
-  const counterHmacKey = primaryEntry.key.deriveSubkey(COUNTER_KEY_LABEL);
+  const counterKey = counterKeyUnder(primaryEntry.key);
 
   return {
     primaryKeyId: primaryEntry.id,
@@ -100,13 +94,9 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
     hasKey(keyId) {
       return entriesById.has(keyId);
     },
-    blindIndex(value) {
-      return blindIndexUnder(primaryEntry, value);
-    },
-    blindIndexes(value) {
-      return entries.map((entry) => blindIndexUnder(entry, value));
-    },
-    counterKey: (value) => createHmac('sha256', counterHmacKey).update(value, 'utf8').digest('hex').slice(0, 32),
+    blindIndex: primaryEntry.blindIndex,
+    blindIndexes: (value) => entries.map((entry) => entry.blindIndex(value)),
+    counterKey,
   };
 }
 
