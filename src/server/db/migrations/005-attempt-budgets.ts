@@ -3,8 +3,8 @@ import type { Kysely } from 'kysely';
 // Shared sign-in attempt budgets for instances without Redis: one row per (hashed) key,
 // reserved in one upsert before a password is checked.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // Counters are named by a keyed hash from now on: the old rows (usernames and IPs in clear)
-  // would never be read again.
+  // Counter rows are named by a keyed hash (withHashedKeys), so no username or IP is stored;
+  // rows named in clear are deleted: nothing reads them, and they hold exactly that.
   await db.deleteFrom('rate_limit_counters' as never).execute();
   await db.schema
     .createTable('attempt_budgets')
