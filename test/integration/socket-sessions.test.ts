@@ -5,11 +5,12 @@
  * stored; the session's absolute expiry and idle timeout close it with nobody calling
  * HTTP (the test clock moves; the server reads due sessions once a second), and the
  * socket's own frames count as use of the session, as HTTP requests do. Also: a cap on
- * sockets per user, and typing throttled per user and room across the user's sockets.
+ * sockets per user, and typing throttled per user and room across the user's sockets. At
+ * shutdown a socket ends the same way: 1001, and no frame handled after the close frame.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apiClient, as, listenOnLoopback, logIn, signUp, TEST_PASSWORD, useTestApp, type Session } from '../support/app.js';
+import { apiClient, as, listenOnLoopback, logIn, signUp, startTestApp, TEST_PASSWORD, useTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { isMessage, isPong, isTyping } from '../support/frames.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
@@ -178,5 +179,43 @@ describe.each(DIALECTS)('sockets bound to their session on %s', (dialect) => {
       await watcher.waitFor(isTyping(room.id), { since: watcher.frames.findIndex(isMessage(room.id)) + 1 });
       expect(watcher.received(isTyping(room.id))).toHaveLength(2);
     });
+  });
+});
+
+describe.each(DIALECTS)('sockets at shutdown on %s', (dialect) => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('closes the socket with 1001 and stores no message its client sends after the close frame', async () => {
+    t = await startTestApp(dialect);
+    const app = t.app;
+    const base = await listenOnLoopback(app);
+    const alice = await signUp(app);
+    const room = await apiClient(() => app).createRoom(alice);
+    const socket = await connectWs(base, { cookie: alice.cookie });
+    ignoreCloseFrame(socket);
+    const refusedFrames = async () => {
+      const families = parsePrometheus((await app.inject({ method: 'GET', url: '/metrics' })).body);
+      return families.has('securechat_websocket_frames_refused_total') ? value(families, 'securechat_websocket_frames_refused_total') : 0;
+    };
+    const refusedBefore = await refusedFrames();
+    const stored = async () => (await t!.database.db.selectFrom('messages').select('client_id').where('room_id', '=', room.id).execute()).map((row) => row.client_id);
+
+    // The gateway's part of a shutdown (the app's preClose hook), with the app still answering.
+    const closing = t.services.gateway.close();
+    const clientId = randomUUID();
+    socket.send({ type: 'send', roomId: room.id, body: 'sent after the shutdown began', clientId });
+
+    // Either the frame is stored (handled after the close frame) or the server counts it as refused.
+    await vi.waitFor(async () => {
+      expect((await stored()).includes(clientId) || (await refusedFrames()) > refusedBefore).toBe(true);
+    }, WAIT);
+    expect(await stored()).not.toContain(clientId);
+    // The client never answered the close frame: the server cut the connection itself.
+    expect((await socket.waitForClose()).code).toBe(1001);
+    await closing;
   });
 });

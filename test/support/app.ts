@@ -42,6 +42,8 @@ export class TestClock implements Clock {
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The services the app was built on (the gateway, to close its sockets without closing the app). */
+  services: Services;
   database: DatabaseHandle;
   /** The SQL of every query the app has run, in order (clear it to count a step's queries). */
   queries: string[];
@@ -97,10 +99,12 @@ export async function startTestApp(
   const keyring = createKeyring(generateFernetKey());
   const clock = new TestClock();
   await prepareDatabase(database, keyring, clock);
-  const app = await buildApp(testServices({ config, database, keyring, clock, ...deps }));
+  const services = testServices({ config, database, keyring, clock, ...deps });
+  const app = await buildApp(services);
   await app.ready();
   return {
     app,
+    services,
     database,
     queries,
     keyring,
@@ -133,6 +137,7 @@ export function useTestApp(dialect: Dialect, env: Record<string, string> = {}): 
   };
   return {
     get app() { return current().app; },
+    get services() { return current().services; },
     get database() { return current().database; },
     get queries() { return current().queries; },
     get keyring() { return current().keyring; },

@@ -9,7 +9,11 @@ import type { User } from '../../shared/protocol.js';
 /** Close codes sent to clients (4000–4999 are ours to define). */
 export const CLOSE_CODES = { slowConsumer: 4008, sessionEnded: 4401, tooManySockets: 4429, shuttingDown: 1001 } as const;
 
-/** How long a client has to answer a close frame before its socket is cut (ws itself would wait 30 s). */
+/**
+ * How long a client has to answer a close frame before its socket is cut (ws itself would
+ * wait 30 s), whatever the reason, shutdown included: the answer comes from the client's
+ * WebSocket stack, not from app code, so one short grace fits every case.
+ */
 export const CLOSE_GRACE_MS = 1_000;
 
 export interface Connection {

@@ -25,8 +25,6 @@ import { createTypingThrottle } from './typing-throttle.js';
 export { CLOSE_CODES } from './connections.js';
 
 const HEARTBEAT_MS = 30_000;
-/** How long a client has to answer the close frame at shutdown before its socket is cut. */
-const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface GatewayOptions {
   rooms: RoomsService;
@@ -188,12 +186,9 @@ export function createGateway(options: GatewayOptions) {
       stopListening();
       stopWatching();
       const open = [...connections.all()];
-      for (const connection of open) connection.socket.close(CLOSE_CODES.shuttingDown, 'server shutting down');
-      // ws waits 30 s for the client's close frame; a client that never sends it (a frozen
-      // tab, a dead link) must not hold the shutdown that long.
-      setTimeout(() => {
-        for (const connection of open) if (connection.socket.readyState !== connection.socket.CLOSED) connection.socket.terminate();
-      }, SHUTDOWN_GRACE_MS).unref();
+      // Like any other end: no frame is handled after the close frame (its ack could not be
+      // sent any more), and a client that never answers it cannot hold the shutdown.
+      for (const connection of open) endConnection(connection, CLOSE_CODES.shuttingDown, 'server shutting down');
       await pointers.stop();
     },
   };
