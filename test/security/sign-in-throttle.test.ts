@@ -201,6 +201,17 @@ describe('sign-in throttle', () => {
     expect((await login(t.app, name, TEST_PASSWORD, '10.9.0.1')).statusCode).toBe(429);
   });
 
+  it('counts an IPv6 host by its /64: new addresses in the same /64 share its failures, another /64 does not', async () => {
+    t = await startTestApp('sqlite', { RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '5', RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '1000' });
+    const owner = await signUp(t.app);
+    const name = owner.user.username;
+    for (let i = 1; i <= 5; i += 1) expect((await login(t.app, name, 'wrong password', `2001:db8:0:1::${i}`)).statusCode).toBe(401);
+    const slowed = await login(t.app, name, 'wrong password', '2001:db8:0:1:ffff::6');
+    expect(slowed.statusCode).toBe(429);
+    expect(slowed.headers['retry-after']).toBe('1');
+    expect((await login(t.app, name, TEST_PASSWORD, '2001:db8:0:2::1')).statusCode).toBe(200);
+  });
+
   it('throttles the current password of a password change like a sign-in, in the same budgets', async () => {
     t = await startTestApp('sqlite', { RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '5', RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '50' });
     const alice = await signUp(t.app);

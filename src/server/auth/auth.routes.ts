@@ -11,6 +11,7 @@ import {
   SessionInfoSchema,
   UserSchema,
 } from '../../shared/protocol.js';
+import { addressBlock } from '../http/client-address.js';
 import { errors } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RateLimitsConfig } from '../config.js';
@@ -56,7 +57,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       },
     },
     async (request, reply) => {
-      await limiter.consume(`register-ip:${request.ip}`, { limit: limits.registerPerHour, windowMs: 60 * MINUTE_MS });
+      await limiter.consume(`register-ip:${addressBlock(request.ip)}`, { limit: limits.registerPerHour, windowMs: 60 * MINUTE_MS });
       const user = await accounts.register(request.body);
       return reply.status(201).send({ user });
     },

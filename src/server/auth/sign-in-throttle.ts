@@ -14,6 +14,7 @@
  * owner's sign-ins (else each of them would give a guesser the whole budget again).
  */
 import type { Clock } from '../clock.js';
+import { addressBlock } from '../http/client-address.js';
 import { errors } from '../http/errors.js';
 import type { AttemptBudget, CounterStore } from '../platform/cluster/counters.js';
 
@@ -54,7 +55,7 @@ export function createSignInThrottle(store: CounterStore, clock: Clock, budgets:
     async reserve(account: string, address: string): Promise<SignInAttempt> {
       const now = clock.now();
       // The stored key is a keyed hash of these (withHashedKeys); NUL cannot occur in either part.
-      const pairKey = `signin-pair:${account}\u0000${address}`;
+      const pairKey = `signin-pair:${account}\u0000${addressBlock(address)}`;
       const accountKey = `signin-account:${account}`;
       const whole = await store.reserveAttempt(accountKey, perAccount, now);
       const pastAccountBudget = whole.granted && whole.count > budgets.failuresPerAccount;

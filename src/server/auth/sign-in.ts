@@ -6,6 +6,7 @@
  */
 import type { LoginBody, User } from '../../shared/protocol.js';
 import type { RateLimitsConfig } from '../config.js';
+import { addressBlock } from '../http/client-address.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { AccountsService } from './accounts.service.js';
 import type { Caller, SessionsService } from './sessions.service.js';
@@ -24,7 +25,7 @@ export function createSignIn(deps: { accounts: AccountsService; sessions: Sessio
   const { accounts, sessions, limiter, limits } = deps;
   return {
     async signIn(body: LoginBody, origin: Origin): Promise<{ user: User; token: string; csrfToken: string }> {
-      await limiter.consume(`login-ip:${origin.ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
+      await limiter.consume(`login-ip:${addressBlock(origin.ip)}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
       const user = await accounts.authenticate(body.username, body.password, origin.ip);
       // A fresh session on every login (no fixation); the old cookie's session ends.
       const previous = await origin.previous();
@@ -37,7 +38,7 @@ export function createSignIn(deps: { accounts: AccountsService; sessions: Sessio
 
     /** Checks the current password like a sign-in (the same budgets, from `ip`), then changes it. */
     async changePassword(caller: Caller, currentPassword: string, newPassword: string, ip: string): Promise<void> {
-      await limiter.consume(`login-ip:${ip}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
+      await limiter.consume(`login-ip:${addressBlock(ip)}`, { limit: limits.loginPerMinute, windowMs: MINUTE_MS });
       await accounts.changePassword(caller.user.id, currentPassword, newPassword, ip);
       await sessions.endAllExcept(caller.user.id, caller.sessionId);
     },
