@@ -212,6 +212,18 @@ describe('sign-in throttle', () => {
     expect((await login(t.app, name, TEST_PASSWORD, '2001:db8:0:2::1')).statusCode).toBe(200);
   });
 
+  it('past the account budget counts an IPv6 guesser by its /48: a fresh /64 of the same /48 is slowed, another /48 is not', async () => {
+    t = await startTestApp('sqlite', { RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '5', RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '3' });
+    const owner = await signUp(t.app);
+    const name = owner.user.username;
+    for (let i = 1; i <= 3; i += 1) expect((await login(t.app, name, 'wrong password', `10.8.0.${i}`)).statusCode).toBe(401);
+    // The budget is spent: the first /64 of the guesser's /48 gets its one attempt at once …
+    expect((await login(t.app, name, 'wrong password', '2001:db8:7:1::1')).statusCode).toBe(401);
+    // … and a fresh /64 of that /48 is no new address.
+    expect((await login(t.app, name, 'wrong password', '2001:db8:7:2::1')).statusCode).toBe(429);
+    expect((await login(t.app, name, TEST_PASSWORD, '2001:db8:8:1::1')).statusCode).toBe(200);
+  });
+
   it('throttles the current password of a password change like a sign-in, in the same budgets', async () => {
     t = await startTestApp('sqlite', { RATE_LIMIT_SIGN_IN_FAILURES_PER_IP: '5', RATE_LIMIT_SIGN_IN_FAILURES_PER_ACCOUNT: '50' });
     const alice = await signUp(t.app);

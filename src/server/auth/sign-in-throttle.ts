@@ -55,10 +55,13 @@ export function createSignInThrottle(store: CounterStore, clock: Clock, budgets:
     async reserve(account: string, address: string): Promise<SignInAttempt> {
       const now = clock.now();
       // The stored key is a keyed hash of these (withHashedKeys); NUL cannot occur in either part.
-      const pairKey = `signin-pair:${account}\u0000${addressBlock(address)}`;
       const accountKey = `signin-account:${account}`;
       const whole = await store.reserveAttempt(accountKey, perAccount, now);
       const pastAccountBudget = whole.granted && whole.count > budgets.failuresPerAccount;
+      // Past the budget an IPv6 guesser is counted by its /48 (a whole site's allocation), so
+      // the 65,536 /64s of one tunnel-broker /48 are one address here.
+      const block = addressBlock(address, pastAccountBudget ? 48 : 64);
+      const pairKey = `signin-pair:${account}\u0000${block}`;
       const pair = await store.reserveAttempt(pairKey, pastAccountBudget ? perAddressPastAccount : perAddress, now);
       if (!pair.granted) {
         // A refused attempt is not counted anywhere.

@@ -71,7 +71,8 @@ export async function registerSecurity(app: FastifyInstance, options: { forceHtt
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith('/api/docs') ? docsHeaders : headers);
     // API answers are personal (sessions, messages, CSRF tokens): no browser or proxy cache keeps them.
-    if (request.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
+    // The router decodes escapes (/%61pi/v1/… is an API route too), so the matched route also counts.
+    if (request.url.startsWith('/api/v1/') || request.routeOptions.url?.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
     done();
   });
 
