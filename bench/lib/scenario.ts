@@ -24,6 +24,7 @@ export interface BenchContext {
 export class Scope {
   private readonly instances: BenchInstance[] = [];
   private readonly workers: WorkerHandle[] = [];
+  private readonly deferred: Array<() => Promise<void>> = [];
 
   constructor(private readonly ctx: BenchContext) {}
 
@@ -47,8 +48,14 @@ export class Scope {
     return started;
   }
 
-  /** Stops this scope's workers, then its servers, and removes their data. */
+  /** Something else to end with the scope (a browser, say), first, also when its deadline passes. */
+  defer(end: () => Promise<void>): void {
+    this.deferred.push(end);
+  }
+
+  /** Ends what was deferred, stops this scope's workers, then its servers, and removes their data. */
   async dispose(): Promise<void> {
+    for (const end of this.deferred.splice(0).reverse()) await end().catch((e: unknown) => progress(`ending: ${String(e)}`));
     await Promise.all(this.workers.splice(0).map((w) => w.stop().catch((e: unknown) => progress(`stopping ${w.name}: ${String(e)}`))));
     // Every server stops before any database is dropped (replicas share their primary's).
     await Promise.all(this.instances.map((i) => i.stop().catch((e: unknown) => progress(`stopping ${i.label}: ${String(e)}`))));

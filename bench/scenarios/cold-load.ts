@@ -51,6 +51,14 @@ export const coldLoadScenario: Scenario = {
       emit(result);
       return;
     }
+    if (!existsSync(CHROMIUM)) {
+      fail(result, `no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+      emit(result);
+      return;
+    }
+    // Every wait gets what is left of the scenario's limit, less a margin to report in.
+    const deadline = began + coldLoadScenario.limitMs(ctx) - 5_000;
+    const timeLeft = () => Math.max(1_000, deadline - Date.now());
     const instance = await scope.instance('cold-load');
     const { user } = await instance.seed(async (seed) => {
       const [reader, writer] = await seedUsers(seed, 'cold', 2, { sessions: true });
@@ -65,6 +73,7 @@ export const coldLoadScenario: Scenario = {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
     });
+    scope.defer(() => browser.close());
     const measured: ColdLoad[] = [];
     try {
       for (let i = 0; i < loads; i++) {
@@ -83,9 +92,9 @@ export const coldLoadScenario: Scenario = {
           });
           await cdp.send('Network.enable');
           await cdp.send('Network.emulateNetworkConditions', THREE_G);
-          await page.goto(`${server.baseUrl}/chat`, { waitUntil: 'commit', timeout: 20_000 });
+          await page.goto(`${server.baseUrl}/chat`, { waitUntil: 'commit', timeout: timeLeft() });
           await page.waitForFunction(() => (window as unknown as { __firstMessageAt?: number }).__firstMessageAt !== undefined, undefined, {
-            timeout: 20_000,
+            timeout: timeLeft(),
             polling: 50,
           });
           const firstMessageMs = await page.evaluate(() => (window as unknown as { __firstMessageAt: number }).__firstMessageAt);
@@ -105,7 +114,8 @@ export const coldLoadScenario: Scenario = {
 
     if (measured.length > 0) {
       const times = measured.map((m) => m.firstMessageMs).sort((a, b) => a - b);
-      const median = times[Math.floor((times.length - 1) / 2)]!;
+      // The upper middle: with two loads, the target is judged on the slower one.
+      const median = times[Math.floor(times.length / 2)]!;
       const bytes = Math.max(...measured.map((m) => m.bytes));
       const requests = Math.max(...measured.map((m) => m.requests));
       const sent = `${measured.length} cold loads of GET /chat (new browser context each, session cookie set) on the ${THREE_G_TEXT}; room of 200 messages`;
@@ -119,7 +129,7 @@ export const coldLoadScenario: Scenario = {
           received: `${requests} responses; sum of CDP Network.loadingFinished encodedDataLength (WebSocket frames not included)`,
         },
         {
-          figure: 'time to first message on 3G (median; lower middle when even)',
+          figure: 'time to first message on 3G (median; upper middle when even)',
           value: median,
           unit: 'ms',
           target: atMost(median, FIRST_MESSAGE_TARGET_MS, ' ms'),
