@@ -3,11 +3,11 @@
  * for an IDN look-alike, no userinfo), and a bidi control in a message is shown as a token
  * instead of reversing the text after it, in sent messages and in an own message still
  * sending or refused. Asserted on what the page renders (innerText, computed styles), not
- * on the source.
+ * on the source. Saves the screenshot of the room for the README.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, registerThroughPage, startServer, watchForProblems } from './browser.js';
+import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
 
 const RLO = '\u202E';
 const BODIES = [
@@ -80,6 +80,7 @@ describe('link safety in the browser', () => {
     // Userinfo is gone from the text and from where the link goes.
     expect(userinfo!.links).toEqual([{ text: 'https://evil.example/', href: 'https://evil.example/', isolated: true }]);
     expect(userinfo!.text).toBe('see https://evil.example/');
+    await screenshot(page, 'honest-links');
 
     expect(problems.filter((p) => p.startsWith('pageerror') || p.startsWith('csp'))).toEqual([]);
   });
