@@ -12,21 +12,20 @@ import type { Room } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics, type Metrics } from '../../src/server/http/metrics.js';
-import { loadConfig, type Config } from '../../src/server/config.js';
+import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
 import { connectCluster } from '../../src/server/platform/cluster/connect.js';
 import { as, listenOnLoopback, logIn, prepareDatabase, signUp, TEST_PASSWORD, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { UNTHROTTLED } from '../support/unthrottled.js';
+import { BUS_KINDS, clusterConfig } from '../support/cluster-config.js';
 import { isMessage, isPong, isTyping } from '../support/frames.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 import { connectWs, ignoreCloseFrame, type WsClient } from '../support/ws-client.js';
 
 const redis = await redisForTests();
-const BUS_KINDS = ['postgres', 'redis'] as const;
 const SESSION_SECRET = 'multi-instance-session-secret-0123456789abcdef';
 const WAIT = { timeout: 5_000, interval: 20 };
 
@@ -74,14 +73,7 @@ describe.each(BUS_KINDS)('sessions ended across two instances on the %s bus', (k
       testDatabase = await createTestDatabase('postgres');
       inspect = openDatabase(testDatabase.target);
       await prepareDatabase(inspect, keyring);
-      config = {
-        ...loadConfig({
-          LOG_LEVEL: 'silent',
-          ...UNTHROTTLED,
-          ...(kind === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: prefix } : {}),
-        }),
-        database: testDatabase.target,
-      };
+      config = clusterConfig(kind, testDatabase.target, { url: redis.url, prefix });
       a = await startInstance();
       b = await startInstance();
     });

@@ -19,7 +19,7 @@ import type { Member, Message, MessagePage, Room } from '../../src/shared/protoc
 import { buildApp } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/compose.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
-import { loadConfig, type Config } from '../../src/server/config.js';
+import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
@@ -29,14 +29,12 @@ import { createPostgresPresenceStore } from '../../src/server/platform/cluster/p
 import { createRedisPresenceStore } from '../../src/server/platform/cluster/presence-redis.js';
 import { as, listenOnLoopback, prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { UNTHROTTLED } from '../support/unthrottled.js';
+import { BUS_KINDS, clusterConfig, type BusKind } from '../support/cluster-config.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
 import { connectWs, sendWs as sendOverWs, type WsClient } from '../support/ws-client.js';
 import { isHello, isMessage, isMessageId, isPong, isPresence, type Frame } from '../support/frames.js';
 
 const redis = await redisForTests();
-const BUS_KINDS = ['postgres', 'redis'] as const;
-type BusKind = (typeof BUS_KINDS)[number];
 
 /** Short, so a dead instance's users go offline within the test's patience. */
 const TIMING: PresenceTiming = { heartbeatMs: 100, ttlMs: 1_000 };
@@ -259,14 +257,7 @@ describe.each(BUS_KINDS)('three instances on the %s bus', (kind: BusKind) => {
       testDatabase = await createTestDatabase('postgres');
       inspect = openDatabase(testDatabase.target);
       await prepareDatabase(inspect, keyring);
-      config = {
-        ...loadConfig({
-          LOG_LEVEL: 'silent',
-          ...UNTHROTTLED,
-          ...(kind === 'redis' ? { REDIS_URL: redis.url, REDIS_PREFIX: prefix } : {}),
-        }),
-        database: testDatabase.target,
-      };
+      config = clusterConfig(kind, testDatabase.target, { url: redis.url, prefix });
       for (const name of ['A', 'B', 'C']) await startInstance(name);
       expect(at('A').realtime.kind).toBe(kind);
 

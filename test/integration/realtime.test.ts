@@ -9,27 +9,21 @@
  * barrier, since a socket delivers frames in the order the server sent them.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Member, Message, Room } from '../../src/shared/protocol.js';
 import { apiClient, as, listenOnLoopback, logIn, signUp, TEST_PASSWORD, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
-import { attemptWs, connectWs, openWs, sendWs, type WsClient } from '../support/ws-client.js';
+import { attemptWs, closedAfterEach, connectWs, openWs, sendWs, type WsClient } from '../support/ws-client.js';
 import { isAck, isError, isHello, isMember, isMessage, isPong, isPresence, isTyping, mentions, type Frame } from '../support/frames.js';
 
 describe.each(DIALECTS)('real time on %s', (dialect) => {
   const t = useTestApp(dialect);
   let base: string;
   let general: Room;
-  const open: WsClient[] = [];
+  const open = closedAfterEach();
 
   beforeAll(async () => {
     base = await listenOnLoopback(t.app);
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-  afterAll(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
   });
 
   // ---- a tiny client and factories ----

@@ -9,12 +9,12 @@
  * shutdown a socket ends the same way: 1001, and no frame handled after the close frame.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiClient, as, listenOnLoopback, logIn, signUp, startTestApp, TEST_PASSWORD, useTestApp, type Session, type TestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { isMessage, isPong, isTyping } from '../support/frames.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
-import { attemptWs, connectWs, ignoreCloseFrame, type WsClient } from '../support/ws-client.js';
+import { attemptWs, closedAfterEach, connectWs, ignoreCloseFrame, type WsClient } from '../support/ws-client.js';
 
 const HOUR_MS = 60 * 60 * 1000;
 const MAX_SOCKETS = 3;
@@ -23,17 +23,11 @@ const WAIT = { timeout: 5_000, interval: 20 };
 describe.each(DIALECTS)('sockets bound to their session on %s', (dialect) => {
   const t = useTestApp(dialect, { MAX_SOCKETS_PER_USER: String(MAX_SOCKETS) });
   let base: string;
-  const open: WsClient[] = [];
+  const open = closedAfterEach();
   const { get, post, createRoom, join, send: sendHttp } = apiClient(() => t.app);
 
   beforeAll(async () => {
     base = await listenOnLoopback(t.app);
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-  afterAll(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
   });
 
   async function connect(session: Session): Promise<WsClient> {

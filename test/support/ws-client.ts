@@ -7,6 +7,7 @@
  *   await alice.waitFor((f) => f.type === 'pong');
  *   await alice.close();
  */
+import { afterAll, afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import type { Message, ServerFrame } from '../../src/shared/protocol.js';
@@ -211,4 +212,15 @@ export async function sendWs(client: WsClient, roomId: string, body: string, cli
  */
 export function ignoreCloseFrame(client: WsClient): void {
   client.socket.close = () => undefined;
+}
+
+/** A list of a suite's sockets, closed after each test and after the suite. */
+export function closedAfterEach(): WsClient[] {
+  const open: WsClient[] = [];
+  const closeAll = async () => {
+    await Promise.all(open.splice(0).map((client) => client.close()));
+  };
+  afterEach(closeAll);
+  afterAll(closeAll);
+  return open;
 }
