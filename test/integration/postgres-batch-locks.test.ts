@@ -14,6 +14,7 @@ import { createKeysRepository, ENCRYPTED_COLUMNS } from '../../src/server/keys/k
 import type { NewMessage } from '../../src/server/messages/message-batch.js';
 import { createPostgresMessageStore } from '../../src/server/messages/message-store.js';
 import { as, signUp, useTestApp, type Session } from '../support/app.js';
+import { holdLock } from '../support/held-lock.js';
 import { createRoom, joinRoom, newMessageRow } from '../support/factories.js';
 
 describe('the PostgreSQL message batch', () => {
@@ -66,20 +67,7 @@ describe('the PostgreSQL message batch', () => {
 
   /** Another writer holds the room until `release` is called. */
   async function holdRoom(roomId: string) {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => (held = resolve));
-    const holder = t.database.db.transaction().execute(async (trx) => {
-      await sql`select id from rooms where id = ${roomId} for update`.execute(trx);
-      held();
-      await released;
-    });
-    await holding;
-    return async () => {
-      release();
-      await holder;
-    };
+    return holdLock(t.database.db, sql`select id from rooms where id = ${roomId} for update`);
   }
 
   it('while it waits for a room, holds the rooms before it in id order and none after', async () => {

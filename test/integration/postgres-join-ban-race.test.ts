@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import { as, signUp, useTestApp, type Session } from '../support/app.js';
+import { holdLock } from '../support/held-lock.js';
 import { createInvite, createRoom } from '../support/factories.js';
 
 describe('a ban racing a join on PostgreSQL', () => {
@@ -23,20 +24,7 @@ describe('a ban racing a join on PostgreSQL', () => {
 
   /** Holds room_members against writes (reads go on) until the returned function is called. */
   async function holdMemberships() {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => (held = resolve));
-    const holder = t.database.db.transaction().execute(async (trx) => {
-      await sql`lock table room_members in share mode`.execute(trx);
-      held();
-      await released;
-    });
-    await holding;
-    return async () => {
-      release();
-      await holder;
-    };
+    return holdLock(t.database.db, sql`lock table room_members in share mode`);
   }
 
   const isMember = async (roomId: string, userId: string) =>
