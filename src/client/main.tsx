@@ -1,6 +1,7 @@
-/** Entry point: styles, the theme (saved, or the system's) (applied from the bundle, as the CSP forbids inline script), the app. */
+/** Entry point: styles, the theme (saved, or the system's; applied from the bundle, as the CSP forbids inline script), the app. */
 import 'bootstrap/dist/css/bootstrap.min.css';
 import './styles.css';
+import './messages.css';
 import { render } from 'preact';
 import { App } from './app.js';
 import { loadSession } from './session.js';

@@ -1,5 +1,6 @@
 /** A fenced code block: monospace, scrolls sideways, and a Copy button (Clipboard API). */
 import { useEffect, useState } from 'preact/hooks';
+import { Icon } from '../components/Icon.js';
 import { VisibleText } from '../components/VisibleText.js';
 
 const COPIED_FOR_MS = 2_000;
@@ -31,6 +32,7 @@ export function CodeBlock({ code, lang }: { code: string; lang: string | undefin
       <div class="md-code-bar small">
         <span class="text-body-secondary">{language ? <VisibleText text={language} /> : 'code'}</span>
         <button type="button" class="btn btn-link btn-sm py-0 px-1" data-testid="copy-code" onClick={copy} aria-live="polite">
+          <Icon name={state === 'copied' ? 'check' : 'copy'} />{' '}
           {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
         </button>
       </div>
