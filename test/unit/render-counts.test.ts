@@ -87,7 +87,7 @@ describe('render counts on the chat screen', () => {
     renders = [];
     previousDiffed = options.diffed;
     options.diffed = (vnode: VNode) => {
-      if (vnode.type === MessageItemView) renders.push((vnode.props as { message: Message }).message.id);
+      if (vnode.type === MessageItemView) renders.push((vnode.props as unknown as { message: Message }).message.id);
       previousDiffed?.(vnode);
     };
   });
