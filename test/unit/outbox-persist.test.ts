@@ -98,7 +98,7 @@ describe('the outbox while the server cannot be reached', () => {
     const { chat, socket } = startStore();
     chat.send('r1', 'written offline');
     await vi.waitFor(() => expect(pendingOf(chat)[0]).toMatchObject({ status: 'failed', error: OFFLINE_REASON }));
-    const [{ clientId }] = pendingOf(chat) as [{ clientId: string }];
+    const { clientId } = pendingOf(chat)[0]!;
     expect(storedOutbox(me.id)).toEqual([{ roomId: 'r1', clientId, body: 'written offline' }]);
 
     socket.hello();
@@ -119,7 +119,7 @@ describe('the outbox while the server cannot be reached', () => {
     const first = startStore();
     first.chat.send('r1', 'before the reload');
     await vi.waitFor(() => expect(pendingOf(first.chat)[0]?.status).toBe('failed'));
-    const [{ clientId }] = pendingOf(first.chat) as [{ clientId: string }];
+    const { clientId } = pendingOf(first.chat)[0]!;
     first.chat.stop();
 
     // The reloaded page: same browser storage, a new store and socket.
@@ -154,7 +154,7 @@ describe('the outbox while the server cannot be reached', () => {
     expect(pendingOf(reloaded.chat)[0]).toMatchObject({ status: 'failed', error: 'You are not a member of this room.' });
     reloaded.socket.hello();
     expect(sendFrames(reloaded.socket)).toEqual([]);
-    const [{ clientId }] = pendingOf(reloaded.chat) as [{ clientId: string }];
+    const { clientId } = pendingOf(reloaded.chat)[0]!;
     reloaded.chat.discard('r1', clientId);
     expect(storedOutbox(me.id)).toEqual([]);
   });
