@@ -170,6 +170,30 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('securechat.outbox.')))).toEqual([]);
   });
 
+  it('offers "Jump to first unread" when the divider is off-screen, and jumps to it', async () => {
+    const { room } = await api<{ room: { id: string } }>(bob, 'POST', '/rooms', { name: 'Busy' });
+    await api(page, 'POST', `/rooms/${room.id}/join`);
+    await page.goto(`/chat/${room.id}`);
+    await expect.poll(() => page.locator('h1').innerText()).toContain('Busy');
+    await page.goto(`/chat/${otherRoomId}`);
+    await expect.poll(() => page.locator('h1').innerText()).toContain('Random');
+    for (let i = 1; i <= 40; i++) await api(bob, 'POST', `/rooms/${room.id}/messages`, { body: `update ${i}`, clientId: `busy-${i}` });
+
+    await page.getByTestId('room-item').filter({ hasText: 'Busy' }).click();
+    await expect.poll(() => page.getByTestId('message').count()).toBe(40);
+    const jump = page.getByTestId('jump-to-unread');
+    await expect.poll(() => jump.isVisible()).toBe(true);
+    await jump.click();
+    await expect.poll(() => jump.count()).toBe(0);
+    const divider = await page.getByTestId('unread-divider').boundingBox();
+    const scroller = await page.locator('.message-scroller').boundingBox();
+    expect(divider!.y).toBeGreaterThanOrEqual(scroller!.y - 1);
+    expect(divider!.y).toBeLessThan(scroller!.y + scroller!.height);
+    // The divider sits before Bob's first message since Ada last looked.
+    const firstAfter = page.getByTestId('unread-divider').locator('xpath=following-sibling::li[1]');
+    expect(await firstAfter.getByTestId('message-body').innerText()).toBe('update 1');
+  });
+
   it('saves screenshots of the chat view at desktop width and at 375 px, usable on the phone', async () => {
     // Bob writes while Ada is in another room: back in General, the divider shows where new starts.
     await page.goto(`/chat/${otherRoomId}`);
