@@ -42,8 +42,11 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     await server?.close();
   });
 
-  async function newContext(viewport: { width: number; height: number }, storageState?: Awaited<ReturnType<BrowserContext['storageState']>>) {
-    const created = await browser.newContext({ viewport, baseURL: server.url, storageState });
+  async function newContext(
+    viewport: { width: number; height: number },
+    options: { storageState?: Awaited<ReturnType<BrowserContext['storageState']>>; colorScheme?: 'light' | 'dark' } = {},
+  ) {
+    const created = await browser.newContext({ viewport, baseURL: server.url, colorScheme: options.colorScheme ?? 'light', storageState: options.storageState });
     // The Copy button writes to the clipboard; the test reads it back.
     await created.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     created.setDefaultTimeout(15_000);
@@ -203,13 +206,17 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     await expect.poll(() => page.getByTestId('message').count()).toBe(7);
     await expect.poll(() => page.getByTestId('unread-divider').count()).toBe(1);
     await page.mouse.move(0, 0);
+    // No theme chosen: the system's (light here) is the default.
+    expect(await page.locator('html').getAttribute('data-bs-theme')).toBe('light');
     await screenshot(page, 'chat-view-desktop');
 
-    const phoneContext = await newContext({ width: 375, height: 740 }, await context.storageState());
+    // A phone whose system prefers dark gets the dark theme.
+    const phoneContext = await newContext({ width: 375, height: 740 }, { storageState: await context.storageState(), colorScheme: 'dark' });
     const phone = await phoneContext.newPage();
     const phoneProblems = watchForProblems(phone);
     await phone.goto(`/chat/${generalId}`);
     await expect.poll(() => phone.getByTestId('message').count()).toBe(7);
+    expect(await phone.locator('html').getAttribute('data-bs-theme')).toBe('dark');
     await screenshot(phone, 'chat-view-mobile');
     // Nothing wider than the screen; the composer and its send button are on it.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);

@@ -12,6 +12,7 @@ import { memo } from '../memo.js';
 import { messageItems, timelineRows, type TimelineRow } from '../timeline-view.js';
 import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
+import type { RenderText } from './MessageText.js';
 import { useJumpToUnread } from './unread-jump.js';
 
 interface MessageListProps {
@@ -21,6 +22,8 @@ interface MessageListProps {
   historyError: string | null;
   /** The read marker when the room was opened: the "new messages" divider follows it. */
   unreadAfterSeq: number | null;
+  /** Renders plain text runs in bodies (e.g. mentions); keep its identity stable, items are memoised. */
+  renderText?: RenderText;
   onLoadOlder: () => void;
   onReloadHistory: () => void;
   onRetry: (clientId: string) => void;
@@ -114,7 +117,7 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
         <HistoryStart {...props} />
         <ol class="list-unstyled mb-0">
           {rows.map((row) => (
-            <Row key={row.key} row={row} selfId={self.id} />
+            <Row key={row.key} row={row} selfId={self.id} renderText={props.renderText} />
           ))}
           {timeline.pending.map((pending) => (
             <PendingItem
@@ -145,7 +148,7 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
 });
 
 /** One row: a date separator, the unread divider or a timeline item (messages; other kinds join here). */
-function Row({ row, selfId }: { row: TimelineRow; selfId: string }) {
+function Row({ row, selfId, renderText }: { row: TimelineRow; selfId: string; renderText: RenderText | undefined }) {
   switch (row.kind) {
     case 'day':
       return (
@@ -160,7 +163,14 @@ function Row({ row, selfId }: { row: TimelineRow; selfId: string }) {
         </li>
       );
     case 'item':
-      return <MessageItem message={row.item.message} own={row.item.message.sender.id === selfId} continued={row.continued} />;
+      return (
+        <MessageItem
+          message={row.item.message}
+          own={row.item.message.sender.id === selfId}
+          continued={row.continued}
+          renderText={renderText}
+        />
+      );
   }
 }
 
