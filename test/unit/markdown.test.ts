@@ -52,7 +52,8 @@ describe('Markdown in messages', () => {
   });
 
   it('keeps single line breaks', () => {
-    expect(html('line one\nline two')).toBe('line one<br>line two');
+    expect(html('line one\nline two')).toBe('line one\nline two');
+    expect(html('**a**\nb')).toBe('<strong>a</strong>\nb');
   });
 
   it('renders a heading as a bold paragraph, not a heading', () => {

@@ -98,7 +98,8 @@ function inlineToken(token: Token, ctx: Context): ComponentChildren {
         </code>
       );
     case 'br':
-      return <br />;
+      // A line break as the newline it was: the body is pre-wrap, and its text stays as written.
+      return '\n';
     case 'link':
       return link(token as Tokens.Link, ctx);
     case 'image':
