@@ -172,6 +172,7 @@ describe('safeLink', () => {
     expect(safeLink('data:text/html,x', 'x')).toBeNull();
     expect(safeLink('ftp://example.com/', 'x')).toBeNull();
     expect(safeLink('/relative', 'x')).toBeNull();
+    expect(safeLink('mailto:%E0%A4%A', 'x')).toBeNull();
     expect(safeLink('https://example.com', 'https://example.com')).toEqual({ href: 'https://example.com/', shown: 'https://example.com', destination: null });
   });
 

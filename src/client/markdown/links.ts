@@ -18,12 +18,13 @@ export function safeLink(href: string, text: string): SafeLink | null {
   const trimmed = href.trim();
   if (/^mailto:/i.test(trimmed)) {
     let url: URL;
+    let address: string;
     try {
       url = new URL(trimmed);
+      address = decodeURIComponent(url.pathname);
     } catch {
-      return null;
+      return null; // not a URL, or a broken %-escape: it stays text
     }
-    const address = decodeURIComponent(url.pathname);
     return { href: url.href, shown: text || address, destination: text && text !== address && text !== trimmed ? address : null };
   }
   const link = httpLink(trimmed);
