@@ -31,7 +31,8 @@ export function linkify(text: string): TextPart[] {
   return parts;
 }
 
-function httpLink(candidate: string): Required<TextPart> | null {
+/** The link a typed http(s) URL really opens, with the text to show for it; null for any other scheme. */
+export function httpLink(candidate: string): Required<TextPart> | null {
   let url: URL;
   try {
     url = new URL(candidate);

@@ -1,12 +1,13 @@
-/** Entry point: styles, the saved theme (applied from the bundle, as the CSP forbids inline script), the app. */
+/** Entry point: styles, the theme (saved, or the system's; applied from the bundle, as the CSP forbids inline script), the app. */
 import 'bootstrap/dist/css/bootstrap.min.css';
 import './styles.css';
+import './messages.css';
 import { render } from 'preact';
 import { App } from './app.js';
 import { loadSession } from './session.js';
-import { applyTheme, storedTheme } from './theme.js';
+import { followTheme } from './theme.js';
 
-applyTheme(storedTheme());
+followTheme();
 void loadSession();
 
 const root = document.getElementById('app');

@@ -8,7 +8,7 @@ import { ApiError } from './core/api.js';
 import { useStore } from './hooks.js';
 import { loginPath } from './paths.js';
 import { currentPath, navigate } from './router.js';
-import { saveTheme, storedTheme } from './theme.js';
+import { chosenTheme, saveTheme } from './theme.js';
 
 export type SessionState =
   | { status: 'loading' }
@@ -53,14 +53,14 @@ export async function logIn(body: LoginBody): Promise<void> {
 /** Ends the session on the server, then forgets it here and shows the login page. */
 export async function logOut(): Promise<void> {
   // The answer's Clear-Site-Data empties this site's storage; the theme is no secret, so it stays.
-  const theme = storedTheme();
+  const theme = chosenTheme();
   try {
     await api.logout();
   } catch (error) {
     // 401: the session had already ended, which is what the user asked for.
     if (!(error instanceof ApiError && error.status === 401)) throw error;
   }
-  saveTheme(theme);
+  if (theme) saveTheme(theme);
   navigate('/login');
   signedOut();
 }

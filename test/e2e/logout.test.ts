@@ -20,7 +20,8 @@ describe('logout in the browser', { timeout: 60_000 }, () => {
   });
 
   it('clears the cookies and storage, and keeps the theme', async () => {
-    const context = await browser.newContext({ baseURL: server.url });
+    // A system that prefers dark, so choosing light is a choice that must be remembered.
+    const context = await browser.newContext({ baseURL: server.url, colorScheme: 'dark' });
     context.setDefaultTimeout(15_000);
     try {
       const page = await context.newPage();

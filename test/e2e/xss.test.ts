@@ -1,6 +1,7 @@
 /**
  * Hostile text stays text: room names, descriptions and message bodies full of markup
- * and script are shown exactly as written, and nothing in them runs.
+ * and script are shown exactly as written, and nothing in them runs. Markdown makes only
+ * its own safe elements (markdown/render.tsx), and no link but http(s)/mailto.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,40 @@ const PAYLOADS = [
   '<details open ontoggle="window.__xss = 10">x</details>',
   'https://example.com/?q=<script>window.__xss=11</script>',
 ];
+
+const MARKDOWN_PAYLOADS = [
+  '[click](javascript:window.__xss=20)',
+  '![x](javascript:window.__xss=21)',
+  '**<img src=x onerror="window.__xss=22">**',
+  '```\n</code></pre><script>window.__xss=23</script>\n```',
+  '<https://example.com/" onmouseover="window.__xss=24>',
+  '[a](https://ok.example "t\\" onmouseover=\\"window.__xss=25")',
+  '> <iframe srcdoc="<script>parent.__xss=26</script>"></iframe>',
+  '[x](data:text/html,<script>window.__xss=27</script>)',
+  '![pixel](https://evil.example/pixel.gif)',
+];
+
+/** The elements message Markdown may make; anything else in a body was injected. */
+const RENDERED_ELEMENTS = ['p', 'strong', 'em', 'del', 'code', 'pre', 'br', 'hr', 'blockquote', 'ul', 'ol', 'li', 'a', 'span', 'div', 'button', 'svg', 'polyline', 'path', 'rect', 'line'];
+
+/** What a payload could have left on the page if any of it had become markup or run. */
+function inspect(page: Page) {
+  return page.evaluate((allowed) => {
+    // Elements in message bodies Markdown would not make, or that carry a handler or a source.
+    const foreign = [...document.querySelectorAll('[data-testid="message-body"] *')].filter(
+      (element) =>
+        !allowed.includes(element.localName) ||
+        [...element.attributes].some((attribute) => attribute.name.startsWith('on') || ['src', 'srcdoc', 'style'].includes(attribute.name)),
+    );
+    return {
+      scripts: document.querySelectorAll('main script').length + foreign.length,
+      javascriptLinks: document.querySelectorAll('a[href^="javascript:"], a[href^="data:"]').length,
+      iframes: document.querySelectorAll('iframe').length,
+      imgs: document.querySelectorAll('main img').length,
+      xss: (window as unknown as { __xss?: unknown }).__xss ?? null,
+    };
+  }, RENDERED_ELEMENTS);
+}
 
 describe('hostile text in the browser', () => {
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -76,16 +111,41 @@ describe('hostile text in the browser', () => {
       await body.click();
     }
     // None of the payloads became elements.
-    const injected = await page.evaluate(() => ({
-      scripts: document.querySelectorAll('main script, [data-testid="message-body"] *:not(a)').length,
-      javascriptLinks: document.querySelectorAll('a[href^="javascript:"]').length,
-      iframes: document.querySelectorAll('iframe').length,
-      imgs: [...document.querySelectorAll('img')].filter((img) => img.getAttribute('src') === 'x').length,
-      xss: (window as unknown as { __xss?: unknown }).__xss ?? null,
-    }));
+    const injected = await inspect(page);
     expect(injected).toEqual({ scripts: 0, javascriptLinks: 0, iframes: 0, imgs: 0, xss: null });
     expect(dialogs).toEqual([]);
     expect(await page.locator('body').isVisible()).toBe(true);
+    expect(problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
+  });
+
+  it('renders hostile Markdown as safe elements only: no script links, no images, nothing runs', async () => {
+    const roomId = await page.evaluate(async (bodies) => {
+      const session = await (await fetch('/api/v1/auth/session')).json();
+      const headers = { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken };
+      const created = await fetch('/api/v1/rooms', { method: 'POST', headers, body: JSON.stringify({ name: 'Markdown' }) });
+      const { room } = await created.json();
+      for (const [i, body] of bodies.entries()) {
+        await fetch(`/api/v1/rooms/${room.id}/messages`, { method: 'POST', headers, body: JSON.stringify({ body, clientId: `md${i}` }) });
+      }
+      return room.id as string;
+    }, MARKDOWN_PAYLOADS);
+
+    await page.goto(`/chat/${roomId}`);
+    const bodies = page.getByTestId('message-body');
+    await expect.poll(() => bodies.count()).toBe(MARKDOWN_PAYLOADS.length);
+    for (const body of await bodies.all()) {
+      await body.hover();
+      await body.click({ position: { x: 2, y: 2 } });
+    }
+    expect(await inspect(page)).toEqual({ scripts: 0, javascriptLinks: 0, iframes: 0, imgs: 0, xss: null });
+    const texts = await bodies.allInnerTexts();
+    // A refused link stays the text it was written as; markup inside emphasis or code is text.
+    expect(texts[0]).toBe('[click](javascript:window.__xss=20)');
+    expect(await bodies.nth(2).locator('strong').innerText()).toBe('<img src=x onerror="window.__xss=22">');
+    expect(await bodies.nth(3).locator('pre code').innerText()).toBe('</code></pre><script>window.__xss=23</script>');
+    // The image is a link to it, naming its host; it is never loaded.
+    expect(await bodies.nth(8).locator('a').innerText()).toBe('Image: pixel (evil.example)');
+    expect(dialogs).toEqual([]);
     expect(problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
   });
 });

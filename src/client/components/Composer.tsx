@@ -1,4 +1,4 @@
-/** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. */
+/** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit, the room's draft kept. */
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
 import { useId, useState } from 'preact/hooks';
 import { useSession } from '../session.js';
@@ -6,6 +6,10 @@ import { Icon } from './Icon.js';
 
 interface ComposerProps {
   roomName: string;
+  /** The room's saved draft, shown when the composer mounts (it is keyed by room). */
+  draft?: string;
+  /** Called with the text after each change, and with '' once it is sent. */
+  onDraft?: (text: string) => void;
   onSend: (body: string) => void;
   onTyping: () => void;
 }
@@ -14,8 +18,8 @@ interface ComposerProps {
 const COUNTER_FROM_REMAINING = 500;
 const MAX_ROWS = 8;
 
-export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
-  const [text, setText] = useState('');
+export function Composer({ roomName, draft = '', onDraft, onSend, onTyping }: ComposerProps) {
+  const [text, setText] = useState(draft);
   const id = useId();
   const session = useSession();
   // The server's limit, told with the session (MESSAGE_MAX_LENGTH); the composer is shown only when signed in.
@@ -30,6 +34,7 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
     if (!canSend) return;
     onSend(body);
     setText('');
+    onDraft?.('');
   }
 
   function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
@@ -42,6 +47,7 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
 
   function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
     setText(event.currentTarget.value);
+    onDraft?.(event.currentTarget.value);
     if (event.currentTarget.value.trim()) onTyping();
   }
 

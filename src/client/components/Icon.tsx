@@ -3,6 +3,7 @@
  * This markup is package content, never user input: the one place HTML is injected.
  */
 import arrowDown from 'feather-icons/dist/icons/arrow-down.svg?raw';
+import arrowUp from 'feather-icons/dist/icons/arrow-up.svg?raw';
 import check from 'feather-icons/dist/icons/check.svg?raw';
 import copy from 'feather-icons/dist/icons/copy.svg?raw';
 import hash from 'feather-icons/dist/icons/hash.svg?raw';
@@ -24,6 +25,7 @@ import zap from 'feather-icons/dist/icons/zap.svg?raw';
 
 const ICONS = {
   arrowDown,
+  arrowUp,
   check,
   copy,
   hash,

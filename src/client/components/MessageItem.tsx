@@ -1,44 +1,92 @@
+/**
+ * One message in the timeline. The first of a sender's group shows an avatar, the name
+ * and the time; a continuation shows only its body, with the time on hover. Slots for
+ * what other features add: `actions` (a toolbar shown on hover/focus), `beforeBody`
+ * (e.g. a reply's quote), `renderText` (plain runs: mentions) and `children` (below the
+ * body: reactions).
+ */
+import type { ComponentChildren } from 'preact';
 import type { Message } from '../../shared/protocol.js';
-import { formatFullTime, formatMessageTime } from '../format.js';
+import { formatFullTime, formatMessageTime, formatTimeOfDay } from '../format.js';
 import type { PendingMessage } from '../core/timeline.js';
-import { MessageText } from './MessageText.js';
+import { memo } from '../memo.js';
+import { Avatar } from './Avatar.js';
+import { MessageText, type RenderText } from './MessageText.js';
 
-export function MessageItem({ message, own }: { message: Message; own: boolean }) {
+export interface MessageItemProps {
+  message: Message;
+  own: boolean;
+  /** Continues the previous message's group: no avatar, name or time shown. */
+  continued: boolean;
+  actions?: ComponentChildren;
+  beforeBody?: ComponentChildren;
+  renderText?: RenderText;
+  children?: ComponentChildren;
+}
+
+/** The render itself; exported for the render-count test (MessageItem is its memoised form). */
+export function MessageItemView({ message, own, continued, actions, beforeBody, renderText, children }: MessageItemProps) {
+  const edited = message.editedAt && (
+    <span class="text-body-secondary ms-1 small" title={`Edited ${formatFullTime(message.editedAt)}`}>
+      (edited)
+    </span>
+  );
   return (
     <li
-      class={`message${own ? ' message-own' : ''}`}
+      class={`message${own ? ' message-own' : ''}${continued ? ' message-continued' : ''}`}
       data-testid="message"
       data-seq={message.seq}
       data-sender={message.sender.username}
+      data-continued={continued ? 'true' : undefined}
     >
-      <div class="message-meta small">
-        <span class="message-sender fw-semibold">{message.sender.username}</span>
-        {own && <span class="visually-hidden"> (you)</span>}
-        <time class="text-body-secondary ms-2" dateTime={message.createdAt} title={formatFullTime(message.createdAt)}>
-          {formatMessageTime(message.createdAt)}
-        </time>
-        {message.editedAt && (
-          <span class="text-body-secondary ms-1" title={`Edited ${formatFullTime(message.editedAt)}`}>
-            (edited)
-          </span>
+      <div class="message-gutter">
+        {continued ? (
+          <time class="message-hover-time small text-body-secondary" dateTime={message.createdAt} title={formatFullTime(message.createdAt)}>
+            {formatTimeOfDay(message.createdAt)}
+          </time>
+        ) : (
+          <Avatar user={message.sender} />
         )}
       </div>
-      <div class="message-body" data-testid="message-body">
-        <MessageText text={message.body} />
+      <div class="message-content">
+        {continued ? (
+          <span class="visually-hidden">{message.sender.username}: </span>
+        ) : (
+          <div class="message-meta small">
+            <span class="message-sender fw-semibold" data-testid="message-sender">
+              {message.sender.username}
+            </span>
+            {own && <span class="visually-hidden"> (you)</span>}
+            <time class="text-body-secondary ms-2" dateTime={message.createdAt} title={formatFullTime(message.createdAt)}>
+              {formatMessageTime(message.createdAt)}
+            </time>
+            {edited}
+          </div>
+        )}
+        {actions && <div class="message-actions">{actions}</div>}
+        {beforeBody}
+        <div class="message-body" data-testid="message-body">
+          <MessageText text={message.body} renderText={renderText} />
+        </div>
+        {continued && edited}
+        {children}
       </div>
     </li>
   );
 }
 
+/** Memoised: a new message, or a typing frame, re-renders no other message. */
+export const MessageItem = memo(MessageItemView);
+
 interface PendingItemProps {
   pending: PendingMessage;
-  senderName: string;
+  sender: { id: string; username: string };
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
 }
 
-/** An own message the server has not confirmed: sending, or refused with a retry. */
-export function PendingItem({ pending, senderName, onRetry, onDiscard }: PendingItemProps) {
+/** An own message the server has not confirmed: sending, or not sent with a retry. */
+export function PendingItem({ pending, sender, onRetry, onDiscard }: PendingItemProps) {
   const failed = pending.status === 'failed';
   return (
     <li
@@ -47,25 +95,30 @@ export function PendingItem({ pending, senderName, onRetry, onDiscard }: Pending
       data-client-id={pending.clientId}
       data-status={pending.status}
     >
-      <div class="message-meta small">
-        <span class="message-sender fw-semibold">{senderName}</span>
-        <span class="text-body-secondary ms-2">{failed ? 'Not sent' : 'Sending…'}</span>
+      <div class="message-gutter">
+        <Avatar user={sender} />
       </div>
-      {/* The same rendering as a sent message: bidi controls shown, links isolated. */}
-      <div class="message-body">
-        <MessageText text={pending.body} />
-      </div>
-      {failed && (
-        <div class="small text-danger-emphasis d-flex flex-wrap align-items-center gap-2 mt-1" role="alert">
-          <span>{pending.error}</span>
-          <button type="button" class="btn btn-outline-danger btn-sm py-0" onClick={() => onRetry(pending.clientId)}>
-            Retry
-          </button>
-          <button type="button" class="btn btn-link btn-sm py-0" onClick={() => onDiscard(pending.clientId)}>
-            Discard
-          </button>
+      <div class="message-content">
+        <div class="message-meta small">
+          <span class="message-sender fw-semibold">{sender.username}</span>
+          <span class="text-body-secondary ms-2">{failed ? 'Not sent' : 'Sending…'}</span>
         </div>
-      )}
+        {/* The same rendering as a sent message: bidi controls shown, links isolated. */}
+        <div class="message-body">
+          <MessageText text={pending.body} />
+        </div>
+        {failed && (
+          <div class="small text-danger-emphasis d-flex flex-wrap align-items-center gap-2 mt-1" role="alert">
+            <span>{pending.error}</span>
+            <button type="button" class="btn btn-outline-danger btn-sm py-0" onClick={() => onRetry(pending.clientId)}>
+              Retry
+            </button>
+            <button type="button" class="btn btn-link btn-sm py-0" onClick={() => onDiscard(pending.clientId)}>
+              Discard
+            </button>
+          </div>
+        )}
+      </div>
     </li>
   );
 }

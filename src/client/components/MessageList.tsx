@@ -1,21 +1,29 @@
 /**
  * The open room's messages. Follows new messages while the reader is at the bottom;
  * once they scroll up it stays put and offers a "new messages" button instead. Older
- * pages load on scroll-up without moving what the reader is looking at.
+ * pages load on scroll-up without moving what the reader is looking at. Rows (groups,
+ * date separators, the unread divider) come from timeline-view.ts.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../shared/protocol.js';
 import { firstSeq, lastSeq, type Timeline } from '../core/timeline.js';
 import { plural } from '../format.js';
 import { memo } from '../memo.js';
+import { messageItems, timelineRows, type TimelineRow } from '../timeline-view.js';
 import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
+import type { RenderText } from './MessageText.js';
+import { useJumpToUnread } from './unread-jump.js';
 
 interface MessageListProps {
   timeline: Timeline;
   self: { id: string; username: string };
   loadingOlder: boolean;
   historyError: string | null;
+  /** The read marker when the room was opened: the "new messages" divider follows it. */
+  unreadAfterSeq: number | null;
+  /** Renders plain text runs in bodies (e.g. mentions); keep its identity stable, items are memoised. */
+  renderText?: RenderText;
   onLoadOlder: () => void;
   onReloadHistory: () => void;
   onRetry: (clientId: string) => void;
@@ -40,6 +48,11 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
   const rendered = useRef<Rendered>({ first: null, last: null, pending: 0, scrollHeight: 0 });
   const [unseen, setUnseen] = useState(0);
   const [announcement, setAnnouncement] = useState('');
+  const rows = useMemo(
+    () => timelineRows(messageItems(timeline.messages), { unreadAfterSeq: props.unreadAfterSeq }),
+    [timeline.messages, props.unreadAfterSeq],
+  );
+  const jump = useJumpToUnread(scroller, props);
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -59,6 +72,7 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
     }
     if (fresh.length > 0) setAnnouncement(describeArrivals(fresh, atBottom.current ? 0 : unseen + fresh.length));
     rendered.current = { first, last, pending: timeline.pending.length, scrollHeight: element.scrollHeight };
+    jump.afterRender();
   }, [timeline]);
 
   // Keep the newest message in view when the list itself shrinks (composer grows, panel opens).
@@ -78,6 +92,7 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
     atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
     if (atBottom.current && unseen > 0) setUnseen(0);
     if (element.scrollTop < NEAR_TOP_PX && timeline.hasOlder && !loadingOlder) props.onLoadOlder();
+    jump.onScroll();
   }
 
   function jumpToBottom() {
@@ -101,20 +116,25 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
       >
         <HistoryStart {...props} />
         <ol class="list-unstyled mb-0">
-          {timeline.messages.map((message) => (
-            <MessageItem key={message.seq} message={message} own={message.sender.id === self.id} />
+          {rows.map((row) => (
+            <Row key={row.key} row={row} selfId={self.id} renderText={props.renderText} />
           ))}
           {timeline.pending.map((pending) => (
             <PendingItem
               key={pending.clientId}
               pending={pending}
-              senderName={self.username}
+              sender={self}
               onRetry={props.onRetry}
               onDiscard={props.onDiscard}
             />
           ))}
         </ol>
       </div>
+      {jump.visible && (
+        <button type="button" class="btn btn-primary btn-sm shadow jump-to-unread" data-testid="jump-to-unread" onClick={jump.jump}>
+          <Icon name="arrowUp" /> Jump to first unread
+        </button>
+      )}
       {unseen > 0 && (
         <button type="button" class="btn btn-primary btn-sm shadow new-messages" data-testid="new-messages" onClick={jumpToBottom}>
           {plural(unseen, 'new message')} <Icon name="arrowDown" />
@@ -126,6 +146,33 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
     </div>
   );
 });
+
+/** One row: a date separator, the unread divider or a timeline item (messages; other kinds join here). */
+function Row({ row, selfId, renderText }: { row: TimelineRow; selfId: string; renderText: RenderText | undefined }) {
+  switch (row.kind) {
+    case 'day':
+      return (
+        <li class="day-separator" data-testid="day-separator" role="separator">
+          <span>{row.label}</span>
+        </li>
+      );
+    case 'unread':
+      return (
+        <li class="unread-divider" data-testid="unread-divider" role="separator" aria-label="New messages">
+          <span>New messages</span>
+        </li>
+      );
+    case 'item':
+      return (
+        <MessageItem
+          message={row.item.message}
+          own={row.item.message.sender.id === selfId}
+          continued={row.continued}
+          renderText={renderText}
+        />
+      );
+  }
+}
 
 /** What sits above the first message: loading, an error, the older-page button or the start. */
 function HistoryStart({ timeline, loadingOlder, historyError, onLoadOlder, onReloadHistory }: MessageListProps) {

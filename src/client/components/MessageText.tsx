@@ -1,22 +1,16 @@
-import { linkify } from '../linkify.js';
-import { VisibleText } from './VisibleText.js';
-
 /**
- * A message body as text nodes, with http(s) URLs as links that open a new tab. Each link
- * is its own left-to-right isolate (`dir="ltr"`), so text around it cannot reorder it.
+ * A message body, as Markdown (the safe subset: markdown/render.tsx), rendered to elements
+ * and never to HTML. The entry point every view uses for user-written message text.
+ * `renderText` renders the plain runs between links and markup (the seam for mentions).
  */
-export function MessageText({ text }: { text: string }) {
-  return (
-    <>
-      {linkify(text).map((part) =>
-        part.href ? (
-          <a href={part.href} target="_blank" rel="noopener noreferrer" dir="ltr">
-            <VisibleText text={part.text} />
-          </a>
-        ) : (
-          <VisibleText text={part.text} />
-        ),
-      )}
-    </>
-  );
+import { useMemo } from 'preact/hooks';
+import { MarkdownBody, type RenderText } from '../markdown/render.js';
+import { lexMarkdown } from '../markdown/tokens.js';
+
+export type { RenderText } from '../markdown/render.js';
+
+export function MessageText({ text, renderText }: { text: string; renderText?: RenderText }) {
+  // Lexing is the costly part; a message re-renders far more often than its body changes.
+  const tokens = useMemo(() => lexMarkdown(text), [text]);
+  return <MarkdownBody tokens={tokens} renderText={renderText} />;
 }

@@ -2,7 +2,7 @@ import type { Room } from '../../shared/protocol.js';
 import { can } from '../../shared/room-rules.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
-import { VisibleText } from './VisibleText.js';
+import { LinkedText } from './LinkedText.js';
 
 interface RoomHeaderProps {
   room: Room;
@@ -35,7 +35,11 @@ export function RoomHeader(props: RoomHeaderProps) {
           <span class="text-truncate">{room.name}</span>
           {room.isPrivate && <span class="badge text-bg-secondary fw-normal">Private</span>}
         </h1>
-        {room.description && <p class="room-description small text-body-secondary mb-0"><VisibleText text={room.description} /></p>}
+        {room.description && (
+          <p class="room-description small text-body-secondary mb-0" data-testid="room-description">
+            <LinkedText text={room.description} />
+          </p>
+        )}
       </div>
       <button
         type="button"

@@ -80,6 +80,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   // ---- lifecycle -----------------------------------------------------------------------
 
   start(): void {
+    // Messages an earlier page could not send are shown again, and sent once the link is up.
+    this.outbox.restore();
     this.socket.start();
     void this.reloadRooms();
     document.addEventListener('visibilitychange', this.handleVisibility);
@@ -105,6 +107,11 @@ export class ChatStore implements Readable<ChatSnapshot> {
     void this.sync.ensureHistory(roomId);
     if (!this.snapshot.members[roomId]) void this.reloadMembers(roomId);
     this.markers.markRead(roomId);
+  }
+
+  /** Where the "new messages" divider goes in a room being opened (call before openRoom marks it read). */
+  unreadDividerAfter(roomId: string): number | null {
+    return this.markers.unreadDividerAfter(roomId);
   }
 
   reloadRooms(): Promise<void> {
@@ -232,6 +239,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
     if (connection === 'connected') this.sync.stopPolling();
     else this.outbox.resendUnacknowledged();
     if (connection === 'polling') this.sync.startPolling();
+    if (connection !== 'reconnecting') this.outbox.linkUp();
   }
 
   private handleFrame(frame: ServerFrame): void {

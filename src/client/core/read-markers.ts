@@ -46,6 +46,13 @@ export class ReadMarkers {
     this.readReports.delete(roomId);
   }
 
+  /** The read marker, if anything after it was unread (the divider's place when a room opens). */
+  unreadDividerAfter(roomId: string): number | null {
+    const read = this.readSeq.get(roomId);
+    const latest = this.latestSeq.get(roomId);
+    return read !== undefined && latest !== undefined && read < latest ? read : null;
+  }
+
   computeUnread(rooms: readonly Room[]): Record<string, number> {
     const unread: Record<string, number> = {};
     for (const room of rooms) {

@@ -16,6 +16,7 @@ import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
+import { loadDraft, saveDraft } from '../core/drafts.js';
 import { messageListSelector, typingSelector } from '../core/selectors.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
@@ -53,6 +54,10 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
   // The message list is memoised: its slice keeps its identity through typing and presence
   // frames, and its callbacks stay the same while the room does, so it skips those renders.
   const selectMessageList = useMemo(() => messageListSelector(openRoomId), [openRoomId]);
+  // Read before the open room is marked read (the effect above runs after this render).
+  const unreadAfterSeq = useMemo(() => (openRoomId ? chat.unreadDividerAfter(openRoomId) : null), [chat, openRoomId]);
+  const selfId = snapshot.self.id;
+  const draft = useMemo(() => (openRoomId ? loadDraft(selfId, openRoomId) : ''), [selfId, openRoomId]);
   const messageList = selectMessageList(snapshot);
   const messageActions = useMemo(() => {
     const id = openRoomId ?? '';
@@ -137,11 +142,13 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onInvite={() => setDialog('invite')}
               onLeave={() => setDialog('leave')}
             />
-            <MessageList key={room.id} {...messageList} {...messageActions} />
+            <MessageList key={room.id} {...messageList} {...messageActions} unreadAfterSeq={unreadAfterSeq} />
             <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
               key={room.id}
               roomName={room.name}
+              draft={draft}
+              onDraft={(text) => saveDraft(selfId, room.id, text)}
               onSend={(body) => chat.send(room.id, body)}
               onTyping={() => chat.notifyTyping(room.id)}
             />

@@ -1,0 +1,29 @@
+/**
+ * The outbox's unsent messages, kept in localStorage per user so a reload (or a tab closed
+ * while offline) loses nothing: they are shown again and re-sent with the same clientId,
+ * which the server answers with the one message it already has, if it has it.
+ */
+import { readJson, userKey, writeJson } from './local-store.js';
+
+export interface UnsentMessage {
+  roomId: string;
+  clientId: string;
+  body: string;
+  /** Why the server refused it (not re-sent by itself: the user retries or discards). */
+  refused?: string;
+}
+
+export function loadUnsent(userId: string): UnsentMessage[] {
+  const stored = readJson<unknown>(userKey('outbox', userId));
+  return Array.isArray(stored) ? stored.filter(isUnsent) : [];
+}
+
+export function saveUnsent(userId: string, messages: readonly UnsentMessage[]): void {
+  writeJson(userKey('outbox', userId), messages.length > 0 ? messages : null);
+}
+
+function isUnsent(value: unknown): value is UnsentMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.roomId === 'string' && typeof entry.clientId === 'string' && typeof entry.body === 'string';
+}
