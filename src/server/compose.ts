@@ -108,7 +108,7 @@ export function composeServices(deps: ServicesDeps) {
   const invitesRepository = createInvitesRepository();
   const dmsRepository = createDmsRepository();
   const usersRepository = createUsersRepository(database.dialect);
-  const views = createRoomViews({ db, dms: dmsRepository, keyring });
+  const views = createRoomViews({ db, dms: dmsRepository, keyring, presence });
   const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence, views });
   const dms = createDmsService({
     db,

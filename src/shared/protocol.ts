@@ -120,6 +120,10 @@ export type RoomKind = Static<typeof RoomKindSchema>;
 export const UserRefSchema = Type.Object({ id: Type.String(), username: Type.String() });
 export type UserRef = Static<typeof UserRefSchema>;
 
+/** A DM's member, with whether they were online when the room was read (presence frames keep it current). */
+export const DmMemberSchema = Type.Object({ id: Type.String(), username: Type.String(), online: Type.Optional(Type.Boolean()) });
+export type DmMember = Static<typeof DmMemberSchema>;
+
 export const RoomSchema = Type.Object({
   id: Type.String(),
   name: Type.String({ description: "A DM's name is the other members' usernames, comma-joined (as the caller sees it)." }),
@@ -130,7 +134,7 @@ export const RoomSchema = Type.Object({
   lastSeq: Type.Integer(),
   memberCount: Type.Integer(),
   lastReadSeq: Type.Optional(Type.Integer({ description: 'The last seq the caller has read (members only).' })),
-  dmMembers: Type.Optional(Type.Array(UserRefSchema, { description: "DMs only: everyone in it, the caller included, in the order they joined." })),
+  dmMembers: Type.Optional(Type.Array(DmMemberSchema, { description: 'DMs only: everyone in it, the caller included, in the order they joined.' })),
 });
 export type Room = Static<typeof RoomSchema>;
 

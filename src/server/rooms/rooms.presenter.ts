@@ -1,13 +1,13 @@
 /** What a client sees of a room and its members. Descriptions are decrypted here, and only here. */
 import { dmName } from '../../shared/dm.js';
-import type { Member, Room, UserRef } from '../../shared/protocol.js';
+import type { DmMember, Member, Room } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { MemberWithUserRow, RoomViewRow } from './rooms.repository.js';
 
 /** A DM's people and who is looking: a DM is named by the others (shared/dm.ts). */
 export interface DmView {
-  members: UserRef[];
+  members: DmMember[];
   viewerId: string;
 }
 
