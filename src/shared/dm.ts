@@ -8,7 +8,7 @@ export function dmName(members: readonly UserRef[], viewerId: string): string {
 }
 
 /** The other member of a 1:1 DM (for its presence dot); undefined for a group DM. */
-export function dmPartner(members: readonly UserRef[], viewerId: string): UserRef | undefined {
+export function dmPartner<T extends UserRef>(members: readonly T[], viewerId: string): T | undefined {
   const others = members.filter((member) => member.id !== viewerId);
   return others.length === 1 ? others[0] : undefined;
 }
