@@ -274,7 +274,6 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
 
       // Just 007: later migrations (008 on) change the rooms table's indexes themselves.
       await migrateTo(db, '007-name-keys');
-      expect(await db.selectFrom('kysely_migration').select('name').where('name', '=', '007-name-keys').execute()).toHaveLength(1);
 
       expect(await db.selectFrom('username_keys').selectAll().orderBy('key').execute()).toEqual([
         { key: 'aiice', user_id: 'u2' },
