@@ -122,8 +122,8 @@ describe.each(DIALECTS)('direct messages on %s', (dialect) => {
         description: '',
       });
       expect(room.dmMembers).toEqual(expect.arrayContaining([
-        { id: alice.user.id, username: alice.user.username },
-        { id: bob.user.id, username: bob.user.username },
+        { id: alice.user.id, username: alice.user.username, online: false },
+        { id: bob.user.id, username: bob.user.username, online: false },
       ]));
       const bobs = (await myRooms(bob)).find((r) => r.id === room.id);
       expect(bobs).toMatchObject({ kind: 'dm', name: alice.user.username, role: 'member' });
