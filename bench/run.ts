@@ -37,8 +37,9 @@ import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { rotationScenario } from './scenarios/rotation.js';
 import { sendScenario } from './scenarios/send.js';
+import { userSearchScenario } from './scenarios/user-search.js';
 
-const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario];
+const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario];
 
 /** Average cores taken by other processes above which a figure is flagged as disturbed. */
 const FOREIGN_LOAD_WARNING = 0.25;

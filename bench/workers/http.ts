@@ -103,6 +103,8 @@ interface GetLoopRequest {
   paths: string[];
   /** Messages each answer must hold, with contiguous seqs. */
   expectMessages: number;
+  /** The answer's list (default `messages`; `users` for the people search, no seqs). */
+  listKey?: 'messages' | 'users';
 }
 
 /** GETs each path in turn (one request at a time: latency, not throughput). */
@@ -124,11 +126,11 @@ async function getLoop(payload: GetLoopRequest) {
       if (problems.length < 5) problems.push(`${path}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
       continue;
     }
-    const page = JSON.parse(answer.body) as { messages: Array<{ seq: number }> };
-    messages += page.messages.length;
-    const contiguous = page.messages.every((m, i) => i === 0 || m.seq === page.messages[i - 1]!.seq + 1);
-    if ((page.messages.length !== payload.expectMessages || !contiguous) && problems.length < 5) {
-      problems.push(`${path}: ${page.messages.length} messages (expected ${payload.expectMessages}), contiguous: ${contiguous}`);
+    const list = (JSON.parse(answer.body) as Record<string, Array<{ seq?: number }>>)[payload.listKey ?? 'messages'] ?? [];
+    messages += list.length;
+    const contiguous = payload.listKey === 'users' || list.every((m, i) => i === 0 || m.seq === list[i - 1]!.seq! + 1);
+    if ((list.length !== payload.expectMessages || !contiguous) && problems.length < 5) {
+      problems.push(`${path}: ${list.length} items (expected ${payload.expectMessages}), contiguous: ${contiguous}`);
     }
   }
   return { requests: payload.paths.length, messages, bytes, statuses, problems, latency: latency.toJSON(), startedAt, finishedAt: wallNow() };

@@ -24,7 +24,9 @@ import { registerSecurity, trustedProxies } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
+import { dmsRoutes } from './rooms/dms.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
+import { usersRoutes } from './users/users.routes.js';
 
 export interface AppOptions {
   /** The built browser client; defaults to dist/client. */
@@ -99,6 +101,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         messageMaxLength: config.messageMaxLength,
       });
       await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
+      await api.register(dmsRoutes, { dms: services.dms, guard });
+      await api.register(usersRoutes, { users: services.users, guard });
       await api.register(messagesRoutes, { messages: services.messages, guard });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },

@@ -35,9 +35,14 @@ import { createGateway } from './realtime/gateway.js';
 import { createInvitesRepository } from './rooms/invites.repository.js';
 import { createInvitesService } from './rooms/invites.service.js';
 import { createModerationService } from './rooms/moderation.service.js';
+import { createDmsRepository } from './rooms/dms.repository.js';
+import { createDmsService } from './rooms/dms.service.js';
+import { createRoomViews } from './rooms/room-views.js';
 import { createRoomAccess } from './rooms/rooms.access.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
+import { createUsersRepository } from './users/users.repository.js';
+import { createUsersService } from './users/users.service.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
@@ -101,7 +106,22 @@ export function composeServices(deps: ServicesDeps) {
   // One access check for the three, so their checks are batched together.
   const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus });
   const invitesRepository = createInvitesRepository();
-  const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence });
+  const dmsRepository = createDmsRepository();
+  const usersRepository = createUsersRepository(database.dialect);
+  const views = createRoomViews({ db, dms: dmsRepository, keyring, presence });
+  const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence, views });
+  const dms = createDmsService({
+    db,
+    rooms: roomsRepository,
+    dms: dmsRepository,
+    users: usersRepository,
+    views,
+    clock,
+    bus,
+    limiter: localLimiter,
+    opensPerMinute: config.rateLimits.dmOpensPerMinute,
+  });
+  const users = createUsersService({ db, users: usersRepository, limiter: localLimiter, searchesPerMinute: config.rateLimits.userSearchesPerMinute });
   const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
@@ -178,6 +198,8 @@ export function composeServices(deps: ServicesDeps) {
     rooms,
     moderation,
     invites,
+    dms,
+    users,
     messages,
     gateway,
     sharedLimiter,

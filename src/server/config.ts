@@ -73,6 +73,10 @@ export interface RateLimitsConfig {
   messagesPerMinute: number;
   /** WebSocket frames per connection per minute. */
   framesPerMinute: number;
+  /** People searches (GET /users?q=) per user per minute, per instance. */
+  userSearchesPerMinute: number;
+  /** DMs opened (POST /dms) per user per minute, per instance. */
+  dmOpensPerMinute: number;
 }
 
 /** A bad configuration value; its message is the one line printed before exiting. */
@@ -230,6 +234,8 @@ export function loadConfig(env: Env = process.env): Config {
       registerPerHour: integer(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 20, 1, 1_000_000),
       messagesPerMinute: integer(env, 'RATE_LIMIT_MESSAGES_PER_MINUTE', 300, 1, 100_000_000),
       framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),
+      userSearchesPerMinute: integer(env, 'RATE_LIMIT_USER_SEARCH_PER_MINUTE', 120, 1, 100_000_000),
+      dmOpensPerMinute: integer(env, 'RATE_LIMIT_DMS_PER_MINUTE', 30, 1, 100_000_000),
     },
     logLevel,
     publicUrl,

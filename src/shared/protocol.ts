@@ -27,6 +27,10 @@ export const LIMITS = {
   inviteHoursDefault: 168,
   inviteHoursMax: 2160,
   inviteUsesMax: 10_000,
+  /** A DM's people besides its creator (a DM holds at most 9), and the people search's page sizes. */
+  dmOthersMax: 8,
+  userSearchDefault: 10,
+  userSearchMax: 50,
 } as const;
 
 export { USERNAME_PATTERN };
@@ -109,17 +113,33 @@ export const RoleSchema = Type.Union([
 ]);
 export type Role = Static<typeof RoleSchema>;
 
+export const RoomKindSchema = Type.Union([Type.Literal('room'), Type.Literal('dm')]);
+export type RoomKind = Static<typeof RoomKindSchema>;
+
+/** Someone as a search or a DM names them. */
+export const UserRefSchema = Type.Object({ id: Type.String(), username: Type.String() });
+export type UserRef = Static<typeof UserRefSchema>;
+
+/** A DM's member, with whether they were online when the room was read (presence frames keep it current). */
+export const DmMemberSchema = Type.Object({ id: Type.String(), username: Type.String(), online: Type.Optional(Type.Boolean()) });
+export type DmMember = Static<typeof DmMemberSchema>;
+
 export const RoomSchema = Type.Object({
   id: Type.String(),
-  name: Type.String(),
+  name: Type.String({ description: "A DM's name is the other members' usernames, comma-joined (as the caller sees it)." }),
+  kind: RoomKindSchema,
   description: Type.String(),
   isPrivate: Type.Boolean(),
   role: Type.Union([RoleSchema, Type.Null()], { description: "The caller's role; null when not a member." }),
   lastSeq: Type.Integer(),
   memberCount: Type.Integer(),
   lastReadSeq: Type.Optional(Type.Integer({ description: 'The last seq the caller has read (members only).' })),
+  dmMembers: Type.Optional(Type.Array(DmMemberSchema, { description: 'DMs only: everyone in it, the caller included, in the order they joined.' })),
 });
 export type Room = Static<typeof RoomSchema>;
+
+export const UserSearchSchema = Type.Object({ users: Type.Array(UserRefSchema) });
+export type UserSearch = Static<typeof UserSearchSchema>;
 
 export const MemberSchema = Type.Object({
   user: UserSchema,
@@ -180,6 +200,8 @@ export type ServerFrame =
   | { type: 'presence'; userId: string; online: boolean }
   | { type: 'typing'; roomId: string; userId: string }
   | { type: 'member'; roomId: string; userId: string; change: MemberChange }
+  /** A DM the user is in was just created (by them, elsewhere, or by someone else): add it to the list; its events follow. */
+  | { type: 'dm'; room: Room }
   | { type: 'pong' };
 
 export const SendFrameSchema = Type.Object({

@@ -3,12 +3,25 @@
  * invites on top, rooms/rooms.policy.ts), the socket gateway and the client's members panel.
  * Types only from protocol.ts, so the client bundle gets no schema builders.
  */
-import type { Member, Role } from './protocol.js';
+import type { Member, Role, RoomKind } from './protocol.js';
 
 export type RoomAction = 'view' | 'read' | 'send' | 'listMembers' | 'invite' | 'join' | 'moderate' | 'setRole';
 
+/** What the rules need of a room; `kind` defaults to 'room'. */
+export interface RoomTraits {
+  isPrivate: boolean;
+  kind?: RoomKind;
+}
+
+/**
+ * A DM is private and its people are fixed at creation: nobody joins, invites, moderates
+ * or changes roles (every member's role is 'member' and nobody outranks anybody).
+ */
+const DM_ACTIONS: ReadonlySet<RoomAction> = new Set(['view', 'read', 'send', 'listMembers']);
+
 /** Whether a caller with this role (null: not a member) may act on the room. */
-export function can(role: Role | null, action: RoomAction, room: { isPrivate: boolean }): boolean {
+export function can(role: Role | null, action: RoomAction, room: RoomTraits): boolean {
+  if (room.kind === 'dm' && !DM_ACTIONS.has(action)) return false;
   switch (action) {
     case 'view':
       return role !== null || !room.isPrivate;
@@ -51,15 +64,26 @@ export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | u
   return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
 }
 
+/**
+ * Whether the viewer may delete a message: its author always; in a room also its owner and
+ * moderators; in a DM nobody but the author.
+ */
+export function mayDeleteMessage(viewer: { id: string; role: Role | null }, message: { senderId: string }, room: RoomTraits): boolean {
+  if (viewer.role === null) return false;
+  if (viewer.id === message.senderId) return true;
+  return can(viewer.role, 'moderate', room);
+}
+
 export type MemberAction = 'makeModerator' | 'makeMember' | 'remove' | 'ban';
 
-/** What a viewer may do to a member: the rules above, as the members panel offers them. */
-export function memberActions(viewer: { id: string; role: Role | null }, target: Member): MemberAction[] {
+/** What a viewer may do to a member: the rules above, as the members panel offers them (nothing in a DM). */
+export function memberActions(viewer: { id: string; role: Role | null }, target: Member, room: Pick<RoomTraits, 'kind'> = {}): MemberAction[] {
   if (!actsOnOther(viewer.id, target.user.id)) return [];
+  const traits: RoomTraits = { isPrivate: false, ...room };
   const actions: MemberAction[] = [];
-  if (can(viewer.role, 'setRole', { isPrivate: false }) && roleChangeable(target.role)) {
+  if (can(viewer.role, 'setRole', traits) && roleChangeable(target.role)) {
     actions.push(target.role === 'moderator' ? 'makeMember' : 'makeModerator');
   }
-  if (can(viewer.role, 'moderate', { isPrivate: false }) && outranks(viewer.role, target.role)) actions.push('remove', 'ban');
+  if (can(viewer.role, 'moderate', traits) && outranks(viewer.role, target.role)) actions.push('remove', 'ban');
   return actions;
 }

@@ -186,12 +186,13 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
     const testDatabase = await createTestDatabase(dialect);
     const database = openDatabase(testDatabase.target);
     try {
-      await migrateToLatest(database.db);
+      // At 007 itself: undoing a later migration first is not what this is about.
+      await migrateTo(database.db, '007-name-keys');
       await expect(migrateTo(database.db, '006-invite-revocation')).rejects.toThrow(/007-name-keys is one-way.*restore the backup/);
       // Still the 007 schema: its tables are there and the migration is still recorded.
       expect(await database.db.selectFrom('room_name_keys').selectAll().execute()).toEqual([]);
       expect(await database.db.selectFrom('username_keys').selectAll().execute()).toEqual([]);
-      expect(await migrateToLatest(database.db)).toEqual([]);
+      expect(await migrateToLatest(database.db)).not.toContain('007-name-keys');
     } finally {
       await database.close();
       await testDatabase.drop();
@@ -271,7 +272,8 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
       const indexesBefore = await roomsIndexes(db);
       const keysBefore = await roomsForeignKeys(db);
 
-      expect(await migrateToLatest(db)).toEqual(['007-name-keys']);
+      // Just 007: later migrations (008 on) change the rooms table's indexes themselves.
+      await migrateTo(db, '007-name-keys');
 
       expect(await db.selectFrom('username_keys').selectAll().orderBy('key').execute()).toEqual([
         { key: 'aiice', user_id: 'u2' },

@@ -41,6 +41,7 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
         {
           id: expect.any(String),
           name: 'General',
+          kind: 'room',
           description: expect.any(String),
           isPrivate: false,
           role: expect.stringMatching(/^(owner|member)$/),

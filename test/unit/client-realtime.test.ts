@@ -76,7 +76,7 @@ const range = (roomId: string, from: number, to: number) =>
   Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => message(roomId, from + i));
 
 function room(id: string, lastSeq: number, extra: Partial<Room> = {}): Room {
-  return { id, name: id, description: '', isPrivate: false, role: 'member', lastSeq, memberCount: 2, ...extra };
+  return { id, name: id, kind: 'room', description: '', isPrivate: false, role: 'member', lastSeq, memberCount: 2, ...extra };
 }
 
 interface Call {

@@ -19,8 +19,10 @@ import send from 'feather-icons/dist/icons/send.svg?raw';
 import settings from 'feather-icons/dist/icons/settings.svg?raw';
 import shield from 'feather-icons/dist/icons/shield.svg?raw';
 import sun from 'feather-icons/dist/icons/sun.svg?raw';
+import user from 'feather-icons/dist/icons/user.svg?raw';
 import userPlus from 'feather-icons/dist/icons/user-plus.svg?raw';
 import users from 'feather-icons/dist/icons/users.svg?raw';
+import x from 'feather-icons/dist/icons/x.svg?raw';
 import zap from 'feather-icons/dist/icons/zap.svg?raw';
 
 const ICONS = {
@@ -41,8 +43,10 @@ const ICONS = {
   settings,
   shield,
   sun,
+  user,
   userPlus,
   users,
+  x,
   zap,
 };
 

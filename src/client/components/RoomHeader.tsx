@@ -31,9 +31,13 @@ export function RoomHeader(props: RoomHeaderProps) {
       </button>
       <div class="flex-grow-1 min-width-0">
         <h1 class="h5 mb-0 d-flex align-items-center gap-2" tabIndex={-1}>
-          <Icon name={room.isPrivate ? 'lock' : 'hash'} class="text-body-secondary" />
+          <Icon name={room.kind === 'dm' ? 'messageSquare' : room.isPrivate ? 'lock' : 'hash'} class="text-body-secondary" />
           <span class="text-truncate">{room.name}</span>
-          {room.isPrivate && <span class="badge text-bg-secondary fw-normal">Private</span>}
+          {room.kind === 'dm' ? (
+            <span class="badge text-bg-secondary fw-normal">Direct message</span>
+          ) : (
+            room.isPrivate && <span class="badge text-bg-secondary fw-normal">Private</span>
+          )}
         </h1>
         {room.description && (
           <p class="room-description small text-body-secondary mb-0" data-testid="room-description">
@@ -53,7 +57,7 @@ export function RoomHeader(props: RoomHeaderProps) {
         <span class="visually-hidden">{plural(room.memberCount, 'member')}</span>
       </button>
       {/* Invite links: private rooms, for those the shared rule lets invite. */}
-      {room.isPrivate && can(room.role, 'invite', room) && (
+      {room.isPrivate && can(room.role, 'invite', { isPrivate: room.isPrivate, kind: room.kind }) && (
         <button type="button" class="btn btn-outline-secondary btn-sm" onClick={props.onInvite} title="Invite">
           <Icon name="userPlus" />
           <span class="btn-label"> Invite</span>

@@ -10,7 +10,9 @@ interface RoomListProps {
   onNavigate: () => void;
 }
 
-export function RoomList({ rooms, unread, activeRoomId, onNavigate }: RoomListProps) {
+export function RoomList({ rooms: all, unread, activeRoomId, onNavigate }: RoomListProps) {
+  // DMs have their own section (DmList).
+  const rooms = all.filter((room) => room.kind !== 'dm');
   if (rooms.length === 0) {
     return <p class="text-body-secondary small px-3">You are not in any room yet. Create one or browse the directory.</p>;
   }

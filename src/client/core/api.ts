@@ -19,6 +19,7 @@ import type {
   RoomInvite,
   SessionInfo,
   User,
+  UserSearch,
 } from '../../shared/protocol.js';
 
 /** A refused or failed request; `status` 0 means the server could not be reached. */
@@ -133,6 +134,14 @@ export const acceptInvite = (code: string) => request<{ room: Room }>('POST', `/
 /** The caller has read `seq` in this room. */
 export const markRoomRead = (roomId: string, seq: number) =>
   request<void>('POST', `/rooms/${segment(roomId)}/read`, { body: { seq } });
+
+// ---- Direct messages -----------------------------------------------------------
+
+/** People whose username starts with `query`. */
+export const searchUsers = (query: string, limit = 10) =>
+  request<UserSearch>('GET', `/users?${new URLSearchParams({ q: query, limit: String(limit) })}`);
+/** The DM of the caller and these people (created, or the existing one). */
+export const openDm = (userIds: string[]) => request<{ room: Room }>('POST', '/dms', { body: { userIds } });
 
 // ---- Moderation (owner and moderators) ---------------------------------------
 

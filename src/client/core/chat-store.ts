@@ -135,6 +135,13 @@ export class ChatStore implements Readable<ChatSnapshot> {
     await this.reloadRooms();
   }
 
+  /** Opens (creates or finds) the DM of the user and these people, and lists it. */
+  async openDm(userIds: string[]): Promise<Room> {
+    const { room } = await api.openDm(userIds);
+    this.rooms.add(room);
+    return room;
+  }
+
   async acceptInvite(code: string): Promise<Room> {
     const { room } = await api.acceptInvite(code);
     this.rooms.add(room);
@@ -255,6 +262,9 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'error':
         if (frame.clientId) this.outbox.fail(frame.clientId, frame.error.message);
         return;
+      case 'dm':
+        // A DM someone started with us (or we did, in another tab): listed at once.
+        return this.rooms.add(frame.room);
       case 'presence':
         return this.update({ online: { ...this.snapshot.online, [frame.userId]: frame.online } });
       case 'typing':

@@ -31,6 +31,7 @@ export class Rooms {
       const rooms = await api.listRooms();
       if (request !== this.roomsRequest || this.ctx.isStopped()) return;
       for (const room of rooms) this.markers.trackRoom(room);
+      seedOnline(state, rooms);
       state.update({ rooms: sortRooms(rooms), roomsError: null, unread: this.markers.computeUnread(rooms) });
     } catch (error) {
       if (request === this.roomsRequest && state.getSnapshot().rooms === null) {
@@ -67,6 +68,7 @@ export class Rooms {
 
   add(room: Room): void {
     this.markers.trackRoom(room);
+    seedOnline(this.ctx.state, [room]);
     const others = (this.ctx.state.getSnapshot().rooms ?? []).filter((r) => r.id !== room.id);
     const rooms = sortRooms([...others, room]);
     this.ctx.state.update({ rooms, unread: this.markers.computeUnread(rooms) });
@@ -90,6 +92,15 @@ export class Rooms {
       unread: this.markers.computeUnread(rooms ?? []),
     });
   }
+}
+
+/** DMs carry their people's presence as read with the room list; presence frames keep it current. */
+function seedOnline(state: ChatContext['state'], rooms: readonly Room[]): void {
+  const people = rooms.flatMap((room) => room.dmMembers ?? []).filter((member) => member.online !== undefined);
+  if (people.length === 0) return;
+  const online = { ...state.getSnapshot().online };
+  for (const member of people) online[member.id] = member.online!;
+  state.update({ online });
 }
 
 function sortRooms(rooms: readonly Room[]): Room[] {

@@ -5,12 +5,14 @@ import type { ChatStore } from '../core/chat-store.js';
 import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
 import { Composer } from '../components/Composer.js';
 import { CreateRoomDialog } from '../components/CreateRoomDialog.js';
+import { DmList } from '../components/DmList.js';
 import { Icon } from '../components/Icon.js';
 import { InviteDialog } from '../components/InviteDialog.js';
 import { LeaveRoomDialog } from '../components/LeaveRoomDialog.js';
 import { MemberActionDialog } from '../components/MemberActionDialog.js';
 import { MemberList } from '../components/MemberList.js';
 import { MessageList } from '../components/MessageList.js';
+import { NewMessageDialog } from '../components/NewMessageDialog.js';
 import { RoomHeader } from '../components/RoomHeader.js';
 import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
@@ -22,7 +24,7 @@ import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
 
-type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | null;
+type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | 'dm' | null;
 
 /** A removal or ban waiting for confirmation. */
 interface PendingMemberAction {
@@ -107,9 +109,23 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
           <button type="button" class="btn btn-outline-secondary btn-sm" onClick={() => setDialog('browse')}>
             <Icon name="search" /> Browse rooms
           </button>
+          <button type="button" class="btn btn-outline-secondary btn-sm" onClick={() => setDialog('dm')}>
+            <Icon name="messageSquare" /> New message
+          </button>
         </div>
         {rooms ? (
-          <RoomList rooms={rooms} unread={snapshot.unread} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
+          <>
+            <RoomList rooms={rooms} unread={snapshot.unread} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
+            <DmList
+              rooms={rooms}
+              unread={snapshot.unread}
+              online={snapshot.online}
+              selfId={snapshot.self.id}
+              activeRoomId={roomId}
+              onNavigate={() => setRoomsOpen(false)}
+              onNewMessage={() => setDialog('dm')}
+            />
+          </>
         ) : snapshot.roomsError ? (
           <div class="alert alert-danger mx-2 small" role="alert">
             {snapshot.roomsError}{' '}
@@ -190,6 +206,9 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
 
       {dialog === 'create' && (
         <CreateRoomDialog chat={chat} onCreated={(created) => openRoom(created.id)} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'dm' && (
+        <NewMessageDialog chat={chat} selfId={snapshot.self.id} onOpened={(opened) => openRoom(opened.id)} onClose={() => setDialog(null)} />
       )}
       {dialog === 'browse' && (
         <BrowseRoomsDialog

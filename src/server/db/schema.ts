@@ -43,6 +43,13 @@ export interface RoomsTable {
   /** The last message sequence number handed out in this room. */
   last_seq: number;
   created_at: number;
+  /**
+   * 'dm': a direct message (private, nameless, no invites or moderators); 'room' otherwise.
+   * Optional for inserts only (the column defaults to 'room'); every read has it.
+   */
+  kind?: 'room' | 'dm';
+  /** A DM's set of people (rooms/dm-key.ts), unique; null (the default) for other rooms. */
+  dm_key?: string | null;
 }
 
 export interface RoomMembersTable {

@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
+import { dmName } from '../../shared/dm.js';
 import type { ServerFrame } from '../../shared/protocol.js';
 import type { Metrics } from '../http/metrics.js';
 import { CLOSE_CODES, endConnection, type Connection, type Connections } from './connections.js';
@@ -116,6 +117,16 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
             ? event.sessionIds.includes(connection.sessionId)
             : connection.sessionId !== event.exceptSessionId;
           if (ended) endConnection(connection, CLOSE_CODES.sessionEnded, 'session ended');
+        }
+        return;
+      case 'dm':
+        // Subscribed before told, so the DM's first message cannot overtake its announcement.
+        for (const userId of event.userIds) {
+          for (const connection of connections.ofUser(userId)) {
+            connection.heardWhileReading?.set(event.roomId, true);
+            connections.subscribe(connection, event.roomId);
+            send(connection, { type: 'dm', room: { ...event.room, name: dmName(event.room.dmMembers ?? [], userId) } });
+          }
         }
         return;
       case 'member': {

@@ -23,6 +23,9 @@ const FORBIDDEN_MESSAGES: Partial<Record<RoomAction, string>> = {
 
 export const roomNotFound = () => errors.notFound('That room');
 
+/** What a DM member is told when asking for a room-only action (invites, roles, moderation). */
+const DM_FORBIDDEN = 'A direct message has no invites, roles or moderation: its people are fixed. Start a new direct message to include someone else.';
+
 export const bannedError = () => new AppError(403, 'banned', 'You are banned from this room.');
 
 /** A banned user may not join again (rooms.policy.ts: banHidesRoom). */
@@ -45,6 +48,7 @@ export function createRoomAccess(deps: { db: Kysely<Database>; rooms: RoomsRepos
       if (!access || !allows(access.role, 'view', access)) throw roomNotFound();
       if (!allows(access.role, action, access)) {
         if (access.role === null) throw errors.notMember();
+        if (access.kind === 'dm') throw errors.forbidden(DM_FORBIDDEN);
         throw errors.forbidden(FORBIDDEN_MESSAGES[action] ?? 'You are not allowed to do that in this room.');
       }
       return access;

@@ -8,9 +8,9 @@ import type { Role } from './rooms.repository.js';
 
 export { actsOnOther, heirOf, outranks, roleChangeable, type RoomAction } from '../../shared/room-rules.js';
 
-/** `can` on a stored room (is_private is 0/1). */
-export function allows(role: Role | null, action: RoomAction, room: { is_private: number }): boolean {
-  return can(role, action, { isPrivate: room.is_private !== 0 });
+/** `can` on a stored room (is_private is 0/1; kind 'dm' for a direct message). */
+export function allows(role: Role | null, action: RoomAction, room: { is_private: number; kind?: 'room' | 'dm' }): boolean {
+  return can(role, action, { isPrivate: room.is_private !== 0, kind: room.kind ?? 'room' });
 }
 
 /**

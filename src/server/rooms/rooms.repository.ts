@@ -10,7 +10,7 @@ export type Role = MemberRow['role'];
 /** A room as one user sees it: their role (null when not a member) and the member count. */
 export type RoomViewRow = RoomRow & { role: Role | null; last_read_seq: number | null; member_count: number };
 /** Just what an authorization decision needs: one indexed lookup on the hot path. */
-export type RoomAccessRow = Pick<RoomRow, 'id' | 'is_private' | 'last_seq'> & { role: Role | null };
+export type RoomAccessRow = Pick<RoomRow, 'id' | 'is_private' | 'last_seq' | 'kind'> & { role: Role | null };
 export type MemberWithUserRow = { user_id: string; username: string; user_created_at: number; role: Role; joined_at: number };
 
 /** One (user, room) pair of findAccessMany, and where it stood in the list. */
@@ -35,13 +35,13 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
       .selectFrom(pairsFrom(json).as('pairs'))
       .innerJoin('rooms', 'rooms.id', 'pairs.room_id')
       .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').onRef('mine.user_id', '=', 'pairs.user_id'))
-      .select(['pairs.position', 'rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role']),
+      .select(['pairs.position', 'rooms.id', 'rooms.is_private', 'rooms.last_seq', 'rooms.kind', 'mine.role as role']),
   );
   const accessQuery = precompiled((db: Db, userId: string, roomId: string) =>
     db
       .selectFrom('rooms')
       .leftJoin('room_members as mine', (join) => join.onRef('mine.room_id', '=', 'rooms.id').on('mine.user_id', '=', userId))
-      .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'mine.role as role'])
+      .select(['rooms.id', 'rooms.is_private', 'rooms.last_seq', 'rooms.kind', 'mine.role as role'])
       .where('rooms.id', '=', roomId),
   );
 

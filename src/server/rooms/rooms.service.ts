@@ -16,6 +16,7 @@ import { nameKeys } from '../names/name-keys.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
 import type { InvitesRepository } from './invites.repository.js';
+import type { RoomViews } from './room-views.js';
 import { roomNotFound, type RoomAccess } from './rooms.access.js';
 import { allows, heirOf } from './rooms.policy.js';
 import { presentMember, presentRoom } from './rooms.presenter.js';
@@ -39,8 +40,10 @@ export function createRoomsService(deps: {
   clock: Clock;
   bus: Bus;
   presence: Presence;
+  /** Presents rooms with DMs' people (DMs are named by them). */
+  views: RoomViews;
 }) {
-  const { db, rooms, invites, access, keyring, clock, bus, presence } = deps;
+  const { db, rooms, invites, access, keyring, clock, bus, presence, views } = deps;
   const { authorize, admit, addMember, joined } = access;
 
   function validateName(raw: string): string {
@@ -61,6 +64,8 @@ export function createRoomsService(deps: {
       owner_id: userId,
       last_seq: 0,
       created_at: clock.now(),
+      kind: 'room',
+      dm_key: null,
     };
   }
 
@@ -89,7 +94,7 @@ export function createRoomsService(deps: {
     },
 
     async listMine(userId: string): Promise<Room[]> {
-      return (await rooms.listForMember(db, userId)).map((row) => presentRoom(row, keyring));
+      return views.present(await rooms.listForMember(db, userId), userId);
     },
 
     /** Ids and last seqs of the user's rooms: what a socket subscribes to. */
@@ -105,7 +110,7 @@ export function createRoomsService(deps: {
       await authorize(userId, roomId, 'view');
       const view = await rooms.findView(db, userId, roomId);
       if (!view) throw roomNotFound();
-      return presentRoom(view, keyring);
+      return views.presentOne(view, userId);
     },
 
     async create(userId: string, input: CreateRoomInput): Promise<Room> {

@@ -293,6 +293,32 @@ export const USER_ROWS: UserRow[] = [
     sameAs: () => ({ method: 'POST', url: '/api/v1/rooms/join', payload: { name: uniqueName('Nobody') } }),
   },
   {
+    key: 'GET /api/v1/users',
+    access: 'user',
+    // The people search: ids and usernames only, never an email (O's address names O's username).
+    probe: (_caller, world) => ({ method: 'GET', url: `/api/v1/users?q=${encodeURIComponent(world.O.user.username.toUpperCase())}` }),
+    signedIn: ok(200),
+    inspect: (response, _caller, world) => [
+      ...(response.body.includes('@') ? ['the answer holds an email address'] : []),
+      ...((response.json() as { users: Array<{ id: string }> }).users.some((u) => u.id === world.O.user.id) ? [] : ['O is not found by their prefix']),
+      ...leakProblems(response.body, world, true),
+    ],
+  },
+  {
+    key: 'POST /api/v1/dms',
+    access: 'user',
+    // Each caller's own DM with O (a new set of people for every caller): nothing of R or P.
+    probe: (_caller, world) => ({ method: 'POST', url: '/api/v1/dms', payload: { userIds: [world.O.user.id] } }),
+    signedIn: ok(201),
+    inspect: (response, caller, world) => {
+      const { room } = response.json() as { room: Room };
+      const problems = leakProblems(response.body, world, true);
+      if (room.kind !== 'dm' || room.role !== 'member') problems.push(`not a DM of the caller: ${response.body.slice(0, 200)}`);
+      if (!room.dmMembers?.some((m) => m.id === caller.session!.user.id)) problems.push('the caller is not in the DM');
+      return problems;
+    },
+  },
+  {
     key: 'POST /api/v1/invites/:code/accept',
     access: 'user',
     probe: (caller, world) => ({

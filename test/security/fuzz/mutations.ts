@@ -9,7 +9,7 @@ import type { Random } from '../security-harness.js';
 
 export const MB = 1024 * 1024;
 
-export type FieldType = 'string' | 'boolean' | 'integer';
+export type FieldType = 'string' | 'boolean' | 'integer' | 'array';
 
 export const HOSTILE_TEXT = [
   "' OR '1'='1",
@@ -121,6 +121,8 @@ export const WRONG_VALUES: Record<FieldType, unknown[]> = {
   string: [123, -1, 0, 1.5, true, false, null, [], ['a'], {}, { $ne: null }, { toString: 'x' }, [[[]]]],
   boolean: ['true', 1, 0, null, 'yes', [], {}, [true]],
   integer: ['1', 1.5, null, true, [], {}, [1], '0x10', 'NaN'],
+  // Arrays of ids (POST /dms userIds): not an array, items of the wrong type, empty or over-long ids.
+  array: ['a', 1, null, true, {}, { 0: 'a' }, [1], [null], [[]], [{}], [''], ['x'.repeat(65)], Array.from({ length: 65 }, (_, i) => `id${i}`)],
 };
 
 export const NOT_JSON = [

@@ -132,6 +132,8 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       'POST /api/v1/invites/:code/accept': { params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
       'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1'] },
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
+      // The fuzzer's DM with `other`: opening it again is a 200, nothing to undo.
+      'POST /api/v1/dms': { validBody: () => ({ userIds: [w.other.user.id] }) },
       // A plain HTTP GET (no Upgrade) from this site with a live cookie: never a socket.
       'GET /api/v1/ws': { alwaysRefused: true, headers: { origin: 'http://localhost:80' } },
     };

@@ -5,7 +5,7 @@
  * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message } from '../../../shared/protocol.js';
+import type { MemberChange, Message, Room } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
@@ -13,6 +13,8 @@ export type FanOutEvent =
   | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
+  /** A DM was created (or people of its set came back): `userIds` are subscribed to it and told. */
+  | { kind: 'dm'; roomId: string; room: Room; userIds: string[] }
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
   | { kind: 'sessions-ended'; userId: string; sessionIds?: string[]; exceptSessionId?: string };
 
