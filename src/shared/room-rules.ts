@@ -63,3 +63,24 @@ export function memberActions(viewer: { id: string; role: Role | null }, target:
   if (can(viewer.role, 'moderate', { isPrivate: false }) && outranks(viewer.role, target.role)) actions.push('remove', 'ban');
   return actions;
 }
+
+/** The kind of room a message rule is asked about: in a DM there are no moderators. */
+export interface MessageRuleContext {
+  roomKind?: 'room' | 'dm';
+}
+
+/** Only a message's author edits it. */
+export function canEditMessage(actorId: string, message: { senderId: string }): boolean {
+  return actorId === message.senderId;
+}
+
+/** The author deletes a message; in a room (not a DM) so do its moderators and owner. */
+export function canDeleteMessage(
+  actor: { id: string; role: Role | null },
+  message: { senderId: string },
+  { roomKind = 'room' }: MessageRuleContext = {},
+): boolean {
+  if (actor.role === null) return false;
+  if (actor.id === message.senderId) return true;
+  return roomKind === 'room' && (actor.role === 'owner' || actor.role === 'moderator');
+}

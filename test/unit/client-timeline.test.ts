@@ -23,6 +23,7 @@ function message(seq: number, overrides: Partial<Message> = {}): Message {
     seq,
     sender: { id: 'u-alice', username: 'alice' },
     body: `message ${seq}`,
+    reactions: [],
     clientId: `c${seq}`,
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString(),
     ...overrides,
