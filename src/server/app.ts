@@ -43,7 +43,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     trustProxy: trustedProxies(config.trustProxy),
     bodyLimit: 64 * 1024,
     // A reaction's emoji travels percent-encoded in the path (up to 9 bytes a UTF-16 unit).
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     ...connectionOptions(config),
     // Requests Node's parser refuses (URL or headers over 16 KiB, a deadline passed) get the API's error shape too.
     clientErrorHandler: answerClientError,
