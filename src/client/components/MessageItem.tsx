@@ -1,9 +1,15 @@
 import type { Message } from '../../shared/protocol.js';
 import { formatFullTime, formatMessageTime } from '../format.js';
 import type { PendingMessage } from '../core/timeline.js';
+import { useState } from 'preact/hooks';
+import { EditedMarker } from './EditedMarker.js';
+import { MessageActions } from './MessageActions.js';
+import { MessageEditor } from './MessageEditor.js';
 import { MessageText } from './MessageText.js';
+import { Reactions } from './Reactions.js';
 
 export function MessageItem({ message, own }: { message: Message; own: boolean }) {
+  const [editing, setEditing] = useState(false);
   return (
     <li
       class={`message${own ? ' message-own' : ''}`}
@@ -17,15 +23,19 @@ export function MessageItem({ message, own }: { message: Message; own: boolean }
         <time class="text-body-secondary ms-2" dateTime={message.createdAt} title={formatFullTime(message.createdAt)}>
           {formatMessageTime(message.createdAt)}
         </time>
-        {message.editedAt && (
-          <span class="text-body-secondary ms-1" title={`Edited ${formatFullTime(message.editedAt)}`}>
-            (edited)
-          </span>
+        <EditedMarker message={message} />
+      </div>
+      <MessageActions message={message} onEdit={() => setEditing(true)} />
+      <div class="message-body" data-testid="message-body">
+        {message.deletedAt ? (
+          <span class="message-deleted text-body-secondary" data-testid="message-deleted">This message was deleted.</span>
+        ) : editing ? (
+          <MessageEditor message={message} onDone={() => setEditing(false)} />
+        ) : (
+          <MessageText text={message.body} />
         )}
       </div>
-      <div class="message-body" data-testid="message-body">
-        <MessageText text={message.body} />
-      </div>
+      <Reactions message={message} />
     </li>
   );
 }
