@@ -22,6 +22,7 @@ import { metricsRoutes } from './http/metrics.js';
 import { registerRequestHygiene } from './http/request-hygiene.js';
 import { registerSecurity, trustedProxies } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { messageChangesRoutes } from './messages/message-changes.routes.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
 import { dmsRoutes } from './rooms/dms.routes.js';
@@ -43,6 +44,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     loggerInstance: services.log,
     trustProxy: trustedProxies(config.trustProxy),
     bodyLimit: 64 * 1024,
+    // A reaction's emoji travels percent-encoded in the path (up to 9 bytes a UTF-16 unit).
+    routerOptions: { maxParamLength: 300 },
     ...connectionOptions(config),
     // Requests Node's parser refuses (URL or headers over 16 KiB, a deadline passed) get the API's error shape too.
     clientErrorHandler: answerClientError,
@@ -103,7 +106,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
       await api.register(dmsRoutes, { dms: services.dms, guard });
       await api.register(usersRoutes, { users: services.users, guard });
-      await api.register(messagesRoutes, { messages: services.messages, guard });
+      await api.register(messagesRoutes, { messages: services.messages, changes: services.messageChanges, guard });
+      await api.register(messageChangesRoutes, { changes: services.messageChanges, guard });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },
     { prefix: '/api/v1' },

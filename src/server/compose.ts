@@ -23,10 +23,13 @@ import { redactUrl } from './http/log-redaction.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { createMessageBodies } from './messages/message-bodies.js';
+import { createMessageChangesRepository } from './messages/message-changes.repository.js';
+import { createMessageChangesService } from './messages/message-changes.service.js';
 import { createMessageStore } from './messages/message-store.js';
 import { createMessageWriter } from './messages/message-writer.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { createMessagesService } from './messages/messages.service.js';
+import { createReactionsRepository } from './messages/reactions.repository.js';
 import type { Bus } from './platform/cluster/bus.js';
 import { ClusterStartError, connectCluster, type Cluster } from './platform/cluster/connect.js';
 import { createMemoryCounterStore, withHashedKeys, type CounterStore } from './platform/cluster/counters.js';
@@ -125,18 +128,36 @@ export function composeServices(deps: ServicesDeps) {
   const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
+  const messagesRepository = createMessagesRepository();
+  const reactions = createReactionsRepository();
+  const bodies = createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics });
   const messages = createMessagesService({
     db,
-    messages: createMessagesRepository(),
+    messages: messagesRepository,
     writer: createMessageWriter(messageStore),
     rooms,
-    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics }),
+    bodies,
+    reactions,
     clock,
     bus,
     maxLength: config.messageMaxLength,
     limiter: localLimiter,
     sendsPerMinute: config.rateLimits.messagesPerMinute,
     metrics,
+  });
+  const messageChanges = createMessageChangesService({
+    db,
+    changes: createMessageChangesRepository(),
+    messages: messagesRepository,
+    reactions,
+    rooms,
+    bodies,
+    clock,
+    bus,
+    maxLength: config.messageMaxLength,
+    limiter: localLimiter,
+    // Edits, deletes and reactions share one budget per user, the size of the send budget.
+    changesPerMinute: config.rateLimits.messagesPerMinute,
   });
   const sessions = createSessionsService({
     db,
@@ -201,6 +222,7 @@ export function composeServices(deps: ServicesDeps) {
     dms,
     users,
     messages,
+    messageChanges,
     gateway,
     sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */

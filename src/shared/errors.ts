@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'username_taken',
   'email_taken',
   'room_name_taken',
+  'too_many_reactions',
   // the server
   'rate_limited',
   'service_unavailable',

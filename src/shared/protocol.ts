@@ -5,6 +5,7 @@
  * from the server or the client.
  */
 import { Type, type Static } from 'typebox';
+import { EMOJI_MAX, REACTIONS_PER_MESSAGE_MAX } from './emoji.js';
 import { ERROR_CODES, type ErrorCode } from './errors.js';
 import { ROOM_NAME_MAX, ROOM_NAME_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN } from './names.js';
 
@@ -31,6 +32,9 @@ export const LIMITS = {
   dmOthersMax: 8,
   userSearchDefault: 10,
   userSearchMax: 50,
+  /** Distinct emoji one message may carry, and the longest emoji (UTF-16 units) a reaction may be. */
+  reactionsPerMessageMax: REACTIONS_PER_MESSAGE_MAX,
+  emojiMax: EMOJI_MAX,
 } as const;
 
 export { USERNAME_PATTERN };
@@ -169,6 +173,12 @@ export const RoomInviteSchema = Type.Object({
 });
 export type RoomInvite = Static<typeof RoomInviteSchema>;
 
+export const ReactionSchema = Type.Object({
+  emoji: Type.String(),
+  userIds: Type.Array(Type.String(), { description: 'Who reacted with it, first first.' }),
+});
+export type Reaction = Static<typeof ReactionSchema>;
+
 export const MessageSchema = Type.Object({
   id: Type.String(),
   roomId: Type.String(),
@@ -178,13 +188,25 @@ export const MessageSchema = Type.Object({
   clientId: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   editedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  deletedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Set once deleted: a tombstone, `body` is "".' })),
+  reactions: Type.Array(ReactionSchema, { description: 'One entry per emoji, in the order first used; [] when none.' }),
+  changeSeq: Type.Optional(
+    Type.Integer({ description: "The room's change counter at this message's last edit, delete or reaction change (absent: never changed). A client keeps the state with the highest." }),
+  ),
 });
 export type Message = Static<typeof MessageSchema>;
 
 export const MessagePageSchema = Type.Object({
   messages: Type.Array(MessageSchema),
   hasMore: Type.Boolean(),
+  lastChange: Type.Optional(Type.Integer({ description: "With changedAfter: the room's change counter when the page was read." })),
 });
+
+export const MessageEditSchema = Type.Object({
+  body: Type.String(),
+  editedAt: Type.String({ format: 'date-time', description: 'When this version was replaced by the next one.' }),
+});
+export type MessageEdit = Static<typeof MessageEditSchema>;
 export type MessagePage = Static<typeof MessagePageSchema>;
 
 // ---- WebSocket frames -------------------------------------------------------
@@ -193,8 +215,10 @@ export type MemberChange = 'joined' | 'left' | 'removed' | 'role';
 
 /** Frames the server sends. */
 export type ServerFrame =
-  | { type: 'hello'; user: User; rooms: Array<{ id: string; lastSeq: number }> }
+  | { type: 'hello'; user: User; rooms: Array<{ id: string; lastSeq: number; lastChange?: number }> }
   | { type: 'message'; message: Message }
+  /** An edit, delete or reaction change: the message's full new state (replace by seq). */
+  | { type: 'message_updated'; message: Message }
   | { type: 'ack'; clientId: string; message: Message }
   | { type: 'error'; clientId?: string; error: ErrorBody['error'] }
   | { type: 'presence'; userId: string; online: boolean }

@@ -64,16 +64,6 @@ export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | u
   return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
 }
 
-/**
- * Whether the viewer may delete a message: its author always; in a room also its owner and
- * moderators; in a DM nobody but the author.
- */
-export function mayDeleteMessage(viewer: { id: string; role: Role | null }, message: { senderId: string }, room: RoomTraits): boolean {
-  if (viewer.role === null) return false;
-  if (viewer.id === message.senderId) return true;
-  return can(viewer.role, 'moderate', room);
-}
-
 export type MemberAction = 'makeModerator' | 'makeMember' | 'remove' | 'ban';
 
 /** What a viewer may do to a member: the rules above, as the members panel offers them (nothing in a DM). */
@@ -86,4 +76,25 @@ export function memberActions(viewer: { id: string; role: Role | null }, target:
   }
   if (can(viewer.role, 'moderate', traits) && outranks(viewer.role, target.role)) actions.push('remove', 'ban');
   return actions;
+}
+
+/** The kind of room a message rule is asked about: in a DM there are no moderators. */
+export interface MessageRuleContext {
+  roomKind?: RoomKind;
+}
+
+/** Only a message's author edits it. */
+export function canEditMessage(actorId: string, message: { senderId: string }): boolean {
+  return actorId === message.senderId;
+}
+
+/** The author deletes a message; in a room (not a DM) so do its moderators and owner. */
+export function canDeleteMessage(
+  actor: { id: string; role: Role | null },
+  message: { senderId: string },
+  { roomKind = 'room' }: MessageRuleContext = {},
+): boolean {
+  if (actor.role === null) return false;
+  if (actor.id === message.senderId) return true;
+  return can(actor.role, 'moderate', { isPrivate: true, kind: roomKind });
 }

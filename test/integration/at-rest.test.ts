@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, TEST_PASSWORD } from '../support/app.js';
 import { myRooms, sendMessage } from '../support/factories.js';
+import { messageChanges } from '../support/message-changes.js';
 
 describe('data at rest on SQLite', () => {
   it('stores no plaintext email, password, description or message body', async () => {
@@ -54,6 +55,49 @@ describe('data at rest on SQLite', () => {
     expect(bytes).toMatch(/gAAAAA[A-Za-z0-9_-]{40,}/);
     for (const secret of secrets) expect(bytes).not.toContain(secret);
     expect(bytes).not.toContain('QZX-');
+    await t.testDatabase.drop();
+  });
+});
+
+describe('edit history at rest on SQLite', () => {
+  it('keeps earlier versions as Fernet tokens, and after a delete leaves no trace of the body or its versions', async () => {
+    const t = await startTestApp('sqlite');
+    const file = t.testDatabase.target.dialect === 'sqlite' ? t.testDatabase.target.file : '';
+    const api = messageChanges(t.app);
+    const versions = ['QZX-VERSION-ONE keep me secret', 'QZX-VERSION-TWO keep me secret', 'QZX-VERSION-THREE keep me secret'];
+    const kept = ['QZX-KEPT-ONE survives', 'QZX-KEPT-TWO survives'];
+    let deletedTokens: string[] = [];
+    let keptTokens: string[] = [];
+    try {
+      const alice = await signUp(t.app, 'history_probe_alice');
+      const roomId = (await myRooms(t.app, alice))[0]!.id;
+      const doomed = await sendMessage(t.app, alice, roomId, versions[0]!, 'doomed');
+      for (const body of versions.slice(1)) await api.edited(alice, roomId, doomed.seq, body);
+      const survivor = await sendMessage(t.app, alice, roomId, kept[0]!, 'survivor');
+      await api.edited(alice, roomId, survivor.seq, kept[1]!);
+
+      const tokensOf = async (seq: number) => [
+        ...(await t.database.db.selectFrom('messages').select('body_ciphertext as token').where('room_id', '=', roomId).where('seq', '=', seq).execute()),
+        ...(await t.database.db.selectFrom('message_edits').select('body_ciphertext as token').where('room_id', '=', roomId).where('seq', '=', seq).execute()),
+      ].map((row) => row.token);
+      deletedTokens = await tokensOf(doomed.seq);
+      keptTokens = await tokensOf(survivor.seq);
+      expect(deletedTokens).toHaveLength(3);
+      for (const token of [...deletedTokens, ...keptTokens]) expect(token).toMatch(/^gAAAAA/);
+      expect((await api.history(alice, roomId, survivor.seq)).map((v) => v.body)).toEqual([kept[0]]);
+
+      expect((await api.remove(alice, roomId, doomed.seq)).status).toBe(204);
+      expect(await tokensOf(doomed.seq)).toEqual(['']);
+    } finally {
+      await t.app.close();
+      await t.database.close();
+    }
+
+    const bytes = [file, `${file}-wal`].filter(existsSync).map((path) => readFileSync(path).toString('latin1')).join('\n');
+    expect(bytes).not.toContain('QZX-');
+    // The surviving message's tokens are there; the deleted one's are not, not even in freed pages.
+    for (const token of keptTokens) expect(bytes).toContain(token);
+    for (const token of deletedTokens) expect(bytes).not.toContain(token.slice(0, 60));
     await t.testDatabase.drop();
   });
 });

@@ -163,6 +163,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
         seq,
         sender: { id: randomUUID(), username: 'alice' },
         body,
+        reactions: [],
         clientId: randomUUID(),
         createdAt: new Date().toISOString(),
       };

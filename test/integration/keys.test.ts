@@ -64,7 +64,7 @@ async function appWith(fixture: Fixture, keyring: Keyring): Promise<FastifyInsta
   return app;
 }
 
-type Table = 'users' | 'rooms' | 'messages';
+type Table = 'users' | 'rooms' | 'messages' | 'message_edits';
 
 /** One stored ciphertext, whatever its table. */
 interface StoredCiphertext {
@@ -157,8 +157,17 @@ async function seed(fixture: Fixture, keyringA: Keyring): Promise<Seeded> {
       payload: { body, clientId: randomUUID() },
     });
     expect(sent.statusCode, sent.body).toBe(201);
-    const { message } = sent.json() as { message: { id: string } };
+    const { message } = sent.json() as { message: { id: string; roomId: string; seq: number } };
     plaintexts.set(`messages:${message.id}`, body);
+    // Two messages edited: their earlier versions (message_edits) are ciphertexts to rotate too.
+    if (i < 2) {
+      const edited = `${body} (edited)`;
+      const answer = await app.inject({ method: 'PATCH', url: `/api/v1/rooms/${message.roomId}/messages/${message.seq}`, headers: as(sessions[0]!), payload: { body: edited } });
+      expect(answer.statusCode, answer.body).toBe(200);
+      plaintexts.set(`messages:${message.id}`, edited);
+      const version = await fixture.database.db.selectFrom('message_edits').select('id').where('room_id', '=', message.roomId).where('seq', '=', message.seq).executeTakeFirstOrThrow();
+      plaintexts.set(`message_edits:${version.id}`, body);
+    }
   }
   const e2eMessageId = randomUUID();
   await fixture.database.db
@@ -193,7 +202,9 @@ async function storedCiphertexts(db: Db): Promise<StoredCiphertext[]> {
     .select(['id', 'body_ciphertext', 'body_key_id'])
     .where('body_key_id', 'is not', null)
     .execute();
+  const versions = await db.selectFrom('message_edits').select(['id', 'body_ciphertext', 'body_key_id']).where('body_key_id', 'is not', null).execute();
   return [
+    ...versions.map((v) => ({ table: 'message_edits' as const, id: v.id, ciphertext: v.body_ciphertext, keyId: v.body_key_id! })),
     ...users.map((u) => ({ table: 'users' as const, id: u.id, ciphertext: u.email_ciphertext, keyId: u.email_key_id, emailIndex: u.email_index })),
     ...rooms.map((r) => ({ table: 'rooms' as const, id: r.id, ciphertext: r.description_ciphertext!, keyId: r.description_key_id! })),
     ...messages.map((m) => ({ table: 'messages' as const, id: m.id, ciphertext: m.body_ciphertext, keyId: m.body_key_id! })),
@@ -206,6 +217,7 @@ async function snapshot(db: Db) {
     users: await db.selectFrom('users').selectAll().orderBy('id').execute(),
     rooms: await db.selectFrom('rooms').selectAll().orderBy('id').execute(),
     messages: await db.selectFrom('messages').selectAll().orderBy('id').execute(),
+    messageEdits: await db.selectFrom('message_edits').selectAll().orderBy('id').execute(),
     canary: await db.selectFrom('key_canary').selectAll().orderBy('id').execute(),
   };
 }
@@ -289,11 +301,16 @@ describe.each(DIALECTS)('master keys: %s', (dialect) => {
         shown.set(`rooms:${roomId}`, (room.json() as { room: { description: string } }).room.description);
         const page = await app.inject({ method: 'GET', url: `/api/v1/rooms/${roomId}/messages`, headers: as(owner) });
         expect(page.statusCode, page.body).toBe(200);
-        for (const message of (page.json() as { messages: Array<{ id: string; body: string }> }).messages) {
+        for (const message of (page.json() as { messages: Array<{ id: string; body: string; seq: number; editedAt?: string }> }).messages) {
           shown.set(`messages:${message.id}`, message.body);
+          if (!message.editedAt) continue;
+          // Earlier versions read back under the new key too.
+          const edits = await app.inject({ method: 'GET', url: `/api/v1/rooms/${roomId}/messages/${message.seq}/edits`, headers: as(owner) });
+          expect(edits.statusCode, edits.body).toBe(200);
+          expect(edits.json().edits.map((e: { body: string }) => `${e.body} (edited)`)).toEqual([message.body]);
         }
       }
-      const expectedShown = [...seeded.plaintexts].filter(([key]) => !key.startsWith('users:'));
+      const expectedShown = [...seeded.plaintexts].filter(([key]) => !key.startsWith('users:') && !key.startsWith('message_edits:'));
       expect(new Map([...shown].sort())).toEqual(new Map(expectedShown.sort()));
 
       // Running it again finds nothing to do.

@@ -104,7 +104,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       const client = await connect(session);
       const hello = client.frames.find(isHello) as Frame<'hello'>;
       expect(hello.user).toEqual(session.user);
-      expect(hello.rooms).toEqual(expect.arrayContaining([{ id: room.id, lastSeq: 2 }, { id: general.id, lastSeq: expect.any(Number) }]));
+      expect(hello.rooms).toEqual(expect.arrayContaining([{ id: room.id, lastSeq: 2, lastChange: 0 }, { id: general.id, lastSeq: expect.any(Number), lastChange: 0 }]));
       expect(hello.rooms).toHaveLength(2);
       expect(hello.rooms.map((r) => r.id)).not.toContain(elsewhere.id);
       expect(client.frames[0]!.type).toBe('hello');
@@ -159,6 +159,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
         body: 'hi bob',
         clientId,
         createdAt: expect.any(String),
+        reactions: [],
       });
       const atBob = await bobSocket.waitFor<Frame<'message'>>(isMessage(room.id));
       const atLaptop = await aliceLaptop.waitFor<Frame<'message'>>(isMessage(room.id));
@@ -506,7 +507,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
       // Bob reconnects: hello tells him how far the room got; he fetches what he lacks.
       const bobSecond = await connect(bob);
       const hello = bobSecond.frames[0] as Frame<'hello'>;
-      expect(hello.rooms).toContainEqual({ id: room.id, lastSeq: 6 });
+      expect(hello.rooms).toContainEqual({ id: room.id, lastSeq: 6, lastChange: 0 });
       const lastSeen = Math.max(...timeline.keys());
       expect(lastSeen).toBe(3);
       const caughtUp = await messagesAfter(bob, room.id, lastSeen);

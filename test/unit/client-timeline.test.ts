@@ -5,6 +5,7 @@ import {
   acknowledge,
   addPending,
   applyNewestPage,
+  applyUpdates,
   applyOlderPage,
   discardPending,
   firstSeq,
@@ -23,6 +24,7 @@ function message(seq: number, overrides: Partial<Message> = {}): Message {
     seq,
     sender: { id: 'u-alice', username: 'alice' },
     body: `message ${seq}`,
+    reactions: [],
     clientId: `c${seq}`,
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString(),
     ...overrides,
@@ -175,5 +177,19 @@ describe('client message store', () => {
       expect(markFailed(pending, 'nope', 'x')).toBe(pending);
       expect(discardPending(pending, 'nope')).toBe(pending);
     });
+  });
+});
+
+describe('message changes (edits, deletes, reactions)', () => {
+  it('replaces a held message by a later change, keeps it against an earlier one, and ignores one not held', () => {
+    const timeline = mergeMessages(EMPTY_TIMELINE, range(1, 3));
+    const reacted = message(2, { reactions: [{ emoji: '👍', userIds: ['u-bob'] }], changeSeq: 5 });
+    const deleted = message(2, { body: '', deletedAt: '2026-01-01T02:00:00.000Z', changeSeq: 6 });
+    const afterDelete = applyUpdates(applyUpdates(timeline, [reacted]), [deleted]);
+    expect(afterDelete.messages[1]).toBe(deleted);
+    // A frame that overtook an earlier one, or a page read before the delete, does not undo it.
+    expect(applyUpdates(afterDelete, [reacted])).toBe(afterDelete);
+    expect(mergeMessages(afterDelete, [message(2)])).toBe(afterDelete);
+    expect(applyUpdates(afterDelete, [message(9, { changeSeq: 7 })])).toBe(afterDelete);
   });
 });

@@ -104,4 +104,21 @@ describe('createMessageBodies', () => {
     expect(small.open(big.ciphertext, big.keyId)).toBe('x'.repeat(4000));
     expect(decrypts()).toBe(4);
   });
+
+  it('forgets every body of a deleted message (its current one and earlier versions), and only those', () => {
+    const { keyring, decrypts } = countingKeyring();
+    const bodies = createMessageBodies(keyring, { maxBytes: MiB });
+    const [current, earlier, other] = ['now', 'before', 'another message'].map((text) => keyring.encrypt(text));
+    bodies.open(current!.ciphertext, current!.keyId, 'room:1');
+    bodies.open(earlier!.ciphertext, earlier!.keyId, 'room:1');
+    bodies.open(other!.ciphertext, other!.keyId, 'room:2');
+    expect(decrypts()).toBe(3);
+    bodies.forget('room:1');
+    bodies.open(other!.ciphertext, other!.keyId, 'room:2');
+    expect(decrypts()).toBe(3);
+    bodies.open(current!.ciphertext, current!.keyId, 'room:1');
+    bodies.open(earlier!.ciphertext, earlier!.keyId, 'room:1');
+    expect(decrypts()).toBe(5);
+    bodies.forget('room:unknown');
+  });
 });

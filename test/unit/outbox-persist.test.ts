@@ -35,7 +35,7 @@ class FakeWebSocket {
 
 const me = { id: 'u-me', username: 'me', createdAt: '2026-01-01T00:00:00.000Z' };
 const other = { id: 'u-other', username: 'other', createdAt: '2026-01-01T00:00:00.000Z' };
-const room: Room = { id: 'r1', name: 'r1', description: '', isPrivate: false, role: 'member', lastSeq: 0, memberCount: 2 };
+const room: Room = { id: 'r1', kind: 'room', name: 'r1', description: '', isPrivate: false, role: 'member', lastSeq: 0, memberCount: 2 };
 
 /** The server: rooms and history answer; posting a message depends on `postAnswer`. */
 let postAnswer: 'unreachable' | 'refused' | 'ok' = 'unreachable';
@@ -44,7 +44,7 @@ let storage: Map<string, string>;
 let stores: ChatStore[] = [];
 
 function committed(clientId: string, body: string, seq = 1): Message {
-  return { id: `m-${clientId}`, roomId: 'r1', seq, sender: { id: me.id, username: me.username }, body, clientId, createdAt: new Date().toISOString() };
+  return { id: `m-${clientId}`, roomId: 'r1', seq, sender: { id: me.id, username: me.username }, body, clientId, createdAt: new Date().toISOString(), reactions: [] };
 }
 
 beforeEach(() => {

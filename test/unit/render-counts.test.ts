@@ -37,11 +37,11 @@ class FakeWebSocket {
 
 const self = { id: 'u-me', username: 'me', createdAt: '2026-01-01T00:00:00.000Z' };
 const alice = { id: 'u-alice', username: 'alice' };
-const room: Room = { id: 'r1', name: 'general', description: '', isPrivate: false, role: 'member', lastSeq: 3, lastReadSeq: 3, memberCount: 2 };
+const room: Room = { id: 'r1', kind: 'room', name: 'general', description: '', isPrivate: false, role: 'member', lastSeq: 3, lastReadSeq: 3, memberCount: 2 };
 
 function message(seq: number): Message {
   const at = new Date(Date.UTC(2026, 0, 1, 12, seq)).toISOString();
-  return { id: `m${seq}`, roomId: 'r1', seq, sender: seq % 2 ? alice : self, body: `**message** ${seq}`, clientId: `c${seq}`, createdAt: at };
+  return { id: `m${seq}`, roomId: 'r1', seq, sender: seq % 2 ? alice : self, body: `**message** ${seq}`, clientId: `c${seq}`, createdAt: at, reactions: [] };
 }
 
 function stubBrowser(doc: MiniDocument) {

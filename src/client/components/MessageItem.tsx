@@ -6,12 +6,17 @@
  * body: reactions).
  */
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { Message } from '../../shared/protocol.js';
 import { formatFullTime, formatMessageTime, formatTimeOfDay } from '../format.js';
 import type { PendingMessage } from '../core/timeline.js';
 import { memo } from '../memo.js';
 import { Avatar } from './Avatar.js';
+import { EditedMarker } from './EditedMarker.js';
+import { MessageActions } from './MessageActions.js';
+import { MessageEditor } from './MessageEditor.js';
 import { MessageText, type RenderText } from './MessageText.js';
+import { Reactions } from './Reactions.js';
 
 export interface MessageItemProps {
   message: Message;
@@ -26,11 +31,8 @@ export interface MessageItemProps {
 
 /** The render itself; exported for the render-count test (MessageItem is its memoised form). */
 export function MessageItemView({ message, own, continued, actions, beforeBody, renderText, children }: MessageItemProps) {
-  const edited = message.editedAt && (
-    <span class="text-body-secondary ms-1 small" title={`Edited ${formatFullTime(message.editedAt)}`}>
-      (edited)
-    </span>
-  );
+  const [editing, setEditing] = useState(false);
+  const edited = <EditedMarker message={message} />;
   return (
     <li
       class={`message${own ? ' message-own' : ''}${continued ? ' message-continued' : ''}`}
@@ -63,12 +65,20 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
             {edited}
           </div>
         )}
+        <MessageActions message={message} onEdit={() => setEditing(true)} />
         {actions && <div class="message-actions">{actions}</div>}
         {beforeBody}
         <div class="message-body" data-testid="message-body">
-          <MessageText text={message.body} renderText={renderText} />
+          {message.deletedAt ? (
+            <span class="message-deleted text-body-secondary" data-testid="message-deleted">This message was deleted.</span>
+          ) : editing ? (
+            <MessageEditor message={message} onDone={() => setEditing(false)} />
+          ) : (
+            <MessageText text={message.body} renderText={renderText} />
+          )}
         </div>
         {continued && edited}
+        <Reactions message={message} />
         {children}
       </div>
     </li>

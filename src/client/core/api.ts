@@ -12,6 +12,7 @@ import type {
   Me,
   Member,
   Message,
+  MessageEdit,
   MessagePage,
   RegisterBody,
   Role,
@@ -157,7 +158,7 @@ export const setMemberRole = (roomId: string, userId: string, role: Exclude<Role
 
 // ---- Messages ----------------------------------------------------------------
 
-type MessageQuery = { before?: number; after?: number; limit?: number };
+type MessageQuery = { before?: number; after?: number; changedAfter?: number; limit?: number };
 
 export function listMessages(roomId: string, query: MessageQuery = {}): Promise<MessagePage> {
   const params = new URLSearchParams();
@@ -168,3 +169,15 @@ export function listMessages(roomId: string, query: MessageQuery = {}): Promise<
 
 export const postMessage = (roomId: string, body: string, clientId: string) =>
   request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId } });
+
+const messagePath = (roomId: string, seq: number) => `/rooms/${segment(roomId)}/messages/${seq}`;
+/** The author only; answers the new state. */
+export const editMessage = (roomId: string, seq: number, body: string) =>
+  request<{ message: Message }>('PATCH', messagePath(roomId, seq), { body: { body } });
+/** The author, or the room's moderators and owner: leaves a tombstone. */
+export const deleteMessage = (roomId: string, seq: number) => request<void>('DELETE', messagePath(roomId, seq));
+/** The earlier versions of an edited message, newest first. */
+export const listEdits = (roomId: string, seq: number) => request<{ edits: MessageEdit[] }>('GET', `${messagePath(roomId, seq)}/edits`);
+/** Adds (`on`) or takes back the caller's reaction. */
+export const setReaction = (roomId: string, seq: number, emoji: string, on: boolean) =>
+  request<void>(on ? 'PUT' : 'DELETE', `${messagePath(roomId, seq)}/reactions/${segment(emoji)}`);

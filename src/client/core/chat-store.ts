@@ -9,6 +9,7 @@ import type { Member, Message, Role, Room, ServerFrame, User } from '../../share
 import * as api from './api.js';
 import type { CreateRoomBody } from './api.js';
 import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type ConnectionState } from './chat-state.js';
+import { MessageChanges } from './message-changes.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
 import { Rooms } from './rooms.js';
@@ -36,6 +37,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   private readonly sync: Sync;
   private readonly outbox: Outbox;
   private readonly typing: TypingTracker;
+  /** Edits, deletes and reactions (the message actions call these). */
+  readonly changes: MessageChanges;
 
   readonly getSnapshot: () => ChatSnapshot;
   readonly subscribe: (listener: () => void) => () => void;
@@ -58,6 +61,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       reloadRooms: () => this.reloadRooms(),
       reloadMembers: (roomId) => this.reloadMembers(roomId),
     });
+    this.changes = new MessageChanges(this.ctx);
     this.outbox = new Outbox(this.ctx, (roomId, afterSeq) => this.sync.catchUp(roomId, afterSeq));
     this.typing = new TypingTracker((roomId, names) =>
       this.state.update({ typing: { ...this.state.getSnapshot().typing, [roomId]: names } }),
@@ -252,7 +256,10 @@ export class ChatStore implements Readable<ChatSnapshot> {
   private handleFrame(frame: ServerFrame): void {
     switch (frame.type) {
       case 'hello':
+        this.changes.hello(frame.rooms);
         return this.sync.hello(frame.rooms);
+      case 'message_updated':
+        return this.changes.apply([frame.message]);
       case 'message':
         this.sync.receive(frame.message);
         if (!this.snapshot.rooms?.some((room) => room.id === frame.message.roomId)) this.rooms.reloadSoon();

@@ -61,8 +61,20 @@ export function mergeMessages(timeline: Timeline, incoming: readonly Message[]):
   return { ...timeline, messages, pending };
 }
 
+/** A later change (edit, delete, reaction) wins: the server numbers them per room (`changeSeq`). */
 function isNewerEdit(held: Message, incoming: Message): boolean {
+  const [had, has] = [held.changeSeq ?? 0, incoming.changeSeq ?? 0];
+  if (has !== had) return has > had;
   return incoming.editedAt !== undefined && incoming.editedAt !== held.editedAt;
+}
+
+/**
+ * A changed message (`message_updated`, a catch-up of changes, an edit's answer): replaces
+ * the one held with its seq, if newer. A message not held is left for the page that brings it.
+ */
+export function applyUpdates(timeline: Timeline, updates: readonly Message[]): Timeline {
+  const held = new Set(timeline.messages.map((message) => message.seq));
+  return mergeMessages(timeline, updates.filter((message) => held.has(message.seq)));
 }
 
 export interface Received {

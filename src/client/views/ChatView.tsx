@@ -13,6 +13,7 @@ import { MemberActionDialog } from '../components/MemberActionDialog.js';
 import { MemberList } from '../components/MemberList.js';
 import { MessageList } from '../components/MessageList.js';
 import { NewMessageDialog } from '../components/NewMessageDialog.js';
+import { MessageActionsContext } from '../components/message-actions-context.js';
 import { RoomHeader } from '../components/RoomHeader.js';
 import { RoomList } from '../components/RoomList.js';
 import { SidePanel } from '../components/SidePanel.js';
@@ -70,6 +71,24 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
       onDiscard: (clientId: string) => chat.discard(id, clientId),
     };
   }, [chat, openRoomId]);
+
+  // What the message actions need (who is looking, with which role), one value per room and role.
+  const viewingRole = room ? viewerRole(snapshot.self.id, snapshot.members[room.id], room.role) : null;
+  const roomMembers = openRoomId ? snapshot.members[openRoomId] : undefined;
+  const actionsEnv = useMemo(
+    () =>
+      openRoomId === null
+        ? null
+        : {
+            changes: chat.changes,
+            roomId: openRoomId,
+            selfId: snapshot.self.id,
+            role: viewingRole,
+            roomKind: room?.kind,
+            nameOf: (userId: string) => (userId === snapshot.self.id ? 'You' : (roomMembers?.find((m) => m.user.id === userId)?.user.username ?? 'Someone')),
+          },
+    [chat, openRoomId, snapshot.self.id, viewingRole, room?.kind, roomMembers],
+  );
 
   // Removed from the room on screen by an owner or moderator: back to /chat, notice shown.
   const handledNotice = useRef(0);
@@ -158,7 +177,9 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onInvite={() => setDialog('invite')}
               onLeave={() => setDialog('leave')}
             />
-            <MessageList key={room.id} {...messageList} {...messageActions} unreadAfterSeq={unreadAfterSeq} />
+            <MessageActionsContext.Provider value={actionsEnv}>
+              <MessageList key={room.id} {...messageList} {...messageActions} unreadAfterSeq={unreadAfterSeq} />
+            </MessageActionsContext.Provider>
             <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
               key={room.id}

@@ -11,6 +11,7 @@ import * as attemptBudgets from './migrations/005-attempt-budgets.js';
 import * as inviteRevocation from './migrations/006-invite-revocation.js';
 import * as nameKeys from './migrations/007-name-keys.js';
 import * as directMessages from './migrations/008-direct-messages.js';
+import * as messageChanges from './migrations/009-message-changes.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-invite-revocation': inviteRevocation,
   '007-name-keys': nameKeys,
   '008-direct-messages': directMessages,
+  '009-message-changes': messageChanges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -42,6 +42,8 @@ export interface RoomsTable {
   owner_id: string;
   /** The last message sequence number handed out in this room. */
   last_seq: number;
+  /** (Optional in writes: it has a default.) The room's change counter: bumped by every edit, delete or reaction change (catch-up by `changedAfter`). */
+  last_change?: number;
   created_at: number;
   /**
    * 'dm': a direct message (private, nameless, no invites or moderators); 'room' otherwise.
@@ -72,6 +74,33 @@ export interface MessagesTable {
   body_key_id: string | null;
   created_at: number;
   edited_at: number | null;
+  /** (Optional in writes: these have defaults.) A tombstone: the body ciphertext is '' and its earlier versions are deleted. */
+  deleted_at?: number | null;
+  /** rooms.last_change at this message's last change; 0 for a message never changed. */
+  change_seq?: number;
+}
+
+/** An earlier version of an edited message (a Fernet token, like the body). */
+export interface MessageEditsTable {
+  id: string;
+  room_id: string;
+  seq: number;
+  body_format: string;
+  body_ciphertext: string;
+  body_key_id: string | null;
+  /** When this version was replaced. */
+  edited_at: number;
+  /** rooms.last_change of the edit that replaced it (orders versions). */
+  change_seq: number;
+}
+
+/** One user's reaction with one emoji to one message. */
+export interface MessageReactionsTable {
+  room_id: string;
+  seq: number;
+  emoji: string;
+  user_id: string;
+  created_at: number;
 }
 
 export interface RoomInvitesTable {
@@ -150,6 +179,8 @@ export interface Database {
   rooms: RoomsTable;
   room_members: RoomMembersTable;
   messages: MessagesTable;
+  message_edits: MessageEditsTable;
+  message_reactions: MessageReactionsTable;
   room_invites: RoomInvitesTable;
   room_invite_exclusions: RoomInviteExclusionsTable;
   key_canary: KeyCanaryTable;

@@ -258,6 +258,8 @@ export function openSqliteConnection(file: string, options: { waitsInSqlite: boo
     // process; FULL also survives a power cut).
     connection.exec('pragma synchronous = FULL');
     connection.exec('pragma foreign_keys = ON');
+    // A deleted message's ciphertext (and its earlier versions) is zeroed in the file, not left in freed space.
+    connection.exec('pragma secure_delete = ON');
     connection.exec(`pragma busy_timeout = ${options.waitsInSqlite ? BUSY_TIMEOUT_MS : 0}`);
   } catch (error) {
     connection.close();

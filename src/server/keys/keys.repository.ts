@@ -8,7 +8,7 @@ import type { Db } from '../db/schema.js';
 
 /** One encrypted column: where a ciphertext lives and the column naming its key. */
 export interface EncryptedColumn {
-  table: 'users' | 'rooms' | 'messages';
+  table: 'users' | 'rooms' | 'messages' | 'message_edits';
   ciphertext: 'email_ciphertext' | 'description_ciphertext' | 'body_ciphertext';
   keyId: 'email_key_id' | 'description_key_id' | 'body_key_id';
   /** Blind index recomputed alongside (emails). */
@@ -21,6 +21,8 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'users', ciphertext: 'email_ciphertext', keyId: 'email_key_id', index: 'email_index' },
   { table: 'rooms', ciphertext: 'description_ciphertext', keyId: 'description_key_id' },
   { table: 'messages', ciphertext: 'body_ciphertext', keyId: 'body_key_id', format: { column: 'body_format', value: 'fernet' } },
+  // Earlier versions of edited messages.
+  { table: 'message_edits', ciphertext: 'body_ciphertext', keyId: 'body_key_id', format: { column: 'body_format', value: 'fernet' } },
 ];
 
 /** Where rotation is in a table: the walk key of the last row it read. */

@@ -25,8 +25,13 @@ const ENTRY_OVERHEAD_BYTES = 80;
 export interface MessageBodies {
   /** Encrypts a body under the primary key. */
   seal(text: string): { ciphertext: string; keyId: string };
-  /** The body a token holds (remembered, or decrypted and then remembered); throws InvalidTokenError. */
-  open(ciphertext: string, keyId?: string): string;
+  /**
+   * The body a token holds (remembered, or decrypted and then remembered); throws
+   * InvalidTokenError. `ref` names the message it belongs to, so forget() can drop it.
+   */
+  open(ciphertext: string, keyId?: string, ref?: string): string;
+  /** Drops every remembered body of the message `ref` (it was deleted). */
+  forget(ref: string): void;
 }
 
 /** `maxBytes` 0 remembers nothing. */
@@ -36,20 +41,37 @@ export function createMessageBodies(
 ): MessageBodies {
   const { maxBytes, metrics = noMetrics } = options;
   // A Map iterates in insertion order: re-inserting on use makes the first entry the least recent.
-  const remembered = new Map<string, string>();
+  const remembered = new Map<string, { text: string; ref: string | undefined }>();
+  // The tokens remembered per message, for forget(): most messages have one.
+  const byRef = new Map<string, Set<string>>();
   let bytes = 0;
 
   const sizeOf = (ciphertext: string, text: string) => 2 * (ciphertext.length + text.length) + ENTRY_OVERHEAD_BYTES;
 
-  function remember(ciphertext: string, text: string): void {
+  function drop(ciphertext: string): void {
+    const entry = remembered.get(ciphertext);
+    if (!entry) return;
+    remembered.delete(ciphertext);
+    bytes -= sizeOf(ciphertext, entry.text);
+    if (entry.ref === undefined) return;
+    const tokens = byRef.get(entry.ref);
+    tokens?.delete(ciphertext);
+    if (tokens?.size === 0) byRef.delete(entry.ref);
+  }
+
+  function remember(ciphertext: string, text: string, ref: string | undefined): void {
     const size = sizeOf(ciphertext, text);
     if (size > maxBytes) return;
-    remembered.set(ciphertext, text);
+    remembered.set(ciphertext, { text, ref });
     bytes += size;
-    for (const [oldest, oldestText] of remembered) {
+    if (ref !== undefined) {
+      const tokens = byRef.get(ref);
+      if (tokens) tokens.add(ciphertext);
+      else byRef.set(ref, new Set([ciphertext]));
+    }
+    for (const [oldest] of remembered) {
       if (bytes <= maxBytes) break;
-      remembered.delete(oldest);
-      bytes -= sizeOf(oldest, oldestText);
+      drop(oldest);
     }
     metrics.messageCacheSize(bytes);
   }
@@ -58,17 +80,21 @@ export function createMessageBodies(
     seal(text) {
       return keyring.encrypt(text);
     },
-    open(ciphertext, keyId) {
+    open(ciphertext, keyId, ref) {
       const known = remembered.get(ciphertext);
       metrics.messageCacheRead(known !== undefined);
       if (known !== undefined) {
         remembered.delete(ciphertext);
         remembered.set(ciphertext, known);
-        return known;
+        return known.text;
       }
       const text = keyring.decrypt(ciphertext, keyId);
-      remember(ciphertext, text);
+      remember(ciphertext, text, ref);
       return text;
+    },
+    forget(ref) {
+      for (const ciphertext of [...(byRef.get(ref) ?? [])]) drop(ciphertext);
+      metrics.messageCacheSize(bytes);
     },
   };
 }

@@ -1,5 +1,5 @@
 /** What a client sees of a message: the one builder of the wire shape. Bodies are decrypted here, and only here. */
-import type { Message } from '../../shared/protocol.js';
+import type { Message, Reaction } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
@@ -14,6 +14,9 @@ export interface MessageParts {
   clientId: string;
   createdAt: number;
   editedAt: number | null;
+  deletedAt?: number | null;
+  changeSeq?: number;
+  reactions?: Reaction[];
 }
 
 export function messageOf(parts: MessageParts): Message {
@@ -25,20 +28,32 @@ export function messageOf(parts: MessageParts): Message {
     body: parts.body,
     clientId: parts.clientId,
     createdAt: isoTime(parts.createdAt),
+    reactions: parts.reactions ?? [],
   };
   if (parts.editedAt !== null) message.editedAt = isoTime(parts.editedAt);
+  if (parts.deletedAt != null) message.deletedAt = isoTime(parts.deletedAt);
+  if (parts.changeSeq) message.changeSeq = parts.changeSeq;
   return message;
 }
 
-export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies): Message {
+/** The cache's handle on a message's bodies (its current one and earlier versions), so a delete can forget them all. */
+export const bodyRef = (roomId: string, seq: number) => `${roomId}:${seq}`;
+
+/** `reactions`: the message's, when it has any (a message never changed has none). */
+export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies, reactions?: Reaction[]): Message {
+  const seq = Number(row.seq);
+  const deleted = row.deleted_at != null;
   return messageOf({
     id: row.id,
     roomId: row.room_id,
-    seq: Number(row.seq),
+    seq,
     sender: { id: row.sender_id, username: row.sender_username },
-    body: bodies.open(row.body_ciphertext, row.body_key_id ?? undefined),
+    body: deleted ? '' : bodies.open(row.body_ciphertext, row.body_key_id ?? undefined, bodyRef(row.room_id, seq)),
     clientId: row.client_id,
     createdAt: Number(row.created_at),
     editedAt: row.edited_at !== null ? Number(row.edited_at) : null,
+    deletedAt: deleted ? Number(row.deleted_at) : null,
+    changeSeq: Number(row.change_seq ?? 0),
+    reactions,
   });
 }

@@ -4,15 +4,16 @@ import { Type } from 'typebox';
 import { ErrorSchema, LIMITS, MessagePageSchema, MessageSchema } from '../../shared/protocol.js';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { errors } from '../http/errors.js';
+import type { MessageChangesService } from './message-changes.service.js';
 import type { MessagesService } from './messages.service.js';
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService; guard: AuthGuard }> = async (
+export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService; changes: MessageChangesService; guard: AuthGuard }> = async (
   app,
-  { messages, guard },
+  { messages, changes, guard },
 ) => {
   app.addHook('onRequest', guard.requireUser);
 
@@ -21,22 +22,29 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
     {
       schema: {
         tags: ['messages'],
-        summary: 'History (newest page, or before=seq) or catch-up (after=seq); oldest first',
+        summary: 'History (newest page, or before=seq) or catch-up (after=seq, or changedAfter=n); oldest first',
+        description:
+          'Pages show each message as it is now (edited, deleted as a tombstone, with its reactions). ' +
+          'Catching up on changes: every edit, delete or reaction change bumps the room\'s change counter and stamps the message with it (`changeSeq`); ' +
+          '`hello` gives each room\'s `lastChange`. A client that was away asks `changedAfter=<the lastChange it last saw>` and gets the messages changed since, ' +
+          'in change order, with `lastChange` (the counter when read); with `hasMore`, it continues from the last message\'s `changeSeq`.',
         params: RoomParams,
         querystring: Type.Object({
           before: Type.Optional(Seq),
           after: Type.Optional(Seq),
+          changedAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Messages changed after this change number, in change order.' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax })),
         }),
         response: { 200: MessagePageSchema, ...errorResponses },
       },
     },
     async (request) => {
-      const { before, after, limit } = request.query;
+      const { before, after, changedAfter, limit } = request.query;
       const { user } = callerOf(request);
-      if (after !== undefined && before !== undefined) {
-        throw errors.validation('Use either before or after, not both.', 'after');
+      if ([before, after, changedAfter].filter((value) => value !== undefined).length > 1) {
+        throw errors.validation('Use one of before, after and changedAfter, not several.', after !== undefined ? 'after' : 'changedAfter');
       }
+      if (changedAfter !== undefined) return changes.changedAfter(user.id, request.params.roomId, changedAfter, limit ?? LIMITS.catchUpMax);
       if (after !== undefined) return messages.since(user.id, request.params.roomId, after, limit ?? LIMITS.catchUpMax);
       return messages.history(user.id, request.params.roomId, { before, limit });
     },

@@ -16,7 +16,8 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import { messageOf, presentMessage } from './messages.presenter.js';
 import type { MessageWriter } from './message-writer.js';
-import type { MessagesRepository } from './messages.repository.js';
+import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
+import type { ReactionsRepository } from './reactions.repository.js';
 
 export interface SendResult {
   message: Message;
@@ -32,6 +33,8 @@ export function createMessagesService(deps: {
   rooms: RoomsService;
   /** Encrypts new bodies and decrypts stored ones. */
   bodies: MessageBodies;
+  /** Reactions of the messages read (message-changes.service.ts makes them). */
+  reactions: Pick<ReactionsRepository, 'forMessages'>;
   clock: Clock;
   bus: Bus;
   maxLength: number;
@@ -50,6 +53,13 @@ export function createMessagesService(deps: {
       throw errors.validation(`clientId must be 1 to ${LIMITS.clientIdMax} characters.`, 'clientId');
     }
     return text;
+  }
+
+  /** Rows as members see them. Only a message changed at least once can have reactions: a page of unchanged ones costs no lookup. */
+  async function presentRows(roomId: string, rows: MessageWithSenderRow[]): Promise<Message[]> {
+    const changed = rows.filter((row) => Number(row.change_seq ?? 0) > 0).map((row) => Number(row.seq));
+    const bySeq = changed.length > 0 ? await deps.reactions.forMessages(db, roomId, changed) : undefined;
+    return rows.map((row) => presentMessage(row, bodies, bySeq?.get(Number(row.seq))));
   }
 
   async function existing(roomId: string, sender: User, clientId: string): Promise<Message | undefined> {
@@ -115,14 +125,14 @@ export function createMessagesService(deps: {
       const limit = options.limit ?? LIMITS.pageDefault;
       const rows = await readAuthorized(userId, roomId, () => messages.pageBefore(db, roomId, options.before, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, bodies)), hasMore };
+      return { messages: await presentRows(roomId, rows.slice(0, limit).reverse()), hasMore };
     },
 
     /** Everything after `after` (polling and catch-up), oldest first, in pages. */
     async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
       const rows = await readAuthorized(userId, roomId, () => messages.pageAfter(db, roomId, after, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).map((row) => presentMessage(row, bodies)), hasMore };
+      return { messages: await presentRows(roomId, rows.slice(0, limit)), hasMore };
     },
 
     /**
@@ -132,7 +142,7 @@ export function createMessagesService(deps: {
      */
     async loadForFanOut(roomId: string, seq: number): Promise<Message | undefined> {
       const row = await messages.findBySeq(db, roomId, seq);
-      return row ? presentMessage(row, bodies) : undefined;
+      return row ? (await presentRows(roomId, [row]))[0] : undefined;
     },
   };
 }

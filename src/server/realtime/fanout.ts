@@ -100,6 +100,9 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
       case 'message':
         metrics.messageDelivered(broadcast([event.roomId], { type: 'message', message: event.message }), publishedAt);
         return;
+      case 'message-updated':
+        broadcast([event.roomId], { type: 'message_updated', message: event.message });
+        return;
       case 'typing':
         typing.heard(event.userId, event.roomId);
         broadcast([event.roomId], { type: 'typing', roomId: event.roomId, userId: event.userId }, (c) => c.user.id === event.userId);

@@ -91,7 +91,7 @@ export function createGateway(options: GatewayOptions) {
     // Subscribe first, then read the seqs for hello: a message committed in between is
     // both pushed and counted, and the client drops the duplicate by seq.
     connection.heardWhileReading = new Map();
-    let seqs: Array<{ id: string; lastSeq: number }> | undefined;
+    let seqs: Array<{ id: string; lastSeq: number; lastChange: number }> | undefined;
     try {
       if (!adopt(connection, await rooms.roomSeqs(connection.user.id))) return;
       seqs = adopt(connection, await rooms.roomSeqs(connection.user.id));

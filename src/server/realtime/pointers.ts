@@ -18,7 +18,7 @@ export type ResolvedEvent = Exclude<BusEvent, PointerEvent>;
 type Handler = (event: ResolvedEvent, publishedAt?: number) => void;
 
 function isPointer(event: BusEvent): event is PointerEvent {
-  return event.kind === 'message-ref' || event.kind === 'presence-ref';
+  return event.kind === 'message-ref' || event.kind === 'message-updated-ref' || event.kind === 'presence-ref';
 }
 
 async function resolve(reader: PointerReader, event: PointerEvent): Promise<FanOutEvent> {
@@ -27,7 +27,8 @@ async function resolve(reader: PointerReader, event: PointerEvent): Promise<FanO
   }
   const message = await reader.loadMessage(event.roomId, event.seq);
   if (!message) throw new Error(`message ${event.seq} of room ${event.roomId} not found`);
-  return { kind: 'message', roomId: event.roomId, message };
+  // An update read back is the message's state now: at least as new as the one published.
+  return { kind: event.kind === 'message-ref' ? 'message' : 'message-updated', roomId: event.roomId, message };
 }
 
 export interface PointerResolver {

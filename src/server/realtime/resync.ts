@@ -9,7 +9,7 @@ import type { Connection, Connections } from './connections.js';
 /** Users whose rooms are re-read at once on a resync (bounds the burst of queries). */
 const RESYNC_CONCURRENCY = 8;
 
-type RoomSeqs = Array<{ id: string; lastSeq: number }>;
+type RoomSeqs = Array<{ id: string; lastSeq: number; lastChange: number }>;
 
 export interface ResyncOptions {
   connections: Connections;

@@ -141,12 +141,12 @@ export function createRoomsRepository(dialect: DatabaseTarget['dialect']) {
       return select.orderBy('rooms.name_key').limit(limit).execute() as Promise<RoomViewRow[]>;
     },
 
-    /** The room ids the user belongs to, with each room's last seq (for hello frames). */
-    async roomSeqsForMember(db: Db, userId: string): Promise<Array<{ id: string; last_seq: number }>> {
+    /** The room ids the user belongs to, with each room's last seq and change counter (for hello frames). */
+    async roomSeqsForMember(db: Db, userId: string): Promise<Array<{ id: string; last_seq: number; last_change?: number }>> {
       return db
         .selectFrom('room_members')
         .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
-        .select(['rooms.id', 'rooms.last_seq'])
+        .select(['rooms.id', 'rooms.last_seq', 'rooms.last_change'])
         .where('room_members.user_id', '=', userId)
         .execute();
     },

@@ -98,8 +98,8 @@ export function createRoomsService(deps: {
     },
 
     /** Ids and last seqs of the user's rooms: what a socket subscribes to. */
-    async roomSeqs(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
-      return (await rooms.roomSeqsForMember(db, userId)).map((row) => ({ id: row.id, lastSeq: Number(row.last_seq) }));
+    async roomSeqs(userId: string): Promise<Array<{ id: string; lastSeq: number; lastChange: number }>> {
+      return (await rooms.roomSeqsForMember(db, userId)).map((row) => ({ id: row.id, lastSeq: Number(row.last_seq), lastChange: Number(row.last_change ?? 0) }));
     },
 
     async directory(userId: string, query: string): Promise<Room[]> {

@@ -110,6 +110,27 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
         probe: { method: 'POST', url: `/api/v1/rooms/${cw.ownRoom.id}/messages`, payload: { body: 'forged?', clientId: randomUUID() } },
       }),
     },
+    // Edits, deletes and reactions, on a fresh message of the caller's in their own room.
+    {
+      key: 'PATCH /api/v1/rooms/:roomId/messages/:seq',
+      build: async () => ({ session: cw.caller, probe: { method: 'PATCH', url: await ownMessageUrl(), payload: { body: 'forged edit?' } } }),
+    },
+    {
+      key: 'DELETE /api/v1/rooms/:roomId/messages/:seq',
+      build: async () => ({ session: cw.caller, probe: { method: 'DELETE', url: await ownMessageUrl() } }),
+    },
+    {
+      key: 'PUT /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji',
+      build: async () => ({ session: cw.caller, probe: { method: 'PUT', url: `${await ownMessageUrl()}/reactions/${encodeURIComponent('👍')}` } }),
+    },
+    {
+      key: 'DELETE /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji',
+      build: async () => {
+        const url = `${await ownMessageUrl()}/reactions/${encodeURIComponent('👍')}`;
+        await must(cw.caller, { method: 'PUT', url }, 204);
+        return { session: cw.caller, probe: { method: 'DELETE', url } };
+      },
+    },
     // Moderation in the caller's own room, each on a fresh plain member.
     {
       key: 'POST /api/v1/rooms/:roomId/members/:userId/remove',
@@ -153,6 +174,11 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
     },
   ];
   const PUBLIC_STATE_CHANGES = ['POST /api/v1/auth/register', 'POST /api/v1/auth/login'];
+
+  async function ownMessageUrl(): Promise<string> {
+    const sent = (await post(cw.caller, `/api/v1/rooms/${cw.ownRoom.id}/messages`, { body: 'to change', clientId: randomUUID() }, 201)).json() as { message: { seq: number } };
+    return `/api/v1/rooms/${cw.ownRoom.id}/messages/${sent.message.seq}`;
+  }
 
   async function freshMemberOf(room: Room): Promise<Session> {
     const member = await signUp(t.app, uniqueName('target'));

@@ -122,6 +122,8 @@ export interface World {
   memberSocket: WsClient;
   /** Who is in R and P with which role, and who is banned, once the world is set up. */
   membershipAtStart: string[];
+  /** Per room (R, P): the seq of a message by the owner O and of one by the bystander T (edits, deletes, reactions). */
+  notes: Record<string, { byOwner: number; byBystander: number }>;
 }
 
 export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;

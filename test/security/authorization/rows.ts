@@ -18,6 +18,9 @@ const everyone = (expected: Expectation | 'skip') => ({ member: expected, modera
 /** The caller's own id (T's for a caller without a session, who is refused before it matters). */
 const targetSelf = (world: World, self: Session | undefined) => (self ?? world.T).user.id;
 
+/** The messages of R or P the edit, delete and reaction rows aim at (an unknown room's: any seq, it is refused first). */
+const noteOf = (world: World, room: Room) => world.notes[room.id] ?? { byOwner: 1, byBystander: 2 };
+
 const sendBody = (world: World, room: Room) => `${room.id === world.R.id ? world.rMark : world.pMark} body ${randomUUID()}`;
 
 export const ROOM_ROWS: RoomRow[] = [
@@ -106,6 +109,62 @@ export const ROOM_ROWS: RoomRow[] = [
     }),
     onPublic: refused(403, 'not_member'),
     ...everyone(ok(201)),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/messages',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages?changedAfter=0` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  // Edits, deletes and reactions, aimed at a message by the owner O or by the bystander T.
+  {
+    key: 'PATCH /api/v1/rooms/:roomId/messages/:seq',
+    probe: (room, world) => ({ method: 'PATCH', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byBystander}`, payload: { body: sendBody(world, room) } }),
+    onPublic: refused(403, 'not_member'),
+    // Only the author edits: not a moderator, not the owner.
+    ...everyone(refused(403, 'forbidden')),
+  },
+  {
+    key: 'PATCH /api/v1/rooms/:roomId/messages/:seq',
+    probe: (room, world) => ({ method: 'PATCH', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byOwner}`, payload: { body: sendBody(world, room) } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    owner: ok(200),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/messages/:seq',
+    probe: (room, world) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byBystander}` }),
+    onPublic: refused(403, 'not_member'),
+    // A plain member may not delete another's message; moderators and the owner may (not run here: it would delete it).
+    member: refused(403, 'forbidden'),
+    moderator: 'skip',
+    owner: 'skip',
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/messages/:seq',
+    // A seq the room has not reached: members get past authorization to "no such message".
+    probe: (room) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/messages/999999` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(refused(404, 'not_found')),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/messages/:seq/edits',
+    probe: (room, world) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byOwner}/edits` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(200)),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byBystander}/reactions/${encodeURIComponent('👍')}` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(204)),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji',
+    probe: (room, world) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/messages/${noteOf(world, room).byBystander}/reactions/${encodeURIComponent('🎉')}` }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(204)),
   },
   // Moderation, aimed at the plain member T (a bystander) and at the caller themselves: an
   // outsider gets the room's answer before anything about the target; a plain member is

@@ -164,6 +164,7 @@ async function buildWorld(stage: Stage): Promise<World> {
     ownerSocket: undefined as unknown as WsClient,
     memberSocket: undefined as unknown as WsClient,
     membershipAtStart: [],
+    notes: {},
   };
 
   // Every socket is open before anything happens in R.
@@ -216,6 +217,12 @@ async function buildWorld(stage: Stage): Promise<World> {
   const enderSocket = await connect(ender);
   await post(ender, '/api/v1/auth/logout', undefined, 204);
   world.listeners.push({ label: 'socket of a member whose session was logged out', client: enderSocket, fromR: enderSocket.frames.length, fromP: 0 });
+  // Messages the edit, delete and reaction rows aim at (in R they carry rMark: no outsider may see them change).
+  for (const [room, mark] of [[R, rMark], [P, pMark]] as const) {
+    const seqOf = async (session: Session, body: string) =>
+      (await post(session, `/api/v1/rooms/${room.id}/messages`, { body, clientId: randomUUID() }, 201)).json().message.seq as number;
+    world.notes[room.id] = { byOwner: await seqOf(O, `${mark} by the owner`), byBystander: await seqOf(T, `${mark} by the bystander`) };
+  }
   stage.world = world;
   world.membershipAtStart = await stage.membershipOfRP();
   return world;

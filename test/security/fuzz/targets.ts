@@ -47,7 +47,7 @@ export interface Fixture {
 
 export interface Endpoint extends Fixture {
   key: string;
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path template: `:name` segments are filled from `params`. */
   path: string;
   /** Path parameters with their length limit. */
@@ -76,6 +76,7 @@ const SERVICE_RULES: Record<string, Record<string, Partial<Field>>> = {
   },
   'POST /api/v1/rooms/join': { name: { identifier: true } },
   'POST /api/v1/rooms/:roomId/messages': { body: { min: 1, max: defaults.messageMaxLength, trimmed: true } },
+  'PATCH /api/v1/rooms/:roomId/messages/:seq': { body: { min: 1, max: defaults.messageMaxLength, trimmed: true } },
 };
 
 interface Schema {

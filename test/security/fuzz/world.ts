@@ -81,6 +81,14 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
 
     let counter = 0;
     const fresh = (prefix: string) => `${prefix}${++counter}x${Math.floor(Math.random() * 1e6)}`;
+    // The fuzzer's messages that the edit, reaction and delete endpoints aim at; a delete that succeeds is repaired with a new one.
+    const newMessageSeq = async () =>
+      (await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/messages`, headers: as(w.fuzzer), payload: { body: fresh('target '), clientId: fresh('t') } })).json()
+        .message.seq as number;
+    const editSeq = await newMessageSeq();
+    let doomedSeq = await newMessageSeq();
+    const onMessage = { roomId: () => w.room.id, seq: () => String(editSeq) };
+    const onReaction = { ...onMessage, emoji: () => '👍' };
     const inRoom = { roomId: () => w.room.id };
     const member = { roomId: () => w.room.id, userId: () => w.other.user.id };
     w.fixtures = {
@@ -130,7 +138,17 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
         },
       },
       'POST /api/v1/invites/:code/accept': { params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
-      'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1'] },
+      'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1', 'changedAfter=0&after=1', 'before=5&changedAfter=0'] },
+      'PATCH /api/v1/rooms/:roomId/messages/:seq': { params: onMessage, validBody: () => ({ body: fresh('edited ') }) },
+      'DELETE /api/v1/rooms/:roomId/messages/:seq': {
+        params: { roomId: () => w.room.id, seq: () => String(doomedSeq) },
+        repair: async () => {
+          doomedSeq = await newMessageSeq();
+        },
+      },
+      'GET /api/v1/rooms/:roomId/messages/:seq/edits': { params: onMessage },
+      'PUT /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji': { params: onReaction },
+      'DELETE /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji': { params: onReaction },
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
       // The fuzzer's DM with `other`: opening it again is a 200, nothing to undo.
       'POST /api/v1/dms': { validBody: () => ({ userIds: [w.other.user.id] }) },

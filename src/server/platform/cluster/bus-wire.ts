@@ -106,6 +106,7 @@ export function openPayload(keyring: Keyring, payload: string): WireEvent[] {
 
 function pointerTo(event: FanOutEvent): WireEvent | undefined {
   if (event.kind === 'message') return { kind: 'message-ref', roomId: event.roomId, seq: event.message.seq };
+  if (event.kind === 'message-updated') return { kind: 'message-updated-ref', roomId: event.roomId, seq: event.message.seq };
   if (event.kind === 'presence') return { kind: 'presence-ref', userId: event.userId, online: event.online };
   return undefined;
 }

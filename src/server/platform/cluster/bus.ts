@@ -10,6 +10,8 @@ import type { MemberChange, Message, Room } from '../../../shared/protocol.js';
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
   | { kind: 'message'; roomId: string; message: Message }
+  /** An edit, delete or reaction change: the message's full new state. */
+  | { kind: 'message-updated'; roomId: string; message: Message }
   | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
@@ -32,6 +34,7 @@ export type BusEvent = FanOutEvent | PointerEvent | { kind: 'resync' };
  */
 export type PointerEvent =
   | { kind: 'message-ref'; roomId: string; seq: number }
+  | { kind: 'message-updated-ref'; roomId: string; seq: number }
   | { kind: 'presence-ref'; userId: string; online: boolean };
 
 export type BusLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>;
