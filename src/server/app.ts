@@ -24,6 +24,8 @@ import { registerSecurity, trustedProxies } from './http/security.js';
 import { createValidatorCompiler } from './http/validation.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
+import { invitePreviewRoutes } from './rooms/invite-preview.routes.js';
+import { roomManagementRoutes } from './rooms/members.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
 
 export interface AppOptions {
@@ -99,7 +101,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         messageMaxLength: config.messageMaxLength,
       });
       await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
-      await api.register(messagesRoutes, { messages: services.messages, guard });
+      await api.register(messagesRoutes, { messages: services.messages, guard, withEvents: services.roomEvents.withEvents });
+      await api.register(roomManagementRoutes, { management: services.management, guard });
+      await api.register(invitePreviewRoutes, { management: services.management, limiter: services.sharedLimiter, perMinute: config.rateLimits.invitePreviewsPerMinute });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },
     { prefix: '/api/v1' },

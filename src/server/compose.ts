@@ -35,6 +35,10 @@ import { createGateway } from './realtime/gateway.js';
 import { createInvitesRepository } from './rooms/invites.repository.js';
 import { createInvitesService } from './rooms/invites.service.js';
 import { createModerationService } from './rooms/moderation.service.js';
+import { createRoomEventsRepository } from './rooms/room-events.repository.js';
+import { createRoomEvents } from './rooms/room-events.service.js';
+import { createRoomManagementRepository } from './rooms/room-management.repository.js';
+import { createRoomManagementService } from './rooms/room-management.service.js';
 import { createRoomAccess } from './rooms/rooms.access.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
@@ -99,10 +103,32 @@ export function composeServices(deps: ServicesDeps) {
 
   const roomsRepository = createRoomsRepository(database.dialect);
   // One access check for the three, so their checks are batched together.
-  const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus });
+  const roomEvents = createRoomEvents({ db, events: createRoomEventsRepository(), clock });
+  const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus, events: roomEvents });
   const invitesRepository = createInvitesRepository();
-  const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence });
-  const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
+  const management = createRoomManagementService({
+    db,
+    rooms: roomsRepository,
+    invites: invitesRepository,
+    management: createRoomManagementRepository(),
+    access,
+    clock,
+    bus,
+    presence,
+  });
+  const rooms = createRoomsService({
+    db,
+    rooms: roomsRepository,
+    invites: invitesRepository,
+    access,
+    keyring,
+    clock,
+    bus,
+    presence,
+    events: roomEvents,
+    ownerLeaves: management.ownerLeaves,
+  });
+  const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus, events: roomEvents });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
   const messages = createMessagesService({
@@ -178,6 +204,8 @@ export function composeServices(deps: ServicesDeps) {
     rooms,
     moderation,
     invites,
+    management,
+    roomEvents,
     messages,
     gateway,
     sharedLimiter,

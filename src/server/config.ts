@@ -73,6 +73,8 @@ export interface RateLimitsConfig {
   messagesPerMinute: number;
   /** WebSocket frames per connection per minute. */
   framesPerMinute: number;
+  /** Invite links looked at (GET /invites/:code, signed out too) per client IP per minute: codes cannot be guessed by trying. */
+  invitePreviewsPerMinute: number;
 }
 
 /** A bad configuration value; its message is the one line printed before exiting. */
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
       registerPerHour: integer(env, 'RATE_LIMIT_REGISTER_PER_HOUR', 20, 1, 1_000_000),
       messagesPerMinute: integer(env, 'RATE_LIMIT_MESSAGES_PER_MINUTE', 300, 1, 100_000_000),
       framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),
+      invitePreviewsPerMinute: integer(env, 'RATE_LIMIT_INVITE_PREVIEWS_PER_MINUTE', 30, 1, 1_000_000),
     },
     logLevel,
     publicUrl,

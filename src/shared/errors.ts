@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'username_taken',
   'email_taken',
   'room_name_taken',
+  'already_member',
+  'owner_must_hand_over',
   // the server
   'rate_limited',
   'service_unavailable',

@@ -271,7 +271,7 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
       const indexesBefore = await roomsIndexes(db);
       const keysBefore = await roomsForeignKeys(db);
 
-      expect(await migrateToLatest(db)).toEqual(['007-name-keys']);
+      expect((await migrateToLatest(db))[0]).toBe('007-name-keys'); // later migrations follow it
 
       expect(await db.selectFrom('username_keys').selectAll().orderBy('key').execute()).toEqual([
         { key: 'aiice', user_id: 'u2' },

@@ -4,15 +4,19 @@ import { Type } from 'typebox';
 import { ErrorSchema, LIMITS, MessagePageSchema, MessageSchema } from '../../shared/protocol.js';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { errors } from '../http/errors.js';
+import type { MessagePage } from '../../shared/protocol.js';
 import type { MessagesService } from './messages.service.js';
+
+/** Adds the membership events of a page's span (rooms/room-events.service.ts). */
+export type PageEvents = (roomId: string, query: { before?: number; after?: number }, page: MessagePage) => Promise<MessagePage>;
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService; guard: AuthGuard }> = async (
+export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService; guard: AuthGuard; withEvents?: PageEvents }> = async (
   app,
-  { messages, guard },
+  { messages, guard, withEvents },
 ) => {
   app.addHook('onRequest', guard.requireUser);
 
@@ -37,8 +41,10 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
       if (after !== undefined && before !== undefined) {
         throw errors.validation('Use either before or after, not both.', 'after');
       }
-      if (after !== undefined) return messages.since(user.id, request.params.roomId, after, limit ?? LIMITS.catchUpMax);
-      return messages.history(user.id, request.params.roomId, { before, limit });
+      const { roomId } = request.params;
+      // Authorized by the page's read; the events come after it.
+      const page = after !== undefined ? await messages.since(user.id, roomId, after, limit ?? LIMITS.catchUpMax) : await messages.history(user.id, roomId, { before, limit });
+      return withEvents ? withEvents(roomId, { before, after }, page) : page;
     },
   );
 

@@ -5,12 +5,14 @@
  * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message } from '../../../shared/protocol.js';
+import type { MemberChange, Message, RoomEvent } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
   | { kind: 'message'; roomId: string; message: Message }
-  | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
+  | { kind: 'member'; roomId: string; userId: string; change: MemberChange; event?: RoomEvent }
+  /** The owner deleted the room: its sockets are told and unsubscribed. */
+  | { kind: 'room-deleted'; roomId: string }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
