@@ -191,7 +191,8 @@ describe.each(DIALECTS)('names on %s', (dialect) => {
       // Still the 007 schema: its tables are there and the migration is still recorded.
       expect(await database.db.selectFrom('room_name_keys').selectAll().execute()).toEqual([]);
       expect(await database.db.selectFrom('username_keys').selectAll().execute()).toEqual([]);
-      expect(await migrateToLatest(database.db)).toEqual([]);
+      // (Later migrations, undone on the way down before 007 refused, run again.)
+      expect(await migrateToLatest(database.db)).not.toContain('007-name-keys');
     } finally {
       await database.close();
       await testDatabase.drop();

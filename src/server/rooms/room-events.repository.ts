@@ -1,8 +1,15 @@
 /** SQL for membership events in a room's timeline (joined, left, removed). Returns rows. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Db, RoomEventsTable } from '../db/schema.js';
 
 export type RoomEventRow = RoomEventsTable & { username: string; actor_username: string | null };
+
+/**
+ * Ids that sort in the order events were recorded (time, then this process's counter), so
+ * events after the same seq keep their order even within one millisecond.
+ */
+let counter = 0;
+const orderedId = (at: number) => `${String(at).padStart(15, '0')}-${String((counter = (counter + 1) % 1e6)).padStart(6, '0')}-${randomBytes(4).toString('hex')}`;
 
 export function createRoomEventsRepository() {
   return {
@@ -11,7 +18,7 @@ export function createRoomEventsRepository() {
      * the same transaction as the change), so it sits between the messages it came between.
      */
     async record(db: Db, event: { roomId: string; userId: string; change: RoomEventsTable['change']; actorId: string | null; at: number }): Promise<string> {
-      const id = randomUUID();
+      const id = orderedId(event.at);
       await db
         .insertInto('room_events')
         .columns(['id', 'room_id', 'after_seq', 'at', 'user_id', 'change', 'actor_id'])
@@ -44,7 +51,7 @@ export function createRoomEventsRepository() {
         .where('room_events.room_id', '=', roomId);
       if (from !== null) select = select.where('room_events.after_seq', '>=', from);
       if (to !== null) select = select.where('room_events.after_seq', '<=', to);
-      const rows = await select.orderBy('room_events.after_seq', 'desc').orderBy('room_events.at', 'desc').orderBy('room_events.id', 'desc').limit(limit).execute();
+      const rows = await select.orderBy('room_events.after_seq', 'desc').orderBy('room_events.id', 'desc').limit(limit).execute();
       return rows.reverse();
     },
 
