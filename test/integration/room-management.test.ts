@@ -8,7 +8,7 @@ import type { MessagePage, RoomEvent } from '../../src/shared/protocol.js';
 import { as, listenOnLoopback, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { acceptInvite, createInvite, createRoom, readPage, sendMessage } from '../support/factories.js';
-import { isMember } from '../support/frames.js';
+import { isMember, type Frame } from '../support/frames.js';
 import { connectWs } from '../support/ws-client.js';
 
 describe.each(DIALECTS)('room management on %s', (dialect) => {
@@ -78,7 +78,7 @@ describe.each(DIALECTS)('room management on %s', (dialect) => {
         const added = await call(moderator, 'POST', `/rooms/${room.id}/members`, { username: `  ${guest.user.username.toUpperCase()} ` });
         expect(added.statusCode).toBe(201);
         expect(added.json().member).toMatchObject({ user: { id: guest.user.id, username: guest.user.username }, role: 'member' });
-        const frame = await socket.waitFor(isMember(room.id, guest.user.id, 'joined'));
+        const frame = await socket.waitFor<Frame<'member'>>(isMember(room.id, guest.user.id, 'joined'));
         expect(frame.event).toMatchObject({ change: 'joined', user: { id: guest.user.id }, actor: { id: moderator.user.id } });
         expect((await call(guest, 'GET', `/rooms/${room.id}`)).statusCode).toBe(200);
       } finally {
