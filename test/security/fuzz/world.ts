@@ -130,6 +130,14 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
         },
       },
       'POST /api/v1/invites/:code/accept': { params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
+      // Managing rooms: none of these may change the world, so each valid request is refused
+      // (adding a member already in, handing the room to oneself, deleting someone else's room).
+      'GET /api/v1/invites/:code': { public: true, params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
+      'POST /api/v1/rooms/:roomId/members': { params: inRoom, validBody: () => ({ username: w.other.user.username }), alwaysRefused: true },
+      'GET /api/v1/rooms/:roomId/bans': { params: inRoom },
+      // The private room has nobody else to hand it to, whatever id a mutation puts in.
+      'PUT /api/v1/rooms/:roomId/owner': { params: { roomId: () => w.privateRoom.id }, validBody: () => ({ userId: w.fuzzer.user.id }), alwaysRefused: true },
+      'DELETE /api/v1/rooms/:roomId': { params: { roomId: () => w.othersPublic.id }, alwaysRefused: true },
       'GET /api/v1/rooms/:roomId/messages': { params: inRoom, refusedQueries: ['before=5&after=1'] },
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
       // A plain HTTP GET (no Upgrade) from this site with a live cookie: never a socket.
