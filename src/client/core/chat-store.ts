@@ -139,6 +139,17 @@ export class ChatStore implements Readable<ChatSnapshot> {
     this.rooms.forget(roomId);
   }
 
+  /** The owner hands the room to `userId`, then leaves (a sole owner may not just leave). */
+  async handOverAndLeave(roomId: string, userId: string): Promise<void> {
+    await api.handOverRoom(roomId, userId);
+    await this.leaveRoom(roomId);
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    await api.deleteRoom(roomId);
+    this.rooms.forget(roomId);
+  }
+
   reloadMembers(roomId: string): Promise<void> {
     return this.rooms.reloadMembers(roomId);
   }
@@ -252,6 +263,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'typing':
         if (frame.userId === this.snapshot.self.id) return;
         return this.typing.typing(frame.roomId, frame.userId, this.usernameOf(frame.roomId, frame.userId) ?? 'Someone');
+      case 'room_deleted':
+        return this.rooms.forget(frame.roomId);
       case 'member':
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {
           if (frame.change === 'removed') this.noticeRemoval(frame.roomId);
