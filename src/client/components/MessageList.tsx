@@ -3,13 +3,15 @@
  * once they scroll up it stays put and offers a "new messages" button instead. Older
  * pages load on scroll-up without moving what the reader is looking at.
  */
+import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Message } from '../../shared/protocol.js';
+import type { Message, RoomEvent } from '../../shared/protocol.js';
 import { firstSeq, lastSeq, type Timeline } from '../core/timeline.js';
 import { plural } from '../format.js';
 import { memo } from '../memo.js';
 import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
+import { eventsAfter, TimelineEvent } from './TimelineEvent.js';
 
 interface MessageListProps {
   timeline: Timeline;
@@ -20,6 +22,8 @@ interface MessageListProps {
   onReloadHistory: () => void;
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
+  /** Membership events, by the seq they follow. */
+  events?: readonly RoomEvent[];
 }
 
 const NEAR_BOTTOM_PX = 48;
@@ -101,9 +105,20 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
       >
         <HistoryStart {...props} />
         <ol class="list-unstyled mb-0">
-          {timeline.messages.map((message) => (
-            <MessageItem key={message.seq} message={message} own={message.sender.id === self.id} />
+          {timeline.messages.map((message, index) => (
+            <Fragment key={message.seq}>
+              {/* Membership events that came before this message (components/TimelineEvent.tsx). */}
+              {eventsAfter(props.events ?? [], message.seq, index === 0 ? null : timeline.messages[index - 1]!.seq).map((event) => (
+                <TimelineEvent key={event.id} event={event} />
+              ))}
+              <MessageItem message={message} own={message.sender.id === self.id} />
+            </Fragment>
           ))}
+          {(props.events ?? [])
+            .filter((event) => event.afterSeq >= (timeline.messages.at(-1)?.seq ?? 0))
+            .map((event) => (
+              <TimelineEvent key={event.id} event={event} />
+            ))}
           {timeline.pending.map((pending) => (
             <PendingItem
               key={pending.clientId}

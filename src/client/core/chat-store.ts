@@ -11,6 +11,7 @@ import type { CreateRoomBody } from './api.js';
 import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type ConnectionState } from './chat-state.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
+import { mergeRoomEvents } from './room-events.js';
 import { Rooms } from './rooms.js';
 import { ChatSocket, socketUrl, type LinkState } from './socket.js';
 import { Store, type Readable } from './store.js';
@@ -266,6 +267,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'room_deleted':
         return this.rooms.forget(frame.roomId);
       case 'member':
+        if (frame.event) mergeRoomEvents(this.state, frame.roomId, [frame.event]);
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {
           if (frame.change === 'removed') this.noticeRemoval(frame.roomId);
           return this.rooms.forget(frame.roomId);
