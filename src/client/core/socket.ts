@@ -85,7 +85,7 @@ export class ChatSocket {
     ws.onmessage = (event) => this.receive(event);
     ws.onclose = (event) => {
       // 4401: the session ended (another device, a password change): the app signs out with a notice.
-      if (event.code === 4401) sessionEnded();
+      if (event?.code === 4401) sessionEnded();
       this.handleLoss(ws);
     };
     this.expectLifeWithin(ws);
