@@ -163,7 +163,7 @@ export const setMemberRole = (roomId: string, userId: string, role: Exclude<Role
 
 // ---- Messages ----------------------------------------------------------------
 
-type MessageQuery = { before?: number; after?: number; limit?: number };
+type MessageQuery = { before?: number; after?: number; limit?: number; events?: boolean };
 
 export function listMessages(roomId: string, query: MessageQuery = {}): Promise<MessagePage> {
   const params = new URLSearchParams();

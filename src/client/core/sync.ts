@@ -39,7 +39,7 @@ export class Sync {
     if (timelineOf(state, roomId).historyLoaded || this.loadingHistory.has(roomId)) return;
     this.loadingHistory.add(roomId);
     try {
-      const page = await api.listMessages(roomId, { limit: PAGE_SIZE });
+      const page = await api.listMessages(roomId, { limit: PAGE_SIZE, events: true });
       setTimeline(state, roomId, tl.applyNewestPage(timelineOf(state, roomId), page));
       mergeRoomEvents(state, roomId, page.events);
       this.ctx.afterMessages(roomId, page.messages);
@@ -59,7 +59,7 @@ export class Sync {
     if (!timeline.hasOlder || first === null || state.getSnapshot().loadingOlder[roomId]) return;
     state.update({ loadingOlder: { ...state.getSnapshot().loadingOlder, [roomId]: true } });
     try {
-      const page = await api.listMessages(roomId, { before: first, limit: PAGE_SIZE });
+      const page = await api.listMessages(roomId, { before: first, limit: PAGE_SIZE, events: true });
       setTimeline(state, roomId, tl.applyOlderPage(timelineOf(state, roomId), page));
       mergeRoomEvents(state, roomId, page.events);
     } catch {

@@ -31,6 +31,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
           before: Type.Optional(Seq),
           after: Type.Optional(Seq),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax })),
+          events: Type.Optional(Type.Boolean({ description: "Also answer the membership events of the page's span (`events`); off by default, so a plain page costs no extra query." })),
         }),
         response: { 200: MessagePageSchema, ...errorResponses },
       },
@@ -44,7 +45,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
       const { roomId } = request.params;
       // Authorized by the page's read; the events come after it.
       const page = after !== undefined ? await messages.since(user.id, roomId, after, limit ?? LIMITS.catchUpMax) : await messages.history(user.id, roomId, { before, limit });
-      return withEvents ? withEvents(roomId, { before, after }, page) : page;
+      return withEvents && request.query.events === true ? withEvents(roomId, { before, after }, page) : page;
     },
   );
 
