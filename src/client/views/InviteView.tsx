@@ -47,7 +47,7 @@ export function InviteView({ chat, code }: { chat: ChatStore | null; code: strin
       )}
       <FormAlert message={error} />
       {chat ? (
-        <button type="button" class="btn btn-primary btn-lg" onClick={accept} disabled={busy || (!preview && !!error)}>
+        <button type="button" class="btn btn-primary btn-lg" onClick={accept} disabled={busy}>
           {busy ? 'Joining…' : 'Join'}
         </button>
       ) : (
