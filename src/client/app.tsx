@@ -81,7 +81,7 @@ function Screen({ route, session, chat, path }: ScreenProps) {
     case 'chat':
       return chat ? <ChatView chat={chat} roomId={route.roomId} /> : <Redirect to={loginPath(path)} />;
     case 'invite':
-      return chat ? <InviteView chat={chat} code={route.code} /> : <Redirect to={loginPath(path)} />;
+      return <InviteView chat={chat} code={route.code} />;
     case 'settings':
       return chat ? <SettingsView /> : <Redirect to={loginPath(path)} />;
     case 'not-found':

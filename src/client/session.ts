@@ -66,6 +66,7 @@ export async function logOut(): Promise<void> {
 }
 
 function signedIn(info: SessionInfo): void {
+  signOutNotice = null;
   api.setCsrfToken(info.csrfToken);
   setState({ status: 'signed-in', user: info.user, limits: info.limits });
 }
@@ -75,8 +76,12 @@ function signedOut(): void {
   setState({ status: 'anonymous' });
 }
 
+/** Why the user was signed out without asking, for the login page; cleared once shown and signed in again. */
+export let signOutNotice: string | null = null;
+
 api.setUnauthorizedHandler(() => {
   if (state.status !== 'signed-in') return;
+  signOutNotice = 'You were signed out: this session was ended from another device, or your password was changed.';
   navigate(loginPath(currentPath()), { replace: true });
   signedOut();
 });

@@ -4,11 +4,13 @@
  * changes, and the "new messages" divider before the first unread. Pure, so it is tested
  * without a DOM; the list only maps rows to components.
  */
-import type { Message } from '../shared/protocol.js';
+import type { Message, RoomEvent } from '../shared/protocol.js';
 import { formatDayLabel } from './format.js';
 
-/** One entry of a room's timeline. Other kinds (e.g. membership events) join this union. */
-export type TimelineItem = { kind: 'message'; seq: number; at: string; message: Message };
+/** One entry of a room's timeline: a message, or a membership event placed after the seq it follows. */
+export type TimelineItem =
+  | { kind: 'message'; seq: number; at: string; message: Message }
+  | { kind: 'event'; seq: number; at: string; event: RoomEvent };
 
 export type TimelineRow =
   | { kind: 'day'; key: string; label: string }
@@ -18,8 +20,21 @@ export type TimelineRow =
 /** A sender's messages closer together than this share one name and time. */
 export const GROUP_WITHIN_MS = 5 * 60_000;
 
-export function messageItems(messages: readonly Message[]): TimelineItem[] {
-  return messages.map((message) => ({ kind: 'message', seq: message.seq, at: message.createdAt, message }));
+/** Messages in seq order with the events between them: an event after seq n comes before message n + 1. */
+export function messageItems(messages: readonly Message[], events: readonly RoomEvent[] = []): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  const sorted = [...events].sort((a, b) => a.afterSeq - b.afterSeq);
+  let next = 0;
+  for (const message of messages) {
+    while (next < sorted.length && sorted[next]!.afterSeq < message.seq) items.push(eventItem(sorted[next++]!));
+    items.push({ kind: 'message', seq: message.seq, at: message.createdAt, message });
+  }
+  while (next < sorted.length) items.push(eventItem(sorted[next++]!));
+  return items;
+}
+
+function eventItem(event: RoomEvent): TimelineItem {
+  return { kind: 'event', seq: event.afterSeq, at: event.at, event };
 }
 
 export interface RowOptions {
@@ -38,13 +53,13 @@ export function timelineRows(items: readonly TimelineItem[], { unreadAfterSeq, n
     const at = new Date(item.at);
     const newDay = !previous || !sameLocalDay(new Date(previous.at), at);
     if (newDay) rows.push({ kind: 'day', key: `day-${dayKey(at)}`, label: formatDayLabel(at, now) });
-    const unread = !dividerPlaced && item.seq > unreadAfterSeq!;
+    const unread = !dividerPlaced && item.kind === 'message' && item.seq > unreadAfterSeq!;
     if (unread) {
       rows.push({ kind: 'unread', key: 'unread' });
       dividerPlaced = true;
     }
     const continued = !newDay && !unread && previous !== null && continues(previous, item);
-    rows.push({ kind: 'item', key: `${item.kind}-${item.seq}`, item, continued });
+    rows.push({ kind: 'item', key: item.kind === 'event' ? `event-${item.event.id}` : `message-${item.seq}`, item, continued });
     previous = item;
   }
   return rows;

@@ -26,6 +26,8 @@ import { messageChangesRoutes } from './messages/message-changes.routes.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
 import { dmsRoutes } from './rooms/dms.routes.js';
+import { invitePreviewRoutes } from './rooms/invite-preview.routes.js';
+import { roomManagementRoutes } from './rooms/members.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 
@@ -106,8 +108,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
       await api.register(dmsRoutes, { dms: services.dms, guard });
       await api.register(usersRoutes, { users: services.users, guard });
-      await api.register(messagesRoutes, { messages: services.messages, changes: services.messageChanges, guard });
+      await api.register(messagesRoutes, { messages: services.messages, changes: services.messageChanges, guard, withEvents: services.roomEvents.withEvents });
       await api.register(messageChangesRoutes, { changes: services.messageChanges, guard });
+      await api.register(roomManagementRoutes, { management: services.management, guard });
+      await api.register(invitePreviewRoutes, { management: services.management, limiter: services.sharedLimiter, perMinute: config.rateLimits.invitePreviewsPerMinute });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },
     { prefix: '/api/v1' },

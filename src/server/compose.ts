@@ -41,6 +41,10 @@ import { createModerationService } from './rooms/moderation.service.js';
 import { createDmsRepository } from './rooms/dms.repository.js';
 import { createDmsService } from './rooms/dms.service.js';
 import { createRoomViews } from './rooms/room-views.js';
+import { createRoomEventsRepository } from './rooms/room-events.repository.js';
+import { createRoomEvents } from './rooms/room-events.service.js';
+import { createRoomManagementRepository } from './rooms/room-management.repository.js';
+import { createRoomManagementService } from './rooms/room-management.service.js';
 import { createRoomAccess } from './rooms/rooms.access.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
@@ -107,25 +111,29 @@ export function composeServices(deps: ServicesDeps) {
 
   const roomsRepository = createRoomsRepository(database.dialect);
   // One access check for the three, so their checks are batched together.
-  const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus });
+  const roomEvents = createRoomEvents({ db, events: createRoomEventsRepository(), clock });
+  const access = createRoomAccess({ db, rooms: roomsRepository, keyring, clock, bus, events: roomEvents });
   const invitesRepository = createInvitesRepository();
   const dmsRepository = createDmsRepository();
   const usersRepository = createUsersRepository(database.dialect);
   const views = createRoomViews({ db, dms: dmsRepository, keyring, presence });
-  const rooms = createRoomsService({ db, rooms: roomsRepository, invites: invitesRepository, access, keyring, clock, bus, presence, views });
-  const dms = createDmsService({
+  const dms = createDmsService({ db, rooms: roomsRepository, dms: dmsRepository, users: usersRepository, views, clock, bus, limiter: localLimiter, opensPerMinute: config.rateLimits.dmOpensPerMinute });
+  const users = createUsersService({ db, users: usersRepository, limiter: localLimiter, searchesPerMinute: config.rateLimits.userSearchesPerMinute });
+  const management = createRoomManagementService({ db, rooms: roomsRepository, invites: invitesRepository, management: createRoomManagementRepository(), access, clock, bus, presence });
+  const rooms = createRoomsService({
     db,
     rooms: roomsRepository,
-    dms: dmsRepository,
-    users: usersRepository,
-    views,
+    invites: invitesRepository,
+    access,
+    keyring,
     clock,
     bus,
-    limiter: localLimiter,
-    opensPerMinute: config.rateLimits.dmOpensPerMinute,
+    presence,
+    views,
+    events: roomEvents,
+    ownerLeaves: management.ownerLeaves,
   });
-  const users = createUsersService({ db, users: usersRepository, limiter: localLimiter, searchesPerMinute: config.rateLimits.userSearchesPerMinute });
-  const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
+  const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus, events: roomEvents });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
   const messagesRepository = createMessagesRepository();
@@ -221,6 +229,8 @@ export function composeServices(deps: ServicesDeps) {
     invites,
     dms,
     users,
+    management,
+    roomEvents,
     messages,
     messageChanges,
     gateway,

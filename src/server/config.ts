@@ -77,6 +77,8 @@ export interface RateLimitsConfig {
   userSearchesPerMinute: number;
   /** DMs opened (POST /dms) per user per minute, per instance. */
   dmOpensPerMinute: number;
+  /** Invite links looked at (GET /invites/:code, signed out too) per client IP per minute: codes cannot be guessed by trying. */
+  invitePreviewsPerMinute: number;
 }
 
 /** A bad configuration value; its message is the one line printed before exiting. */
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
       framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),
       userSearchesPerMinute: integer(env, 'RATE_LIMIT_USER_SEARCH_PER_MINUTE', 120, 1, 100_000_000),
       dmOpensPerMinute: integer(env, 'RATE_LIMIT_DMS_PER_MINUTE', 30, 1, 100_000_000),
+      invitePreviewsPerMinute: integer(env, 'RATE_LIMIT_INVITE_PREVIEWS_PER_MINUTE', 30, 1, 1_000_000),
     },
     logLevel,
     publicUrl,

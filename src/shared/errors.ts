@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'email_taken',
   'room_name_taken',
   'too_many_reactions',
+  'already_member',
+  'owner_must_hand_over',
   // the server
   'rate_limited',
   'service_unavailable',

@@ -179,6 +179,22 @@ export const ReactionSchema = Type.Object({
 });
 export type Reaction = Static<typeof ReactionSchema>;
 
+/** What an invite link shows before it is accepted: the room and who invited (no code, no members). */
+export const InvitePreviewSchema = Type.Object({
+  room: Type.Object({ id: Type.String(), name: Type.String(), isPrivate: Type.Boolean(), memberCount: Type.Integer() }),
+  invitedBy: Type.Object({ username: Type.String() }),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type InvitePreview = Static<typeof InvitePreviewSchema>;
+
+/** A ban as the room's ban list shows it (owner and moderators). */
+export const BanSchema = Type.Object({
+  user: Type.Object({ id: Type.String(), username: Type.String() }),
+  bannedBy: Type.Union([Type.Object({ id: Type.String(), username: Type.String() }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type Ban = Static<typeof BanSchema>;
+
 export const MessageSchema = Type.Object({
   id: Type.String(),
   roomId: Type.String(),
@@ -196,10 +212,27 @@ export const MessageSchema = Type.Object({
 });
 export type Message = Static<typeof MessageSchema>;
 
+/** A membership change in a room's timeline: it happened after message `afterSeq` and before the next. */
+export const RoomEventSchema = Type.Object({
+  id: Type.String(),
+  roomId: Type.String(),
+  afterSeq: Type.Integer({ minimum: 0 }),
+  at: Type.String({ format: 'date-time' }),
+  user: Type.Object({ id: Type.String(), username: Type.String() }),
+  change: Type.Union([Type.Literal('joined'), Type.Literal('left'), Type.Literal('removed')]),
+  actor: Type.Union([Type.Object({ id: Type.String(), username: Type.String() }), Type.Null()], {
+    description: 'Who added or removed the user; null when they joined or left themselves.',
+  }),
+});
+export type RoomEvent = Static<typeof RoomEventSchema>;
+
 export const MessagePageSchema = Type.Object({
   messages: Type.Array(MessageSchema),
   hasMore: Type.Boolean(),
   lastChange: Type.Optional(Type.Integer({ description: "With changedAfter: the room's change counter when the page was read." })),
+  events: Type.Optional(
+    Type.Array(RoomEventSchema, { description: "Membership events in the page's span of seqs (and after it, on the newest page), oldest first." }),
+  ),
 });
 
 export const MessageEditSchema = Type.Object({
@@ -223,9 +256,11 @@ export type ServerFrame =
   | { type: 'error'; clientId?: string; error: ErrorBody['error'] }
   | { type: 'presence'; userId: string; online: boolean }
   | { type: 'typing'; roomId: string; userId: string }
-  | { type: 'member'; roomId: string; userId: string; change: MemberChange }
   /** A DM the user is in was just created (by them, elsewhere, or by someone else): add it to the list; its events follow. */
   | { type: 'dm'; room: Room }
+  | { type: 'member'; roomId: string; userId: string; change: MemberChange; event?: RoomEvent }
+  /** The room was deleted by its owner: its messages are gone and nobody is subscribed any more. */
+  | { type: 'room_deleted'; roomId: string }
   | { type: 'pong' };
 
 export const SendFrameSchema = Type.Object({

@@ -5,7 +5,7 @@
  */
 import type { Member, Role, RoomKind } from './protocol.js';
 
-export type RoomAction = 'view' | 'read' | 'send' | 'listMembers' | 'invite' | 'join' | 'moderate' | 'setRole';
+export type RoomAction = 'view' | 'read' | 'send' | 'listMembers' | 'invite' | 'join' | 'moderate' | 'setRole' | 'handOver' | 'deleteRoom';
 
 /** What the rules need of a room; `kind` defaults to 'room'. */
 export interface RoomTraits {
@@ -33,6 +33,8 @@ export function can(role: Role | null, action: RoomAction, room: RoomTraits): bo
     case 'moderate':
       return role === 'owner' || role === 'moderator';
     case 'setRole':
+    case 'handOver':
+    case 'deleteRoom':
       return role === 'owner';
     case 'join':
       return !room.isPrivate;
@@ -54,14 +56,17 @@ export function actsOnOther(actorId: string, targetId: string): boolean {
   return actorId !== targetId;
 }
 
-/** The owner keeps their role (they hand it over by leaving); the owner may change the others'. */
+/** The owner keeps their role (they hand it over first, to leave); the owner may change the others'. */
 export function roleChangeable(targetRole: Role): boolean {
   return targetRole !== 'owner';
 }
 
-/** Who gets the room when its owner leaves: a moderator, else the longest-standing member. */
-export function heirOf<T extends { role: Role }>(remaining: readonly T[]): T | undefined {
-  return remaining.find((m) => m.role === 'moderator') ?? remaining[0];
+/**
+ * Whether leaving is refused: an owner must hand the room over (or delete it) first while
+ * anyone else is in it; an owner alone may leave, which deletes the room.
+ */
+export function mustHandOver(role: Role | null, otherMembers: number): boolean {
+  return role === 'owner' && otherMembers > 0;
 }
 
 export type MemberAction = 'makeModerator' | 'makeMember' | 'remove' | 'ban';

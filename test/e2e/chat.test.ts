@@ -95,7 +95,7 @@ describe('chat in the browser', { timeout: 60_000 }, () => {
     await alice.keyboard.press('Escape');
 
     await bob.goto(new URL(link!).pathname);
-    await bob.getByRole('button', { name: 'Accept invite' }).click();
+    await bob.getByRole('button', { name: 'Join' }).click();
     await bob.waitForURL(`**${roomPath}`);
     await expect.poll(() => bob.getByTestId('room-item').evaluateAll((n) => n.map((e) => e.getAttribute('data-room-name')))).toContain(ROOM);
   });

@@ -68,7 +68,7 @@ describe('invite links in the browser', { timeout: 60_000 }, () => {
     const guest = await newPage();
     await registerThroughPage(guest, 'gustav');
     await guest.goto(new URL(limitedLink).pathname);
-    await guest.getByRole('button', { name: 'Accept invite' }).click();
+    await guest.getByRole('button', { name: 'Join' }).click();
     await guest.waitForURL(`**${roomPath}`);
 
     await owner.getByRole('button', { name: /invite/i }).click();
@@ -87,7 +87,7 @@ describe('invite links in the browser', { timeout: 60_000 }, () => {
     const visitor = await newPage();
     await registerThroughPage(visitor, 'vera');
     await visitor.goto(new URL(limitedLink).pathname);
-    await visitor.getByRole('button', { name: 'Accept invite' }).click();
+    await visitor.getByRole('button', { name: 'Join' }).click();
     await expect.poll(() => visitor.getByRole('alert').textContent()).toContain('This invite link was revoked; ask for a new one.');
     const rooms = await visitor.getByTestId('room-item').evaluateAll((n) => n.map((e) => e.getAttribute('data-room-name')));
     expect(rooms).not.toContain(ROOM);

@@ -3,7 +3,7 @@
  * divider (timeline-view.ts), initials avatars, the locale clock, and drafts per user and room.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Message } from '../../src/shared/protocol.js';
+import type { Message, RoomEvent } from '../../src/shared/protocol.js';
 import { avatarHue, initials } from '../../src/client/avatar.js';
 import { loadDraft, saveDraft } from '../../src/client/core/drafts.js';
 import { formatDayLabel } from '../../src/client/format.js';
@@ -19,11 +19,14 @@ function at(seq: number, sender: typeof ada, date: Date): Message {
 const local = (day: number, hour: number, minute: number, second = 0) => new Date(2026, 2, day, hour, minute, second);
 const NOW = local(10, 18, 0);
 
-/** Rows as short strings: "day:Today", "unread", "m3" (starts a group) or "m3+" (continues one). */
+/** Rows as short strings: "day:Today", "unread", "m3" (starts a group), "m3+" (continues one) or "e:joined" (an event). */
 function shape(rows: readonly TimelineRow[]): string[] {
-  return rows.map((row) =>
-    row.kind === 'day' ? `day:${row.label}` : row.kind === 'unread' ? 'unread' : `${row.item.message.id}${row.continued ? '+' : ''}`,
-  );
+  return rows.map((row) => {
+    if (row.kind === 'day') return `day:${row.label}`;
+    if (row.kind === 'unread') return 'unread';
+    if (row.item.kind === 'event') return `e:${row.item.event.change}`;
+    return `${row.item.message.id}${row.continued ? '+' : ''}`;
+  });
 }
 const rowsOf = (messages: Message[], unreadAfterSeq: number | null = null) =>
   shape(timelineRows(messageItems(messages), { unreadAfterSeq, now: NOW }));
@@ -71,6 +74,16 @@ describe('timeline rows', () => {
     const messages = [1, 2].map((seq) => at(seq, ada, local(10, 9, seq)));
     expect(rowsOf(messages, 2)).toEqual(['day:Today', 'm1', 'm2+']);
     expect(rowsOf(messages, null)).toEqual(['day:Today', 'm1', 'm2+']);
+  });
+
+  it('places membership events between the seqs they came between; they break a group and never take the unread divider', () => {
+    const event = (id: string, afterSeq: number, change: RoomEvent['change']): RoomEvent => ({
+      id, roomId: 'r', afterSeq, at: local(10, 9, afterSeq, 30).toISOString(), user: bob, change, actor: null,
+    });
+    const messages = [at(1, ada, local(10, 9, 0)), at(2, ada, local(10, 9, 1)), at(3, ada, local(10, 9, 2))];
+    const rows = timelineRows(messageItems(messages, [event('e2', 2, 'left'), event('e0', 0, 'joined')]), { unreadAfterSeq: 1, now: NOW });
+    expect(shape(rows)).toEqual(['day:Today', 'e:joined', 'm1', 'unread', 'm2', 'e:left', 'm3']);
+    expect(shape(timelineRows(messageItems(messages.slice(0, 1), [event('e5', 5, 'joined')]), { unreadAfterSeq: null, now: NOW }))).toEqual(['day:Today', 'm1', 'e:joined']);
   });
 
   it('gives every row a stable, unique key', () => {

@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
-import type { Room } from '../../shared/protocol.js';
-import { ApiError } from '../core/api.js';
+import { useEffect, useState } from 'preact/hooks';
+import type { Member, Room } from '../../shared/protocol.js';
+import { ApiError, listMembers } from '../core/api.js';
 import type { ChatStore } from '../core/chat-store.js';
 import { Dialog } from './Dialog.js';
 import { FormAlert } from './form-errors.js';
@@ -12,38 +12,87 @@ interface LeaveRoomDialogProps {
   onClose: () => void;
 }
 
+/** Leaving; an owner with others in the room hands it over first ("Make … owner and leave") or deletes it. */
 export function LeaveRoomDialog({ chat, room, onLeft, onClose }: LeaveRoomDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [others, setOthers] = useState<Member[] | null>(null);
+  const [heir, setHeir] = useState('');
+  const isOwner = room.role === 'owner';
 
-  async function leave() {
+  useEffect(() => {
+    if (!isOwner) return;
+    listMembers(room.id).then(
+      (members) => {
+        const rest = members.filter((m) => m.role !== 'owner');
+        setOthers(rest);
+        setHeir(rest.find((m) => m.role === 'moderator')?.user.id ?? rest[0]?.user.id ?? '');
+      },
+      () => setOthers([]),
+    );
+  }, [room.id, isOwner]);
+
+  async function act(what: () => Promise<void>, fallback: string) {
     setBusy(true);
+    setError(null);
     try {
-      await chat.leaveRoom(room.id);
+      await what();
       onLeft();
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : 'Could not leave the room. Try again.');
+      setError(failure instanceof ApiError ? failure.message : fallback);
       setBusy(false);
     }
   }
 
+  const mustHandOver = isOwner && (others?.length ?? 0) > 0;
+  const heirName = others?.find((m) => m.user.id === heir)?.user.username ?? '';
   return (
     <Dialog title={`Leave ${room.name}?`} onClose={onClose}>
       <div class="modal-body">
         <FormAlert message={error} />
-        <p class="mb-0">
-          {room.isPrivate
-            ? 'This room is private: you will need a new invitation to come back.'
-            : 'You can join again from the room directory.'}
-        </p>
+        {mustHandOver ? (
+          <>
+            <p>You own this room. Make another member its owner before you leave, or delete the room for everyone.</p>
+            <label class="form-label" for="leave-heir">
+              New owner
+            </label>
+            <select id="leave-heir" class="form-select" value={heir} onChange={(e) => setHeir(e.currentTarget.value)}>
+              {others!.map((m) => (
+                <option key={m.user.id} value={m.user.id}>
+                  {m.user.username}
+                  {m.role === 'moderator' ? ' (moderator)' : ''}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : (
+          <p class="mb-0">
+            {isOwner
+              ? 'You are the only member: leaving deletes the room and its messages.'
+              : room.isPrivate
+                ? 'This room is private: you will need a new invitation to come back.'
+                : 'You can join again from the room directory.'}
+          </p>
+        )}
       </div>
       <div class="modal-footer">
         <button type="button" class="btn btn-outline-secondary" onClick={onClose} data-autofocus>
           Stay
         </button>
-        <button type="button" class="btn btn-danger" onClick={leave} disabled={busy}>
-          Leave room
-        </button>
+        {isOwner && (
+          <button type="button" class="btn btn-outline-danger" disabled={busy || others === null} onClick={() => act(() => chat.deleteRoom(room.id), 'Could not delete the room. Try again.')}>
+            Delete the room
+          </button>
+        )}
+        {mustHandOver ? (
+          <button type="button" class="btn btn-danger" disabled={busy || !heir} onClick={() => act(() => chat.handOverAndLeave(room.id, heir), 'Could not hand the room over. Try again.')}>
+            Make {heirName} owner and leave
+          </button>
+        ) : (
+          <button type="button" class="btn btn-danger" disabled={busy || (isOwner && others === null)} onClick={() => act(() => chat.leaveRoom(room.id), 'Could not leave the room. Try again.')}>
+            Leave room
+          </button>
+        )}
       </div>
     </Dialog>
   );

@@ -5,7 +5,7 @@
  * date separators, the unread divider) come from timeline-view.ts.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Message } from '../../shared/protocol.js';
+import type { Message, RoomEvent } from '../../shared/protocol.js';
 import { firstSeq, lastSeq, type Timeline } from '../core/timeline.js';
 import { plural } from '../format.js';
 import { memo } from '../memo.js';
@@ -14,6 +14,7 @@ import { Icon } from './Icon.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
 import type { RenderText } from './MessageText.js';
 import { useJumpToUnread } from './unread-jump.js';
+import { TimelineEvent } from './TimelineEvent.js';
 
 interface MessageListProps {
   timeline: Timeline;
@@ -28,6 +29,8 @@ interface MessageListProps {
   onReloadHistory: () => void;
   onRetry: (clientId: string) => void;
   onDiscard: (clientId: string) => void;
+  /** Membership events, by the seq they follow. */
+  events?: readonly RoomEvent[];
 }
 
 const NEAR_BOTTOM_PX = 48;
@@ -49,8 +52,8 @@ export const MessageList = memo(function MessageList(props: MessageListProps) {
   const [unseen, setUnseen] = useState(0);
   const [announcement, setAnnouncement] = useState('');
   const rows = useMemo(
-    () => timelineRows(messageItems(timeline.messages), { unreadAfterSeq: props.unreadAfterSeq }),
-    [timeline.messages, props.unreadAfterSeq],
+    () => timelineRows(messageItems(timeline.messages, props.events), { unreadAfterSeq: props.unreadAfterSeq }),
+    [timeline.messages, props.events, props.unreadAfterSeq],
   );
   const jump = useJumpToUnread(scroller, props);
 
@@ -163,6 +166,7 @@ function Row({ row, selfId, renderText }: { row: TimelineRow; selfId: string; re
         </li>
       );
     case 'item':
+      if (row.item.kind === 'event') return <TimelineEvent event={row.item.event} />;
       return (
         <MessageItem
           message={row.item.message}

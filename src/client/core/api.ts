@@ -5,6 +5,8 @@
  */
 import type {
   ActiveSession,
+  Ban,
+  InvitePreview,
   ChangePasswordBody,
   ErrorBody,
   Invite,
@@ -50,6 +52,11 @@ let onUnauthorized: () => void = () => {};
 /** Remembers the token from login or GET /auth/session for state-changing requests. */
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
+}
+
+/** The session ended elsewhere (the socket closed with 4401): as a 401 would. */
+export function sessionEnded(): void {
+  onUnauthorized();
 }
 
 /** Called when a request that needs a session is answered 401. */
@@ -131,6 +138,14 @@ export const createInvite = (roomId: string, body: CreateInviteBody = {}) =>
 export const listInvites = (roomId: string) => request<{ invites: RoomInvite[] }>('GET', `/rooms/${segment(roomId)}/invites`);
 export const revokeInvite = (roomId: string, inviteId: string) =>
   request<void>('DELETE', `/rooms/${segment(roomId)}/invites/${segment(inviteId)}`);
+/** Who invited, and to which room: works signed out. */
+export const getInvitePreview = (code: string) => request<InvitePreview>('GET', `/invites/${segment(code)}`, { expectUnauthorized: true });
+export const addMemberByUsername = (roomId: string, username: string) =>
+  request<{ member: Member }>('POST', `/rooms/${segment(roomId)}/members`, { body: { username } });
+export const listBans = (roomId: string) => request<{ bans: Ban[] }>('GET', `/rooms/${segment(roomId)}/bans`);
+export const unban = (roomId: string, userId: string) => request<void>('DELETE', `/rooms/${segment(roomId)}/bans/${segment(userId)}`);
+export const handOverRoom = (roomId: string, userId: string) => request<void>('PUT', `/rooms/${segment(roomId)}/owner`, { body: { userId } });
+export const deleteRoom = (roomId: string) => request<void>('DELETE', `/rooms/${segment(roomId)}`);
 export const acceptInvite = (code: string) => request<{ room: Room }>('POST', `/invites/${segment(code)}/accept`);
 /** The caller has read `seq` in this room. */
 export const markRoomRead = (roomId: string, seq: number) =>
@@ -158,7 +173,7 @@ export const setMemberRole = (roomId: string, userId: string, role: Exclude<Role
 
 // ---- Messages ----------------------------------------------------------------
 
-type MessageQuery = { before?: number; after?: number; changedAfter?: number; limit?: number };
+type MessageQuery = { before?: number; after?: number; changedAfter?: number; limit?: number; events?: boolean };
 
 export function listMessages(roomId: string, query: MessageQuery = {}): Promise<MessagePage> {
   const params = new URLSearchParams();

@@ -1,5 +1,5 @@
 /** The chat screen's state (one immutable snapshot) and the helpers its modules share. */
-import type { ClientFrame, Member, Message, Room, User } from '../../shared/protocol.js';
+import type { ClientFrame, Member, Message, Room, User, RoomEvent } from '../../shared/protocol.js';
 import { ApiError } from './api.js';
 import type { Store } from './store.js';
 import { EMPTY_TIMELINE, type Timeline } from './timeline.js';
@@ -33,6 +33,8 @@ export interface ChatSnapshot {
   typing: Readonly<Record<string, readonly string[]>>;
   /** The latest notice, until dismissed. */
   notice: ChatNotice | null;
+  /** Membership events by room, ordered by the seq they follow (core/room-events.ts). */
+  roomEvents: Readonly<Record<string, readonly RoomEvent[]>>;
 }
 
 export function initialSnapshot(self: User): ChatSnapshot {
@@ -49,6 +51,7 @@ export function initialSnapshot(self: User): ChatSnapshot {
     online: {},
     typing: {},
     notice: null,
+    roomEvents: {},
   };
 }
 

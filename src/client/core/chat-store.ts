@@ -12,6 +12,7 @@ import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type 
 import { MessageChanges } from './message-changes.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
+import { mergeRoomEvents } from './room-events.js';
 import { Rooms } from './rooms.js';
 import { ChatSocket, socketUrl, type LinkState } from './socket.js';
 import { Store, type Readable } from './store.js';
@@ -157,6 +158,17 @@ export class ChatStore implements Readable<ChatSnapshot> {
     this.rooms.forget(roomId);
   }
 
+  /** The owner hands the room to `userId`, then leaves (a sole owner may not just leave). */
+  async handOverAndLeave(roomId: string, userId: string): Promise<void> {
+    await api.handOverRoom(roomId, userId);
+    await this.leaveRoom(roomId);
+  }
+
+  async deleteRoom(roomId: string): Promise<void> {
+    await api.deleteRoom(roomId);
+    this.rooms.forget(roomId);
+  }
+
   reloadMembers(roomId: string): Promise<void> {
     return this.rooms.reloadMembers(roomId);
   }
@@ -277,7 +289,10 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'typing':
         if (frame.userId === this.snapshot.self.id) return;
         return this.typing.typing(frame.roomId, frame.userId, this.usernameOf(frame.roomId, frame.userId) ?? 'Someone');
+      case 'room_deleted':
+        return this.rooms.forget(frame.roomId);
       case 'member':
+        if (frame.event) mergeRoomEvents(this.state, frame.roomId, [frame.event]);
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {
           if (frame.change === 'removed') this.noticeRemoval(frame.roomId);
           return this.rooms.forget(frame.roomId);

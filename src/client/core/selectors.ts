@@ -3,7 +3,8 @@
  * changes. A slice built from several fields is memoised: while those fields hold the
  * same (===) values, the selector returns the very same object.
  */
-import type { User } from '../../shared/protocol.js';
+import type { RoomEvent, User } from '../../shared/protocol.js';
+import { NO_EVENTS } from './room-events.js';
 import type { ChatSnapshot } from './chat-state.js';
 import { EMPTY_TIMELINE, type Timeline } from './timeline.js';
 
@@ -12,6 +13,8 @@ export interface MessageListSlice {
   self: User;
   loadingOlder: boolean;
   historyError: string | null;
+  /** Membership events to place between the messages. */
+  events: readonly RoomEvent[];
 }
 
 const NO_ONE_TYPING: readonly string[] = [];
@@ -26,13 +29,15 @@ export function messageListSelector(roomId: string | null): (snapshot: ChatSnaps
       self: snapshot.self,
       loadingOlder: (roomId !== null ? snapshot.loadingOlder[key] : undefined) ?? false,
       historyError: (roomId !== null ? snapshot.historyErrors[key] : undefined) ?? null,
+      events: (roomId !== null ? snapshot.roomEvents[key] : undefined) ?? NO_EVENTS,
     };
     if (
       last &&
       last.timeline === next.timeline &&
       last.self === next.self &&
       last.loadingOlder === next.loadingOlder &&
-      last.historyError === next.historyError
+      last.historyError === next.historyError &&
+      last.events === next.events
     ) {
       return last;
     }

@@ -4,6 +4,7 @@
  * It knows nothing about rooms; frames go to `onFrame` as they come.
  */
 import type { ClientFrame, ServerFrame } from '../../shared/protocol.js';
+import { sessionEnded } from './api.js';
 
 /**
  * `connected`: the server said hello. `reconnecting`: a live link was lost and the
@@ -82,7 +83,11 @@ export class ChatSocket {
     }
     this.ws = ws;
     ws.onmessage = (event) => this.receive(event);
-    ws.onclose = () => this.handleLoss(ws);
+    ws.onclose = (event) => {
+      // 4401: the session ended (another device, a password change): the app signs out with a notice.
+      if (event?.code === 4401) sessionEnded();
+      this.handleLoss(ws);
+    };
     this.expectLifeWithin(ws);
   }
 

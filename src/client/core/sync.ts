@@ -9,6 +9,7 @@ import * as api from './api.js';
 import { ApiError } from './api.js';
 import { messageOf, setTimeline, timelineOf, without, type ChatContext } from './chat-state.js';
 import type { ReadMarkers } from './read-markers.js';
+import { mergeRoomEvents } from './room-events.js';
 import * as tl from './timeline.js';
 
 const POLL_MESSAGES_MS = 3_000;
@@ -38,8 +39,9 @@ export class Sync {
     if (timelineOf(state, roomId).historyLoaded || this.loadingHistory.has(roomId)) return;
     this.loadingHistory.add(roomId);
     try {
-      const page = await api.listMessages(roomId, { limit: PAGE_SIZE });
+      const page = await api.listMessages(roomId, { limit: PAGE_SIZE, events: true });
       setTimeline(state, roomId, tl.applyNewestPage(timelineOf(state, roomId), page));
+      mergeRoomEvents(state, roomId, page.events);
       this.ctx.afterMessages(roomId, page.messages);
       state.update({ historyErrors: without(state.getSnapshot().historyErrors, roomId) });
     } catch (error) {
@@ -57,8 +59,9 @@ export class Sync {
     if (!timeline.hasOlder || first === null || state.getSnapshot().loadingOlder[roomId]) return;
     state.update({ loadingOlder: { ...state.getSnapshot().loadingOlder, [roomId]: true } });
     try {
-      const page = await api.listMessages(roomId, { before: first, limit: PAGE_SIZE });
+      const page = await api.listMessages(roomId, { before: first, limit: PAGE_SIZE, events: true });
       setTimeline(state, roomId, tl.applyOlderPage(timelineOf(state, roomId), page));
+      mergeRoomEvents(state, roomId, page.events);
     } catch {
       // Scrolling up again retries.
     } finally {
@@ -90,6 +93,7 @@ export class Sync {
         for (;;) {
           const page = await api.listMessages(roomId, { after });
           setTimeline(this.ctx.state, roomId, tl.mergeMessages(timelineOf(this.ctx.state, roomId), page.messages));
+          mergeRoomEvents(this.ctx.state, roomId, page.events);
           this.ctx.afterMessages(roomId, page.messages);
           const last = page.messages.at(-1)?.seq;
           if (!page.hasMore || last === undefined) break;

@@ -11,6 +11,7 @@ import { InviteDialog } from '../components/InviteDialog.js';
 import { LeaveRoomDialog } from '../components/LeaveRoomDialog.js';
 import { MemberActionDialog } from '../components/MemberActionDialog.js';
 import { MemberList } from '../components/MemberList.js';
+import { RoomPeople } from '../components/RoomPeople.js';
 import { MessageList } from '../components/MessageList.js';
 import { NewMessageDialog } from '../components/NewMessageDialog.js';
 import { MessageActionsContext } from '../components/message-actions-context.js';
@@ -222,6 +223,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onSetRole: (member, role) => chat.setMemberRole(room.id, member.user.id, role),
             }}
           />
+          <RoomPeople key={`people-${room.id}`} chat={chat} roomId={room.id} role={room.role} memberCount={snapshot.members[room.id]?.length ?? 0} />
         </SidePanel>
       )}
 

@@ -4,7 +4,7 @@ import { FormAlert, useFormErrors } from '../components/form-errors.js';
 import { useDocumentTitle } from '../hooks.js';
 import { registerPath } from '../paths.js';
 import { Link } from '../router.js';
-import { logIn } from '../session.js';
+import { logIn, signOutNotice } from '../session.js';
 
 /** Signing in; the app then moves on to `next` (checked by the router) or the chat. */
 export function LoginView({ next }: { next: string | null }) {
@@ -34,6 +34,11 @@ export function LoginView({ next }: { next: string | null }) {
       <h1 class="h3 mb-4" tabIndex={-1}>
         Log in
       </h1>
+      {signOutNotice && (
+        <div class="alert alert-warning" role="status" data-testid="signed-out-notice">
+          {signOutNotice}
+        </div>
+      )}
       <form ref={errors.form} onSubmit={submit} noValidate>
         <FormAlert message={errors.formError} />
         <FormField

@@ -173,6 +173,18 @@ export interface RoomNameKeysTable {
   room_id: string;
 }
 
+/** A membership change shown in the room's timeline, placed after the message `after_seq`. */
+export interface RoomEventsTable {
+  id: string;
+  room_id: string;
+  after_seq: number;
+  at: number;
+  user_id: string;
+  change: 'joined' | 'left' | 'removed';
+  /** Who added or removed the user (null: they joined or left themselves). */
+  actor_id: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -190,6 +202,7 @@ export interface Database {
   attempt_budgets: AttemptBudgetsTable;
   username_keys: UsernameKeysTable;
   room_name_keys: RoomNameKeysTable;
+  room_events: RoomEventsTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */

@@ -5,15 +5,24 @@ import { ErrorSchema, LIMITS, MessagePageSchema, MessageSchema } from '../../sha
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { errors } from '../http/errors.js';
 import type { MessageChangesService } from './message-changes.service.js';
+import type { MessagePage } from '../../shared/protocol.js';
 import type { MessagesService } from './messages.service.js';
+
+/** Adds the membership events of a page's span (rooms/room-events.service.ts). */
+export type PageEvents = (roomId: string, query: { before?: number; after?: number }, page: MessagePage) => Promise<MessagePage>;
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
 const errorResponses = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesService; changes: MessageChangesService; guard: AuthGuard }> = async (
+export const messagesRoutes: FastifyPluginAsyncTypebox<{
+  messages: MessagesService;
+  changes: MessageChangesService;
+  guard: AuthGuard;
+  withEvents?: PageEvents;
+}> = async (
   app,
-  { messages, changes, guard },
+  { messages, changes, guard, withEvents },
 ) => {
   app.addHook('onRequest', guard.requireUser);
 
@@ -34,6 +43,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
           after: Type.Optional(Seq),
           changedAfter: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Messages changed after this change number, in change order.' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageMax })),
+          events: Type.Optional(Type.Boolean({ description: "Also answer the membership events of the page's span (`events`); off by default, so a plain page costs no extra query." })),
         }),
         response: { 200: MessagePageSchema, ...errorResponses },
       },
@@ -44,9 +54,11 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{ messages: MessagesServi
       if ([before, after, changedAfter].filter((value) => value !== undefined).length > 1) {
         throw errors.validation('Use one of before, after and changedAfter, not several.', after !== undefined ? 'after' : 'changedAfter');
       }
-      if (changedAfter !== undefined) return changes.changedAfter(user.id, request.params.roomId, changedAfter, limit ?? LIMITS.catchUpMax);
-      if (after !== undefined) return messages.since(user.id, request.params.roomId, after, limit ?? LIMITS.catchUpMax);
-      return messages.history(user.id, request.params.roomId, { before, limit });
+      const { roomId } = request.params;
+      if (changedAfter !== undefined) return changes.changedAfter(user.id, roomId, changedAfter, limit ?? LIMITS.catchUpMax);
+      // Authorized by the page's read; the events come after it.
+      const page = after !== undefined ? await messages.since(user.id, roomId, after, limit ?? LIMITS.catchUpMax) : await messages.history(user.id, roomId, { before, limit });
+      return withEvents && request.query.events === true ? withEvents(roomId, { before, after }, page) : page;
     },
   );
 

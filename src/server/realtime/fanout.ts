@@ -133,7 +133,7 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
         }
         return;
       case 'member': {
-        const frame: ServerFrame = { type: 'member', roomId: event.roomId, userId: event.userId, change: event.change };
+        const frame: ServerFrame = { type: 'member', roomId: event.roomId, userId: event.userId, change: event.change, ...(event.event ? { event: event.event } : {}) };
         const own = connections.ofUser(event.userId);
         for (const connection of own) connection.heardWhileReading?.set(event.roomId, event.change !== 'left' && event.change !== 'removed');
         if (event.change === 'joined') {
@@ -148,6 +148,15 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
           }
         } else {
           broadcast([event.roomId], frame);
+        }
+        return;
+      }
+      case 'room-deleted': {
+        const subscribed = [...connections.inRoom(event.roomId)];
+        broadcast([event.roomId], { type: 'room_deleted', roomId: event.roomId });
+        for (const connection of subscribed) {
+          connection.heardWhileReading?.set(event.roomId, false);
+          connections.unsubscribe(connection, event.roomId);
         }
       }
     }

@@ -97,7 +97,7 @@ export function createInvitesService(deps: {
       const room = await rooms.findAccess(db, userId, found.room_id);
       if (!room) throw inviteNotFound();
       // An invite does not override a ban (the holder knows the room exists already).
-      await access.admit(room, userId, {
+      const eventId = await access.admit(room, userId, {
         bannedAnswer: bannedError,
         check: async (trx) => {
           const invite = await invites.findInviteByCodeHash(trx, codeHash);
@@ -109,7 +109,7 @@ export function createInvitesService(deps: {
           throw usedUp();
         },
       });
-      return access.joined(userId, found.room_id);
+      return access.joined(userId, found.room_id, eventId);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
+import type { RoomEvents } from './room-events.service.js';
 import type { RoomAccess } from './rooms.access.js';
 import type { InvitesRepository } from './invites.repository.js';
 import { actsOnOther, allows, outranks, roleChangeable } from './rooms.policy.js';
@@ -25,8 +26,9 @@ export function createModerationService(deps: {
   access: RoomAccess;
   clock: Clock;
   bus: Bus;
+  events: RoomEvents;
 }) {
-  const { db, rooms, invites, access, clock, bus } = deps;
+  const { db, rooms, invites, access, clock, bus, events } = deps;
 
   /**
    * The member an owner or moderator wants to act on (undefined: not a member, which a
@@ -49,12 +51,14 @@ export function createModerationService(deps: {
     async removeMember(actorId: string, roomId: string, targetId: string, options: { ban: boolean }): Promise<void> {
       const target = await moderationTarget(actorId, roomId, targetId, options);
       let removed = false;
+      let eventId: string | undefined;
       try {
         await db.transaction().execute(async (trx) => {
           // Under the pair's lock, as a join: a join in flight either finished (and its member
           // row is removed here) or waits and then sees the ban.
           await rooms.lockMembership(trx, roomId, targetId);
           removed = await rooms.removeMember(trx, roomId, targetId);
+          if (removed) eventId = await events.record(trx, roomId, targetId, 'removed', actorId);
           if (options.ban) await rooms.insertBan(trx, { room_id: roomId, user_id: targetId, banned_by: actorId, created_at: clock.now() });
           // No invite made before now brings them back, and a removed moderator's links stop.
           await invites.excludeFromExisting(trx, roomId, targetId, clock.now());
@@ -64,7 +68,9 @@ export function createModerationService(deps: {
         if (!target && isForeignKeyViolation(error)) throw errors.notFound('That user');
         throw error;
       }
-      if (removed) await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed' });
+      if (!removed) return;
+      const event = await events.present(eventId);
+      await bus.publish({ kind: 'member', roomId, userId: targetId, change: 'removed', ...(event ? { event } : {}) });
     },
 
     /** Lifts a ban (owner or moderator); the user may then join or be invited again. */
@@ -78,7 +84,7 @@ export function createModerationService(deps: {
       const actor = await access.authorize(actorId, roomId, 'setRole');
       const target = await rooms.findMember(db, roomId, targetId);
       if (!target) throw errors.notFound('That member');
-      if (!roleChangeable(target.role)) throw errors.forbidden('The owner keeps their role; the owner hands it over by leaving.');
+      if (!roleChangeable(target.role)) throw errors.forbidden('The owner keeps their role; to step down, the owner hands the room over (PUT …/owner).');
       await db.transaction().execute(async (trx) => {
         await rooms.setRole(trx, roomId, targetId, role);
         // A demoted moderator's links stop for good (accept also asks the creator's role).

@@ -6,7 +6,7 @@
 import { can, type RoomAction } from '../../shared/room-rules.js';
 import type { Role } from './rooms.repository.js';
 
-export { actsOnOther, heirOf, outranks, roleChangeable, type RoomAction } from '../../shared/room-rules.js';
+export { actsOnOther, mustHandOver, outranks, roleChangeable, type RoomAction } from '../../shared/room-rules.js';
 
 /** `can` on a stored room (is_private is 0/1; kind 'dm' for a direct message). */
 export function allows(role: Role | null, action: RoomAction, room: { is_private: number; kind?: 'room' | 'dm' }): boolean {

@@ -18,7 +18,8 @@ import type { Presence } from '../platform/cluster/presence.js';
 import type { InvitesRepository } from './invites.repository.js';
 import type { RoomViews } from './room-views.js';
 import { roomNotFound, type RoomAccess } from './rooms.access.js';
-import { allows, heirOf } from './rooms.policy.js';
+import type { RoomEvents } from './room-events.service.js';
+import { allows } from './rooms.policy.js';
 import { presentMember, presentRoom } from './rooms.presenter.js';
 import type { RoomRow, RoomsRepository } from './rooms.repository.js';
 
@@ -42,8 +43,11 @@ export function createRoomsService(deps: {
   presence: Presence;
   /** Presents rooms with DMs' people (DMs are named by them). */
   views: RoomViews;
+  events: RoomEvents;
+  /** An owner's leave (room-management.service): refused while others remain, else the room is deleted. */
+  ownerLeaves: (ownerId: string, roomId: string) => Promise<void>;
 }) {
-  const { db, rooms, invites, access, keyring, clock, bus, presence, views } = deps;
+  const { db, rooms, invites, access, keyring, clock, bus, presence, views, events, ownerLeaves } = deps;
   const { authorize, admit, addMember, joined } = access;
 
   function validateName(raw: string): string {
@@ -90,7 +94,9 @@ export function createRoomsService(deps: {
         // Whatever keys are free: an older look-alike room keeps those it holds.
         await rooms.reserveNameKeys(trx, general.id, nameKeys(GENERAL_ROOM_NAME));
       }
-      await addMember(general.id, userId, general.owner_id === userId ? 'owner' : 'member', trx);
+      const isOwner = general.owner_id === userId;
+      // A newcomer's join shows in General's history (nobody else is subscribed to them yet).
+      if ((await addMember(general.id, userId, isOwner ? 'owner' : 'member', trx)) && !isOwner) await events.record(trx, general.id, userId, 'joined');
     },
 
     async listMine(userId: string): Promise<Room[]> {
@@ -138,32 +144,26 @@ export function createRoomsService(deps: {
     async joinByName(userId: string, rawName: string): Promise<Room> {
       const room = await rooms.findPublicByNameKey(db, normaliseName(rawName).toLowerCase());
       if (!room || !allows(null, 'join', room)) throw errors.notFound('A public room with that name');
-      await admit(room, userId);
-      return joined(userId, room.id);
+      return joined(userId, room.id, await admit(room, userId));
     },
 
     async join(userId: string, roomId: string): Promise<Room> {
       const view = await rooms.findView(db, userId, roomId);
       if (!view || (view.role === null && !allows(null, 'join', view))) throw roomNotFound();
-      if (view.role === null) await admit(view, userId);
-      return joined(userId, roomId);
+      return joined(userId, roomId, view.role === null ? await admit(view, userId) : null);
     },
 
-    /** Leaves the room; an owner who leaves hands the room to the longest-standing member. */
+    /** Leaves the room; an owner must hand it over first (or is alone, and the room goes with them). */
     async leave(userId: string, roomId: string): Promise<void> {
       const view = await authorize(userId, roomId, 'read');
-      await db.transaction().execute(async (trx) => {
-        if (view.role === 'owner') await rooms.lockRoom(trx, roomId); // the room before its members, as the message batch
-        await rooms.removeMember(trx, roomId, userId);
+      if (view.role === 'owner') return ownerLeaves(userId, roomId);
+      const eventId = await db.transaction().execute(async (trx) => {
+        if (!(await rooms.removeMember(trx, roomId, userId))) return undefined;
         await invites.revokeMadeBy(trx, roomId, userId, clock.now()); // their links stop with them
-        if (view.role !== 'owner') return;
-        const members = await rooms.listMembers(trx, roomId);
-        const heir = heirOf(members);
-        if (!heir) return;
-        await rooms.setRole(trx, roomId, heir.user_id, 'owner');
-        await rooms.setOwner(trx, roomId, heir.user_id);
+        return events.record(trx, roomId, userId, 'left');
       });
-      await bus.publish({ kind: 'member', roomId, userId, change: 'left' });
+      const event = await events.present(eventId);
+      await bus.publish({ kind: 'member', roomId, userId, change: 'left', ...(event ? { event } : {}) });
     },
 
     async members(userId: string, roomId: string): Promise<Member[]> {

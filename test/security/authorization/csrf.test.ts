@@ -164,6 +164,22 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
         };
       },
     },
+    // Managing the caller's own rooms (room-management.routes).
+    {
+      key: 'POST /api/v1/rooms/:roomId/members',
+      build: async () => {
+        const target = await signUp(t.app, uniqueName('added'));
+        return { session: cw.caller, probe: { method: 'POST', url: `/api/v1/rooms/${cw.privateRoom.id}/members`, payload: { username: target.user.username } } };
+      },
+    },
+    {
+      key: 'PUT /api/v1/rooms/:roomId/owner',
+      build: async () => ({ session: cw.caller, probe: { method: 'PUT', url: `/api/v1/rooms/${cw.ownRoom.id}/owner`, payload: { userId: cw.other.user.id } } }),
+    },
+    {
+      key: 'DELETE /api/v1/rooms/:roomId',
+      build: async () => ({ session: cw.caller, probe: { method: 'DELETE', url: `/api/v1/rooms/${cw.privateRoom.id}` } }),
+    },
     // Last: a successful password change ends the caller's other sessions.
     {
       key: 'POST /api/v1/auth/password',

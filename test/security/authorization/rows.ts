@@ -239,6 +239,49 @@ export const ROOM_ROWS: RoomRow[] = [
     onPublic: refused(403, 'not_member'),
     ...everyone(refused(403, 'forbidden')),
   },
+  // Managing the room (room-management.routes): T is a member already, so adding them
+  // passes authorization and stops at 409; handing over or deleting would change the world.
+  {
+    key: 'POST /api/v1/rooms/:roomId/members',
+    probe: (room, world) => ({ method: 'POST', url: `/api/v1/rooms/${room.id}/members`, payload: { username: world.T.user.username } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(409, 'already_member'),
+    owner: refused(409, 'already_member'),
+  },
+  {
+    key: 'GET /api/v1/rooms/:roomId/bans',
+    probe: (room) => ({ method: 'GET', url: `/api/v1/rooms/${room.id}/bans` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: ok(200),
+    owner: ok(200),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/owner',
+    probe: (room, world) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/owner`, payload: { userId: world.T.user.id } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    owner: 'skip',
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/owner',
+    // Handing the room to oneself: the owner is past authorization and told to choose another.
+    probe: (room, world, self) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/owner`, payload: { userId: targetSelf(world, self) } }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    owner: refused(400, 'validation_failed'),
+  },
+  {
+    key: 'DELETE /api/v1/rooms/:roomId',
+    probe: (room) => ({ method: 'DELETE', url: `/api/v1/rooms/${room.id}` }),
+    onPublic: refused(403, 'not_member'),
+    member: refused(403, 'forbidden'),
+    moderator: refused(403, 'forbidden'),
+    owner: 'skip',
+  },
 ];
 
 export const USER_ROWS: UserRow[] = [
@@ -386,6 +429,14 @@ export const USER_ROWS: UserRow[] = [
     }),
     // The expired-invite holder gets 410 invite_expired (see the dedicated test); the rest 404.
     signedIn: refused(404, 'invite_not_found'),
+  },
+  {
+    key: 'GET /api/v1/invites/:code',
+    access: 'public',
+    // The invite page works signed out; a code nobody was given names no room, to anyone.
+    probe: () => ({ method: 'GET', url: `/api/v1/invites/${randomUUID()}` }),
+    signedIn: refused(404, 'invite_not_found'),
+    loggedOut: refused(404, 'invite_not_found'),
   },
 ];
 

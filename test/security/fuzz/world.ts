@@ -149,6 +149,14 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       'GET /api/v1/rooms/:roomId/messages/:seq/edits': { params: onMessage },
       'PUT /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji': { params: onReaction },
       'DELETE /api/v1/rooms/:roomId/messages/:seq/reactions/:emoji': { params: onReaction },
+      // Managing rooms: none of these may change the world, so each valid request is refused
+      // (adding a member already in, handing the room to oneself, deleting someone else's room).
+      'GET /api/v1/invites/:code': { public: true, params: { code: () => 'never-issued-invite-code' }, alwaysRefused: true },
+      'POST /api/v1/rooms/:roomId/members': { params: inRoom, validBody: () => ({ username: w.other.user.username }), alwaysRefused: true },
+      'GET /api/v1/rooms/:roomId/bans': { params: inRoom },
+      // The private room has nobody else to hand it to, whatever id a mutation puts in.
+      'PUT /api/v1/rooms/:roomId/owner': { params: { roomId: () => w.privateRoom.id }, validBody: () => ({ userId: w.fuzzer.user.id }), alwaysRefused: true },
+      'DELETE /api/v1/rooms/:roomId': { params: { roomId: () => w.othersPublic.id }, alwaysRefused: true },
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
       // The fuzzer's DM with `other`: opening it again is a 200, nothing to undo.
       'POST /api/v1/dms': { validBody: () => ({ userIds: [w.other.user.id] }) },

@@ -5,14 +5,16 @@
  * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message, Room } from '../../../shared/protocol.js';
+import type { MemberChange, Message, Room, RoomEvent } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
   | { kind: 'message'; roomId: string; message: Message }
   /** An edit, delete or reaction change: the message's full new state. */
   | { kind: 'message-updated'; roomId: string; message: Message }
-  | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
+  | { kind: 'member'; roomId: string; userId: string; change: MemberChange; event?: RoomEvent }
+  /** The owner deleted the room: its sockets are told and unsubscribed. */
+  | { kind: 'room-deleted'; roomId: string }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
   /** A DM was created (or people of its set came back): `userIds` are subscribed to it and told. */
