@@ -164,6 +164,10 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
         };
       },
     },
+    {
+      key: 'POST /api/v1/dms',
+      build: async () => ({ session: cw.caller, probe: { method: 'POST', url: '/api/v1/dms', payload: { userIds: [cw.other.user.id] } } }),
+    },
     // Managing the caller's own rooms (room-management.routes).
     {
       key: 'POST /api/v1/rooms/:roomId/members',
