@@ -25,6 +25,7 @@ import { createValidatorCompiler } from './http/validation.js';
 import { messagesRoutes } from './messages/messages.routes.js';
 import { realtimeRoutes } from './realtime/realtime.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
+import { roomActivityRoutes } from './rooms/room-activity.routes.js';
 
 export interface AppOptions {
   /** The built browser client; defaults to dist/client. */
@@ -98,7 +99,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         limits: config.rateLimits,
         messageMaxLength: config.messageMaxLength,
       });
-      await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
+      await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl, activity: services.roomActivity });
+      await api.register(roomActivityRoutes, { activity: services.roomActivity, guard });
       await api.register(messagesRoutes, { messages: services.messages, guard });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },

@@ -27,6 +27,10 @@ import { createMessageStore } from './messages/message-store.js';
 import { createMessageWriter } from './messages/message-writer.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { createMessagesService } from './messages/messages.service.js';
+import { createMentionsRepository } from './messages/mentions.repository.js';
+import { createReplies } from './messages/replies.js';
+import { createRoomActivityRepository } from './rooms/room-activity.repository.js';
+import { createRoomActivityService } from './rooms/room-activity.service.js';
 import type { Bus } from './platform/cluster/bus.js';
 import { ClusterStartError, connectCluster, type Cluster } from './platform/cluster/connect.js';
 import { createMemoryCounterStore, withHashedKeys, type CounterStore } from './platform/cluster/counters.js';
@@ -105,12 +109,16 @@ export function composeServices(deps: ServicesDeps) {
   const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const messageStore = createMessageStore(database);
+  const bodies = createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics });
+  const roomActivity = createRoomActivityService({ db, activity: createRoomActivityRepository(), rooms, bus });
   const messages = createMessagesService({
     db,
     messages: createMessagesRepository(),
     writer: createMessageWriter(messageStore),
     rooms,
-    bodies: createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics }),
+    bodies,
+    replies: createReplies({ db, bodies }),
+    mentions: createMentionsRepository(),
     clock,
     bus,
     maxLength: config.messageMaxLength,
@@ -179,6 +187,7 @@ export function composeServices(deps: ServicesDeps) {
     moderation,
     invites,
     messages,
+    roomActivity,
     gateway,
     sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */

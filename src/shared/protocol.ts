@@ -27,7 +27,15 @@ export const LIMITS = {
   inviteHoursDefault: 168,
   inviteHoursMax: 2160,
   inviteUsesMax: 10_000,
+  /** Distinct @names looked up per message (more are left as text). */
+  mentionsMax: 50,
 } as const;
+
+export const NOTIFICATION_LEVELS = ['all', 'mentions', 'none'] as const;
+export type NotificationLevel = (typeof NOTIFICATION_LEVELS)[number];
+export const NotificationLevelSchema = Type.Union([Type.Literal('all'), Type.Literal('mentions'), Type.Literal('none')], {
+  description: 'Which messages notify: all (any from others), mentions (of you only), none.',
+});
 
 export { USERNAME_PATTERN };
 
@@ -118,6 +126,9 @@ export const RoomSchema = Type.Object({
   lastSeq: Type.Integer(),
   memberCount: Type.Integer(),
   lastReadSeq: Type.Optional(Type.Integer({ description: 'The last seq the caller has read (members only).' })),
+  unreadCount: Type.Optional(Type.Integer({ description: "In the room list: others' messages after the read marker (counted up to 1000)." })),
+  mentionCount: Type.Optional(Type.Integer({ description: 'In the room list: mentions of the caller after the read marker (counted up to 1000).' })),
+  notificationLevel: Type.Optional(NotificationLevelSchema),
 });
 export type Room = Static<typeof RoomSchema>;
 
@@ -149,6 +160,14 @@ export const RoomInviteSchema = Type.Object({
 });
 export type RoomInvite = Static<typeof RoomInviteSchema>;
 
+export const ReplyRefSchema = Type.Object({
+  seq: Type.Integer(),
+  sender: Type.Object({ id: Type.String(), username: Type.String() }),
+  excerpt: Type.String({ description: 'The start of the original body ("" once deleted).' }),
+  deleted: Type.Optional(Type.Boolean()),
+});
+export type ReplyRef = Static<typeof ReplyRefSchema>;
+
 export const MessageSchema = Type.Object({
   id: Type.String(),
   roomId: Type.String(),
@@ -158,6 +177,8 @@ export const MessageSchema = Type.Object({
   clientId: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   editedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  replyTo: Type.Optional(ReplyRefSchema),
+  mentions: Type.Array(Type.String(), { description: 'Ids of the members `@username` in the body names.' }),
 });
 export type Message = Static<typeof MessageSchema>;
 
@@ -180,6 +201,8 @@ export type ServerFrame =
   | { type: 'presence'; userId: string; online: boolean }
   | { type: 'typing'; roomId: string; userId: string }
   | { type: 'member'; roomId: string; userId: string; change: MemberChange }
+  /** The caller changed a room's notification level (on any of its devices). */
+  | { type: 'notification_level'; roomId: string; level: NotificationLevel }
   | { type: 'pong' };
 
 export const SendFrameSchema = Type.Object({
@@ -187,6 +210,7 @@ export const SendFrameSchema = Type.Object({
   roomId: Type.String({ maxLength: 64 }),
   body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
   clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
+  replyTo: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 });
 export const TypingFrameSchema = Type.Object({
   type: Type.Literal('typing'),

@@ -164,6 +164,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
         sender: { id: randomUUID(), username: 'alice' },
         body,
         clientId: randomUUID(),
+        mentions: [],
         createdAt: new Date().toISOString(),
       };
     }

@@ -67,6 +67,7 @@ function message(roomId: string, seq: number, overrides: Partial<Message> = {}):
     sender: alice,
     body: `message ${seq}`,
     clientId: `${roomId}-c${seq}`,
+    mentions: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };

@@ -25,6 +25,7 @@ function message(seq: number, overrides: Partial<Message> = {}): Message {
     body: `message ${seq}`,
     clientId: `c${seq}`,
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString(),
+    mentions: [],
     ...overrides,
   };
 }

@@ -10,6 +10,7 @@ import * as rateLimitCounters from './migrations/004-rate-limit-counters.js';
 import * as attemptBudgets from './migrations/005-attempt-budgets.js';
 import * as inviteRevocation from './migrations/006-invite-revocation.js';
 import * as nameKeys from './migrations/007-name-keys.js';
+import * as repliesMentions from './migrations/010-replies-mentions.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-attempt-budgets': attemptBudgets,
   '006-invite-revocation': inviteRevocation,
   '007-name-keys': nameKeys,
+  '010-replies-mentions': repliesMentions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -51,6 +51,8 @@ export interface RoomMembersTable {
   role: 'owner' | 'moderator' | 'member';
   joined_at: number;
   last_read_seq: number;
+  /** (Optional in writes: it has a default.) Which messages notify: 'all' | 'mentions' | 'none'. */
+  notification_level?: 'all' | 'mentions' | 'none';
 }
 
 export interface MessagesTable {
@@ -65,6 +67,19 @@ export interface MessagesTable {
   body_key_id: string | null;
   created_at: number;
   edited_at: number | null;
+  /** (Optional in writes.) The seq (same room) this message replies to; null for none. */
+  reply_to_seq?: number | null;
+  /** (Optional in writes.) The members mentioned, user ids joined by ',' (null: none); counted from message_mentions. */
+  mention_ids?: string | null;
+  /** (Optional in writes.) A tombstone's time (the deletes migration's column). */
+  deleted_at?: number | null;
+}
+
+/** One member mentioned by one message: counted per member after its read marker. */
+export interface MessageMentionsTable {
+  room_id: string;
+  user_id: string;
+  seq: number;
 }
 
 export interface RoomInvitesTable {
@@ -143,6 +158,7 @@ export interface Database {
   rooms: RoomsTable;
   room_members: RoomMembersTable;
   messages: MessagesTable;
+  message_mentions: MessageMentionsTable;
   room_invites: RoomInvitesTable;
   room_invite_exclusions: RoomInviteExclusionsTable;
   key_canary: KeyCanaryTable;

@@ -1,5 +1,5 @@
 /** What a client sees of a message: the one builder of the wire shape. Bodies are decrypted here, and only here. */
-import type { Message } from '../../shared/protocol.js';
+import type { Message, ReplyRef } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
@@ -14,6 +14,8 @@ export interface MessageParts {
   clientId: string;
   createdAt: number;
   editedAt: number | null;
+  mentions?: readonly string[];
+  replyTo?: ReplyRef;
 }
 
 export function messageOf(parts: MessageParts): Message {
@@ -25,7 +27,9 @@ export function messageOf(parts: MessageParts): Message {
     body: parts.body,
     clientId: parts.clientId,
     createdAt: isoTime(parts.createdAt),
+    mentions: [...(parts.mentions ?? [])],
   };
+  if (parts.replyTo) message.replyTo = parts.replyTo;
   if (parts.editedAt !== null) message.editedAt = isoTime(parts.editedAt);
   return message;
 }
@@ -40,5 +44,6 @@ export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies)
     clientId: row.client_id,
     createdAt: Number(row.created_at),
     editedAt: row.edited_at !== null ? Number(row.edited_at) : null,
+    mentions: row.mention_ids ? row.mention_ids.split(',') : [],
   });
 }

@@ -16,7 +16,10 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import { messageOf, presentMessage } from './messages.presenter.js';
 import type { MessageWriter } from './message-writer.js';
-import type { MessagesRepository } from './messages.repository.js';
+import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
+import type { MentionsRepository } from './mentions.repository.js';
+import { mentionedNames } from '../../shared/mentions.js';
+import type { Replies } from './replies.js';
 
 export interface SendResult {
   message: Message;
@@ -39,6 +42,9 @@ export function createMessagesService(deps: {
   sendsPerMinute: number;
   /** Counts committed messages. */
   metrics?: Pick<Metrics, 'messageSent'>;
+  /** Reply excerpts (messages/replies.ts) and the members a body mentions. */
+  replies: Replies;
+  mentions: MentionsRepository;
 }) {
   const { db, messages, writer, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
@@ -54,7 +60,7 @@ export function createMessagesService(deps: {
 
   async function existing(roomId: string, sender: User, clientId: string): Promise<Message | undefined> {
     const row = await messages.findByClientId(db, roomId, sender.id, clientId);
-    return row ? presentMessage(row, bodies) : undefined;
+    return row ? (await present(roomId, [row]))[0] : undefined;
   }
 
   /**
@@ -71,11 +77,22 @@ export function createMessagesService(deps: {
     return rows;
   }
 
+  /** Rows as members see them, their reply excerpts read in one query. */
+  function present(roomId: string, rows: MessageWithSenderRow[]): Promise<Message[]> {
+    return deps.replies.attach(roomId, rows, rows.map((row) => presentMessage(row, bodies)));
+  }
+
   return {
-    async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
+    async send(sender: User, roomId: string, body: string, clientId: string, options: { replyTo?: number } = {}): Promise<SendResult> {
       const text = validate(body, clientId);
       await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
+      // Only a reply or a body with an @ pays for these reads; a plain message goes straight to the batch.
+      const names = mentionedNames(text).slice(0, LIMITS.mentionsMax);
+      const [replyTo, mentioned] = await Promise.all([
+        options.replyTo !== undefined ? deps.replies.check(roomId, options.replyTo) : undefined,
+        deps.mentions.membersNamed(db, roomId, names),
+      ]);
 
       const { ciphertext, keyId } = bodies.seal(text);
       const id = randomUUID();
@@ -90,6 +107,8 @@ export function createMessagesService(deps: {
         body_key_id: keyId,
         created_at: createdAt,
         edited_at: null,
+        reply_to_seq: replyTo?.seq ?? null,
+        mention_ids: mentioned.length > 0 ? mentioned.join(',') : null,
       });
       let seq: number;
       if (written.stored) {
@@ -104,7 +123,7 @@ export function createMessagesService(deps: {
         seq = earlier.seq;
       }
 
-      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null });
+      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null, mentions: mentioned, replyTo });
       deps.metrics?.messageSent();
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };
@@ -115,14 +134,14 @@ export function createMessagesService(deps: {
       const limit = options.limit ?? LIMITS.pageDefault;
       const rows = await readAuthorized(userId, roomId, () => messages.pageBefore(db, roomId, options.before, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).reverse().map((row) => presentMessage(row, bodies)), hasMore };
+      return { messages: await present(roomId, rows.slice(0, limit).reverse()), hasMore };
     },
 
     /** Everything after `after` (polling and catch-up), oldest first, in pages. */
     async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
       const rows = await readAuthorized(userId, roomId, () => messages.pageAfter(db, roomId, after, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: rows.slice(0, limit).map((row) => presentMessage(row, bodies)), hasMore };
+      return { messages: await present(roomId, rows.slice(0, limit)), hasMore };
     },
 
     /**
@@ -132,7 +151,7 @@ export function createMessagesService(deps: {
      */
     async loadForFanOut(roomId: string, seq: number): Promise<Message | undefined> {
       const row = await messages.findBySeq(db, roomId, seq);
-      return row ? presentMessage(row, bodies) : undefined;
+      return row ? (await present(roomId, [row]))[0] : undefined;
     },
   };
 }

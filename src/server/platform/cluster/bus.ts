@@ -5,7 +5,7 @@
  * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message } from '../../../shared/protocol.js';
+import type { MemberChange, Message, NotificationLevel } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
@@ -13,6 +13,8 @@ export type FanOutEvent =
   | { kind: 'member'; roomId: string; userId: string; change: MemberChange }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
+  /** A member changed a room's notification level: their own sockets hear of it. */
+  | { kind: 'notification-level'; userId: string; roomId: string; level: NotificationLevel }
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
   | { kind: 'sessions-ended'; userId: string; sessionIds?: string[]; exceptSessionId?: string };
 
