@@ -50,6 +50,7 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
         body: 'hello, world',
         clientId,
         createdAt: expect.stringMatching(ISO),
+        mentions: [],
       });
     });
 
