@@ -1,23 +1,36 @@
 /** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. */
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
+import { excerptOf } from '../../shared/mentions.js';
+import type { Member, Message } from '../../shared/protocol.js';
 import { useSession } from '../session.js';
 import { Icon } from './Icon.js';
+import { useMentionAutocomplete } from './MentionSuggestions.js';
 
 interface ComposerProps {
   roomName: string;
   onSend: (body: string) => void;
   onTyping: () => void;
+  /** The message being replied to, shown above the box until sent or cancelled. */
+  replyTo?: Message | null;
+  onCancelReply?: () => void;
+  /** The room's members, for @ autocomplete. */
+  members?: readonly Member[];
 }
 
 /** The counter appears once this few characters are left. */
 const COUNTER_FROM_REMAINING = 500;
 const MAX_ROWS = 8;
 
-export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
+export function Composer({ roomName, onSend, onTyping, replyTo, onCancelReply, members }: ComposerProps) {
   const [text, setText] = useState('');
   const id = useId();
   const session = useSession();
+  const input = useRef<HTMLTextAreaElement>(null);
+  const mentions = useMentionAutocomplete(id, members, session.status === 'signed-in' ? session.user.id : '', (next, caret) => {
+    setText(next);
+    requestAnimationFrame(() => input.current?.setSelectionRange(caret, caret));
+  });
   // The server's limit, told with the session (MESSAGE_MAX_LENGTH); the composer is shown only when signed in.
   const maxLength = session.status === 'signed-in' ? session.limits.messageMaxLength : 0;
   const body = text.trim();
@@ -33,6 +46,8 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
   }
 
   function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
+    if (mentions.onKeyDown(event)) return;
+    if (event.key === 'Escape' && replyTo) onCancelReply?.();
     // isComposing: Enter that confirms an IME candidate must not send.
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -42,6 +57,7 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
 
   function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
     setText(event.currentTarget.value);
+    mentions.update(event.currentTarget.value, event.currentTarget.selectionStart ?? event.currentTarget.value.length);
     if (event.currentTarget.value.trim()) onTyping();
   }
 
@@ -57,8 +73,19 @@ export function Composer({ roomName, onSend, onTyping }: ComposerProps) {
       <label class="visually-hidden" for={id}>
         Message #{roomName}
       </label>
+      {replyTo && (
+        <div class="composer-reply small d-flex align-items-center gap-2 mb-1" data-testid="composer-reply">
+          <span class="text-truncate">
+            Replying to <span class="fw-semibold">@{replyTo.sender.username}</span> — <span class="text-body-secondary">{excerptOf(replyTo.body)}</span>
+          </span>
+          <button type="button" class="btn-close btn-sm ms-auto" aria-label="Cancel the reply" onClick={onCancelReply} />
+        </div>
+      )}
+      {mentions.list}
       <div class="d-flex gap-2 align-items-end">
         <textarea
+          ref={input}
+          {...mentions.inputProps}
           id={id}
           name="body"
           data-testid="composer"

@@ -2,11 +2,14 @@ import type { Message } from '../../shared/protocol.js';
 import { formatFullTime, formatMessageTime } from '../format.js';
 import type { PendingMessage } from '../core/timeline.js';
 import { MessageText } from './MessageText.js';
+import { useMessageContext } from './message-context.js';
+import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
 
 export function MessageItem({ message, own }: { message: Message; own: boolean }) {
+  const mentionsMe = message.mentions.includes(useMessageContext()?.selfId ?? '');
   return (
     <li
-      class={`message${own ? ' message-own' : ''}`}
+      class={`message${own ? ' message-own' : ''}${mentionsMe ? ' message-mentions-me' : ''}`}
       data-testid="message"
       data-seq={message.seq}
       data-sender={message.sender.username}
@@ -22,7 +25,9 @@ export function MessageItem({ message, own }: { message: Message; own: boolean }
             (edited)
           </span>
         )}
+        <ReplyButton message={message} />
       </div>
+      <ReplyQuote message={message} />
       <div class="message-body" data-testid="message-body">
         <MessageText text={message.body} />
       </div>

@@ -1,4 +1,5 @@
 import { linkify } from '../linkify.js';
+import { MentionText } from './MentionText.js';
 import { VisibleText } from './VisibleText.js';
 
 /**
@@ -14,7 +15,7 @@ export function MessageText({ text }: { text: string }) {
             <VisibleText text={part.text} />
           </a>
         ) : (
-          <VisibleText text={part.text} />
+          <MentionText text={part.text} />
         ),
       )}
     </>

@@ -1,7 +1,8 @@
-import type { Room } from '../../shared/protocol.js';
+import type { NotificationLevel, Room } from '../../shared/protocol.js';
 import { can } from '../../shared/room-rules.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
+import { NotificationMenu } from './NotificationMenu.js';
 import { VisibleText } from './VisibleText.js';
 
 interface RoomHeaderProps {
@@ -12,6 +13,7 @@ interface RoomHeaderProps {
   onToggleMembers: () => void;
   onInvite: () => void;
   onLeave: () => void;
+  onNotificationLevel?: (level: NotificationLevel) => void;
 }
 
 export function RoomHeader(props: RoomHeaderProps) {
@@ -37,6 +39,7 @@ export function RoomHeader(props: RoomHeaderProps) {
         </h1>
         {room.description && <p class="room-description small text-body-secondary mb-0"><VisibleText text={room.description} /></p>}
       </div>
+      {props.onNotificationLevel && <NotificationMenu level={room.notificationLevel ?? 'all'} onChange={props.onNotificationLevel} />}
       <button
         type="button"
         class="btn btn-outline-secondary btn-sm text-nowrap"

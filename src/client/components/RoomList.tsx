@@ -6,11 +6,13 @@ import { Icon } from './Icon.js';
 interface RoomListProps {
   rooms: readonly Room[];
   unread: Readonly<Record<string, number>>;
+  /** Mentions of me per room: a badge of its own. */
+  mentions?: Readonly<Record<string, number>>;
   activeRoomId: string | null;
   onNavigate: () => void;
 }
 
-export function RoomList({ rooms, unread, activeRoomId, onNavigate }: RoomListProps) {
+export function RoomList({ rooms, unread, mentions = {}, activeRoomId, onNavigate }: RoomListProps) {
   if (rooms.length === 0) {
     return <p class="text-body-secondary small px-3">You are not in any room yet. Create one or browse the directory.</p>;
   }
@@ -18,6 +20,7 @@ export function RoomList({ rooms, unread, activeRoomId, onNavigate }: RoomListPr
     <ul class="list-group list-group-flush room-list">
       {rooms.map((room) => {
         const count = unread[room.id] ?? 0;
+        const mentioned = mentions[room.id] ?? 0;
         const active = room.id === activeRoomId;
         return (
           <li key={room.id} class="list-group-item p-0 border-0">
@@ -33,6 +36,12 @@ export function RoomList({ rooms, unread, activeRoomId, onNavigate }: RoomListPr
               <Icon name={room.isPrivate ? 'lock' : 'hash'} />
               <span class={`text-truncate flex-grow-1${count > 0 ? ' fw-semibold' : ''}`}>{room.name}</span>
               {room.isPrivate && <span class="visually-hidden">, private</span>}
+              {mentioned > 0 && (
+                <span class="badge rounded-pill text-bg-danger" data-testid="mention-count" title={`${mentioned} mentioning you`}>
+                  @{mentioned}
+                  <span class="visually-hidden"> {mentioned === 1 ? 'mention' : 'mentions'} of you</span>
+                </span>
+              )}
               {count > 0 && (
                 <>
                   <span class="badge rounded-pill text-bg-primary" data-testid="unread-count">

@@ -19,6 +19,7 @@ import type {
   RoomInvite,
   SessionInfo,
   User,
+  NotificationLevel,
 } from '../../shared/protocol.js';
 
 /** A refused or failed request; `status` 0 means the server could not be reached. */
@@ -157,5 +158,8 @@ export function listMessages(roomId: string, query: MessageQuery = {}): Promise<
   return request<MessagePage>('GET', `/rooms/${segment(roomId)}/messages${search ? `?${search}` : ''}`);
 }
 
-export const postMessage = (roomId: string, body: string, clientId: string) =>
-  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId } });
+export const postMessage = (roomId: string, body: string, clientId: string, replyTo?: number) =>
+  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId, ...(replyTo ? { replyTo } : {}) } });
+
+export const setNotificationLevel = (roomId: string, level: NotificationLevel) =>
+  request<void>('PUT', `/rooms/${segment(roomId)}/notifications`, { body: { level } });

@@ -5,7 +5,8 @@
  * snapshots (whole, or slices through selectors) and call the methods; nothing here
  * knows about Preact. Sending lives in Outbox, timelines in Sync, unread in ReadMarkers.
  */
-import type { Member, Message, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
+import type { Member, Message, NotificationLevel, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
+import { Alerts } from './alerts.js';
 import * as api from './api.js';
 import type { CreateRoomBody } from './api.js';
 import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type ConnectionState } from './chat-state.js';
@@ -36,6 +37,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
   private readonly sync: Sync;
   private readonly outbox: Outbox;
   private readonly typing: TypingTracker;
+  private readonly alerts: Alerts;
 
   readonly getSnapshot: () => ChatSnapshot;
   readonly subscribe: (listener: () => void) => () => void;
@@ -58,6 +60,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       reloadRooms: () => this.reloadRooms(),
       reloadMembers: (roomId) => this.reloadMembers(roomId),
     });
+    this.alerts = new Alerts(this.ctx, (roomId) => this.onOpenRequest?.(roomId));
     this.outbox = new Outbox(this.ctx, (roomId, afterSeq) => this.sync.catchUp(roomId, afterSeq));
     this.typing = new TypingTracker((roomId, names) =>
       this.state.update({ typing: { ...this.state.getSnapshot().typing, [roomId]: names } }),
@@ -68,6 +71,9 @@ export class ChatStore implements Readable<ChatSnapshot> {
       onStateChange: (state) => this.handleLinkState(state),
     });
   }
+
+  /** Set by the view: a clicked notification opens its room. */
+  onOpenRequest?: (roomId: string) => void;
 
   private get snapshot(): ChatSnapshot {
     return this.state.getSnapshot();
@@ -104,11 +110,18 @@ export class ChatStore implements Readable<ChatSnapshot> {
     if (!roomId) return;
     void this.sync.ensureHistory(roomId);
     if (!this.snapshot.members[roomId]) void this.reloadMembers(roomId);
-    this.markers.markRead(roomId);
+    this.markRead(roomId);
   }
 
-  reloadRooms(): Promise<void> {
-    return this.rooms.reload();
+  async reloadRooms(): Promise<void> {
+    await this.rooms.reload();
+    const { rooms } = this.snapshot;
+    if (rooms) this.alerts.trackRooms(rooms);
+  }
+
+  /** Which of the room's messages notify me (all, mentions, none). */
+  setNotificationLevel(roomId: string, level: NotificationLevel): Promise<void> {
+    return this.alerts.setLevel(roomId, level);
   }
 
   async createRoom(body: CreateRoomBody): Promise<Room> {
@@ -193,8 +206,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   }
 
   /** Sends a message: shown as pending at once, confirmed by the ack (or the HTTP answer). */
-  send(roomId: string, body: string): void {
-    this.outbox.send(roomId, body);
+  send(roomId: string, body: string, replyTo?: number): void {
+    this.outbox.send(roomId, body, replyTo);
   }
 
   retry(roomId: string, clientId: string): void {
@@ -217,11 +230,16 @@ export class ChatStore implements Readable<ChatSnapshot> {
     this.markers.noteMessages(roomId, messages, this.snapshot.self.id);
     for (const message of messages) this.typing.stopped(roomId, message.sender.id);
     this.markers.refreshUnread();
+    this.markRead(roomId);
+  }
+
+  private markRead(roomId: string): void {
     this.markers.markRead(roomId);
+    if (roomId === this.activeRoomId && document.visibilityState === 'visible') this.alerts.read(roomId);
   }
 
   private readonly handleVisibility = (): void => {
-    if (this.activeRoomId) this.markers.markRead(this.activeRoomId);
+    if (this.activeRoomId) this.markRead(this.activeRoomId);
   };
 
   // ---- real time -------------------------------------------------------------------------
@@ -239,6 +257,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'hello':
         return this.sync.hello(frame.rooms);
       case 'message':
+        this.alerts.live(frame.message);
         this.sync.receive(frame.message);
         if (!this.snapshot.rooms?.some((room) => room.id === frame.message.roomId)) this.rooms.reloadSoon();
         return;
@@ -252,6 +271,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'typing':
         if (frame.userId === this.snapshot.self.id) return;
         return this.typing.typing(frame.roomId, frame.userId, this.usernameOf(frame.roomId, frame.userId) ?? 'Someone');
+      case 'notification_level':
+        return this.alerts.levelChanged(frame.roomId, frame.level);
       case 'member':
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {
           if (frame.change === 'removed') this.noticeRemoval(frame.roomId);

@@ -14,6 +14,8 @@ const ACK_TIMEOUT_MS = 10_000;
 export class Outbox {
   private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly pendingRooms = new Map<string, string>();
+  /** The seq each pending reply answers, so a retry or an HTTP resend keeps it. */
+  private readonly replies = new Map<string, number>();
 
   constructor(
     private readonly ctx: ChatContext,
@@ -25,9 +27,10 @@ export class Outbox {
     for (const timer of this.ackTimers.values()) clearTimeout(timer);
   }
 
-  send(roomId: string, body: string): void {
+  send(roomId: string, body: string, replyTo?: number): void {
     const clientId = newClientId();
     this.pendingRooms.set(clientId, roomId);
+    if (replyTo !== undefined) this.replies.set(clientId, replyTo);
     setTimeline(this.ctx.state, roomId, tl.addPending(timelineOf(this.ctx.state, roomId), clientId, body));
     this.deliver(roomId, clientId, body);
   }
@@ -41,6 +44,7 @@ export class Outbox {
 
   discard(roomId: string, clientId: string): void {
     this.pendingRooms.delete(clientId);
+    this.replies.delete(clientId);
     setTimeline(this.ctx.state, roomId, tl.discardPending(timelineOf(this.ctx.state, roomId), clientId));
   }
 
@@ -48,6 +52,7 @@ export class Outbox {
     clearTimeout(this.ackTimers.get(clientId));
     this.ackTimers.delete(clientId);
     this.pendingRooms.delete(clientId);
+    this.replies.delete(clientId);
     const { timeline, gapAfter } = tl.acknowledge(timelineOf(this.ctx.state, message.roomId), clientId, message);
     setTimeline(this.ctx.state, message.roomId, timeline);
     this.ctx.afterMessages(message.roomId, [message]);
@@ -74,7 +79,8 @@ export class Outbox {
   }
 
   private deliver(roomId: string, clientId: string, body: string): void {
-    if (!this.ctx.socket.send({ type: 'send', roomId, body, clientId })) {
+    const replyTo = this.replies.get(clientId);
+    if (!this.ctx.socket.send({ type: 'send', roomId, body, clientId, ...(replyTo !== undefined ? { replyTo } : {}) })) {
       void this.postOverHttp(roomId, clientId, body);
       return;
     }
@@ -93,7 +99,7 @@ export class Outbox {
 
   private async postOverHttp(roomId: string, clientId: string, body: string): Promise<void> {
     try {
-      const { message } = await api.postMessage(roomId, body, clientId);
+      const { message } = await api.postMessage(roomId, body, clientId, this.replies.get(clientId));
       this.acknowledge(clientId, message);
     } catch (error) {
       this.fail(clientId, messageOf(error));

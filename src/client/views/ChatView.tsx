@@ -20,6 +20,9 @@ import { messageListSelector, typingSelector } from '../core/selectors.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
+import { MessageContext } from '../components/message-context.js';
+import { unreadTitle, useUnreadSignal } from '../unread-signal.js';
+import { useRoomMessages } from './use-room-messages.js';
 
 type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | null;
 
@@ -41,7 +44,10 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
   const { rooms, notice } = snapshot;
   const room = rooms?.find((candidate) => candidate.id === roomId) ?? null;
   const totalUnread = Object.values(snapshot.unread).reduce((sum, count) => sum + count, 0);
-  useDocumentTitle(`${totalUnread > 0 ? `(${totalUnread}) ` : ''}${room ? room.name : 'Chat'}`);
+  const totalMentions = Object.values(snapshot.mentions).reduce((sum, count) => sum + count, 0);
+  useDocumentTitle(unreadTitle(room ? room.name : 'Chat', totalUnread, totalMentions));
+  useUnreadSignal(totalUnread, totalMentions);
+  const replies = useRoomMessages(chat, room?.id ?? null, room ? snapshot.members[room.id] : undefined);
 
   // Only a room known to be ours is opened, so a stale link never fetches what we can't read.
   const openRoomId = room?.id ?? null;
@@ -104,7 +110,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
           </button>
         </div>
         {rooms ? (
-          <RoomList rooms={rooms} unread={snapshot.unread} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
+          <RoomList rooms={rooms} unread={snapshot.unread} mentions={snapshot.mentions} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
         ) : snapshot.roomsError ? (
           <div class="alert alert-danger mx-2 small" role="alert">
             {snapshot.roomsError}{' '}
@@ -136,14 +142,20 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onToggleMembers={() => setMembersOpen(!membersOpen)}
               onInvite={() => setDialog('invite')}
               onLeave={() => setDialog('leave')}
+              onNotificationLevel={(level) => void chat.setNotificationLevel(room.id, level).catch(() => void chat.reloadRooms())}
             />
-            <MessageList key={room.id} {...messageList} {...messageActions} />
+            <MessageContext.Provider value={replies.context}>
+              <MessageList key={room.id} {...messageList} {...messageActions} />
+            </MessageContext.Provider>
             <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
               key={room.id}
               roomName={room.name}
-              onSend={(body) => chat.send(room.id, body)}
+              onSend={replies.composer.send}
               onTyping={() => chat.notifyTyping(room.id)}
+              replyTo={replies.composer.replyTo}
+              onCancelReply={replies.composer.onCancelReply}
+              members={replies.composer.members}
             />
           </>
         ) : (
