@@ -1,6 +1,6 @@
 /** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. */
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
-import { useId, useRef, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { excerptOf } from '../../shared/mentions.js';
 import type { Member, Message } from '../../shared/protocol.js';
 import { useSession } from '../session.js';
@@ -27,10 +27,17 @@ export function Composer({ roomName, onSend, onTyping, replyTo, onCancelReply, m
   const id = useId();
   const session = useSession();
   const input = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes once a picked mention is rendered (before the next key arrives).
+  const caretAfterRender = useRef<number | null>(null);
   const mentions = useMentionAutocomplete(id, members, session.status === 'signed-in' ? session.user.id : '', (next, caret) => {
+    caretAfterRender.current = caret;
     setText(next);
-    requestAnimationFrame(() => input.current?.setSelectionRange(caret, caret));
   });
+  useLayoutEffect(() => {
+    if (caretAfterRender.current === null) return;
+    input.current?.setSelectionRange(caretAfterRender.current, caretAfterRender.current);
+    caretAfterRender.current = null;
+  }, [text]);
   // The server's limit, told with the session (MESSAGE_MAX_LENGTH); the composer is shown only when signed in.
   const maxLength = session.status === 'signed-in' ? session.limits.messageMaxLength : 0;
   const body = text.trim();

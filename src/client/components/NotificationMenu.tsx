@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { NotificationLevel } from '../../shared/protocol.js';
 
 const LABELS: Record<NotificationLevel, string> = { all: 'All messages', mentions: 'Mentions only', none: 'Nothing' };
-const SHORT: Record<NotificationLevel, string> = { all: '🔔', mentions: '@', none: '🔕' };
+const SHORT: Record<NotificationLevel, string> = { all: 'Notify: all', mentions: 'Notify: @me', none: 'Muted' };
 
 export function NotificationMenu({ level, onChange }: { level: NotificationLevel; onChange: (level: NotificationLevel) => void }) {
   const [open, setOpen] = useState(false);
