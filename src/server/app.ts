@@ -29,6 +29,7 @@ import { dmsRoutes } from './rooms/dms.routes.js';
 import { invitePreviewRoutes } from './rooms/invite-preview.routes.js';
 import { roomManagementRoutes } from './rooms/members.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
+import { roomActivityRoutes } from './rooms/room-activity.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 
 export interface AppOptions {
@@ -105,7 +106,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         limits: config.rateLimits,
         messageMaxLength: config.messageMaxLength,
       });
-      await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl });
+      await api.register(roomsRoutes, { rooms: services.rooms, moderation: services.moderation, invites: services.invites, guard, publicUrl: config.publicUrl, activity: services.roomActivity });
+      await api.register(roomActivityRoutes, { activity: services.roomActivity, guard });
       await api.register(dmsRoutes, { dms: services.dms, guard });
       await api.register(usersRoutes, { users: services.users, guard });
       await api.register(messagesRoutes, { messages: services.messages, changes: services.messageChanges, guard, withEvents: services.roomEvents.withEvents });

@@ -30,6 +30,10 @@ import { createMessageWriter } from './messages/message-writer.js';
 import { createMessagesRepository } from './messages/messages.repository.js';
 import { createMessagesService } from './messages/messages.service.js';
 import { createReactionsRepository } from './messages/reactions.repository.js';
+import { createMentionsRepository } from './messages/mentions.repository.js';
+import { createReplies } from './messages/replies.js';
+import { createRoomActivityRepository } from './rooms/room-activity.repository.js';
+import { createRoomActivityService } from './rooms/room-activity.service.js';
 import type { Bus } from './platform/cluster/bus.js';
 import { ClusterStartError, connectCluster, type Cluster } from './platform/cluster/connect.js';
 import { createMemoryCounterStore, withHashedKeys, type CounterStore } from './platform/cluster/counters.js';
@@ -139,6 +143,8 @@ export function composeServices(deps: ServicesDeps) {
   const messagesRepository = createMessagesRepository();
   const reactions = createReactionsRepository();
   const bodies = createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics });
+  const replies = createReplies({ db, bodies });
+  const roomActivity = createRoomActivityService({ db, activity: createRoomActivityRepository(), rooms, bus });
   const messages = createMessagesService({
     db,
     messages: messagesRepository,
@@ -146,6 +152,8 @@ export function composeServices(deps: ServicesDeps) {
     rooms,
     bodies,
     reactions,
+    replies,
+    mentions: createMentionsRepository(),
     clock,
     bus,
     maxLength: config.messageMaxLength,
@@ -158,6 +166,7 @@ export function composeServices(deps: ServicesDeps) {
     changes: createMessageChangesRepository(),
     messages: messagesRepository,
     reactions,
+    replies,
     rooms,
     bodies,
     clock,
@@ -233,6 +242,7 @@ export function composeServices(deps: ServicesDeps) {
     roomEvents,
     messages,
     messageChanges,
+    roomActivity,
     gateway,
     sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */

@@ -35,7 +35,15 @@ export const LIMITS = {
   /** Distinct emoji one message may carry, and the longest emoji (UTF-16 units) a reaction may be. */
   reactionsPerMessageMax: REACTIONS_PER_MESSAGE_MAX,
   emojiMax: EMOJI_MAX,
+  /** Distinct @names looked up per message (more are left as text). */
+  mentionsMax: 50,
 } as const;
+
+export const NOTIFICATION_LEVELS = ['all', 'mentions', 'none'] as const;
+export type NotificationLevel = (typeof NOTIFICATION_LEVELS)[number];
+export const NotificationLevelSchema = Type.Union([Type.Literal('all'), Type.Literal('mentions'), Type.Literal('none')], {
+  description: 'Which messages notify: all (any from others), mentions (of you only), none.',
+});
 
 export { USERNAME_PATTERN };
 
@@ -139,6 +147,9 @@ export const RoomSchema = Type.Object({
   memberCount: Type.Integer(),
   lastReadSeq: Type.Optional(Type.Integer({ description: 'The last seq the caller has read (members only).' })),
   dmMembers: Type.Optional(Type.Array(DmMemberSchema, { description: 'DMs only: everyone in it, the caller included, in the order they joined.' })),
+  unreadCount: Type.Optional(Type.Integer({ description: "In the room list: others' messages after the read marker (counted up to 1000)." })),
+  mentionCount: Type.Optional(Type.Integer({ description: 'In the room list: mentions of the caller after the read marker (counted up to 1000).' })),
+  notificationLevel: Type.Optional(NotificationLevelSchema),
 });
 export type Room = Static<typeof RoomSchema>;
 
@@ -194,6 +205,13 @@ export const BanSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type Ban = Static<typeof BanSchema>;
+export const ReplyRefSchema = Type.Object({
+  seq: Type.Integer(),
+  sender: Type.Object({ id: Type.String(), username: Type.String() }),
+  excerpt: Type.String({ description: 'The start of the original body ("" once deleted).' }),
+  deleted: Type.Optional(Type.Boolean()),
+});
+export type ReplyRef = Static<typeof ReplyRefSchema>;
 
 export const MessageSchema = Type.Object({
   id: Type.String(),
@@ -209,6 +227,8 @@ export const MessageSchema = Type.Object({
   changeSeq: Type.Optional(
     Type.Integer({ description: "The room's change counter at this message's last edit, delete or reaction change (absent: never changed). A client keeps the state with the highest." }),
   ),
+  replyTo: Type.Optional(ReplyRefSchema),
+  mentions: Type.Array(Type.String(), { description: 'Ids of the members `@username` in the body names.' }),
 });
 export type Message = Static<typeof MessageSchema>;
 
@@ -261,6 +281,8 @@ export type ServerFrame =
   | { type: 'member'; roomId: string; userId: string; change: MemberChange; event?: RoomEvent }
   /** The room was deleted by its owner: its messages are gone and nobody is subscribed any more. */
   | { type: 'room_deleted'; roomId: string }
+  /** The caller changed a room's notification level (on any of its devices). */
+  | { type: 'notification_level'; roomId: string; level: NotificationLevel }
   | { type: 'pong' };
 
 export const SendFrameSchema = Type.Object({
@@ -268,6 +290,7 @@ export const SendFrameSchema = Type.Object({
   roomId: Type.String({ maxLength: 64 }),
   body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
   clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
+  replyTo: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 });
 export const TypingFrameSchema = Type.Object({
   type: Type.Literal('typing'),

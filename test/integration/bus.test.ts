@@ -165,6 +165,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
         body,
         reactions: [],
         clientId: randomUUID(),
+        mentions: [],
         createdAt: new Date().toISOString(),
       };
     }

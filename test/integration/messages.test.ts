@@ -51,6 +51,7 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
         clientId,
         createdAt: expect.stringMatching(ISO),
         reactions: [],
+        mentions: [],
       });
     });
 

@@ -48,6 +48,9 @@ describe.each(DIALECTS)('rooms on %s', (dialect) => {
           lastSeq: expect.any(Number),
           memberCount: expect.any(Number),
           lastReadSeq: 0,
+          unreadCount: expect.any(Number),
+          mentionCount: 0,
+          notificationLevel: 'all',
         },
       ]);
       expect(rooms[0]!.memberCount).toBeGreaterThanOrEqual(1);

@@ -68,6 +68,7 @@ function message(roomId: string, seq: number, overrides: Partial<Message> = {}):
     body: `message ${seq}`,
     clientId: `${roomId}-c${seq}`,
     reactions: [],
+    mentions: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };

@@ -1,8 +1,11 @@
 /** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit, the room's draft kept. */
 import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { excerptOf } from '../../shared/mentions.js';
+import type { Member, Message } from '../../shared/protocol.js';
 import { useSession } from '../session.js';
 import { Icon } from './Icon.js';
+import { useMentionAutocomplete } from './MentionSuggestions.js';
 
 interface ComposerProps {
   roomName: string;
@@ -12,16 +15,33 @@ interface ComposerProps {
   onDraft?: (text: string) => void;
   onSend: (body: string) => void;
   onTyping: () => void;
+  /** The message being replied to, shown above the box until sent or cancelled. */
+  replyTo?: Message | null;
+  onCancelReply?: () => void;
+  /** The room's members, for @ autocomplete. */
+  members?: readonly Member[];
 }
 
 /** The counter appears once this few characters are left. */
 const COUNTER_FROM_REMAINING = 500;
 const MAX_ROWS = 8;
 
-export function Composer({ roomName, draft = '', onDraft, onSend, onTyping }: ComposerProps) {
+export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, replyTo, onCancelReply, members }: ComposerProps) {
   const [text, setText] = useState(draft);
   const id = useId();
   const session = useSession();
+  const input = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes once a picked mention is rendered (before the next key arrives).
+  const caretAfterRender = useRef<number | null>(null);
+  const mentions = useMentionAutocomplete(id, members, session.status === 'signed-in' ? session.user.id : '', (next, caret) => {
+    caretAfterRender.current = caret;
+    setText(next);
+  });
+  useLayoutEffect(() => {
+    if (caretAfterRender.current === null) return;
+    input.current?.setSelectionRange(caretAfterRender.current, caretAfterRender.current);
+    caretAfterRender.current = null;
+  }, [text]);
   // The server's limit, told with the session (MESSAGE_MAX_LENGTH); the composer is shown only when signed in.
   const maxLength = session.status === 'signed-in' ? session.limits.messageMaxLength : 0;
   const body = text.trim();
@@ -38,6 +58,8 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping }: Co
   }
 
   function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
+    if (mentions.onKeyDown(event)) return;
+    if (event.key === 'Escape' && replyTo) onCancelReply?.();
     // isComposing: Enter that confirms an IME candidate must not send.
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -48,6 +70,7 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping }: Co
   function onInput(event: TargetedEvent<HTMLTextAreaElement>) {
     setText(event.currentTarget.value);
     onDraft?.(event.currentTarget.value);
+    mentions.update(event.currentTarget.value, event.currentTarget.selectionStart ?? event.currentTarget.value.length);
     if (event.currentTarget.value.trim()) onTyping();
   }
 
@@ -63,8 +86,19 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping }: Co
       <label class="visually-hidden" for={id}>
         Message #{roomName}
       </label>
+      {replyTo && (
+        <div class="composer-reply small d-flex align-items-center gap-2 mb-1" data-testid="composer-reply">
+          <span class="text-truncate">
+            Replying to <span class="fw-semibold">@{replyTo.sender.username}</span> — <span class="text-body-secondary">{excerptOf(replyTo.body)}</span>
+          </span>
+          <button type="button" class="btn-close btn-sm ms-auto" aria-label="Cancel the reply" onClick={onCancelReply} />
+        </div>
+      )}
+      {mentions.list}
       <div class="d-flex gap-2 align-items-end">
         <textarea
+          ref={input}
+          {...mentions.inputProps}
           id={id}
           name="body"
           data-testid="composer"

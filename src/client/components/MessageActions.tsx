@@ -3,6 +3,7 @@
  * text), Edit (own messages), Delete (own, or a moderator's or the owner's: confirmed).
  * Who may delete is the rule the server applies (shared/room-rules.ts).
  */
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { COMMON_EMOJI } from '../../shared/emoji.js';
 import type { Message } from '../../shared/protocol.js';
@@ -11,7 +12,8 @@ import { ApiError } from '../core/api.js';
 import { Dialog } from './Dialog.js';
 import { useMessageActions } from './message-actions-context.js';
 
-export function MessageActions({ message, onEdit }: { message: Message; onEdit: () => void }) {
+/** `children`: more actions (e.g. Reply) at the toolbar's start. */
+export function MessageActions({ message, onEdit, children }: { message: Message; onEdit: () => void; children?: ComponentChildren }) {
   const env = useMessageActions();
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -38,6 +40,7 @@ export function MessageActions({ message, onEdit }: { message: Message; onEdit: 
 
   return (
     <div class={`message-actions btn-group btn-group-sm shadow-sm${picking ? ' message-actions-open' : ''}`} role="toolbar" aria-label="Message actions">
+      {children}
       <button type="button" class="btn btn-light border" aria-expanded={picking} data-testid="action-react" onClick={() => setPicking(!picking)}>
         React
       </button>

@@ -17,6 +17,8 @@ import { MessageActions } from './MessageActions.js';
 import { MessageEditor } from './MessageEditor.js';
 import { MessageText, type RenderText } from './MessageText.js';
 import { Reactions } from './Reactions.js';
+import { useMessageContext } from './message-context.js';
+import { ReplyButton, ReplyQuote } from './ReplyQuote.js';
 
 export interface MessageItemProps {
   message: Message;
@@ -33,9 +35,10 @@ export interface MessageItemProps {
 export function MessageItemView({ message, own, continued, actions, beforeBody, renderText, children }: MessageItemProps) {
   const [editing, setEditing] = useState(false);
   const edited = <EditedMarker message={message} />;
+  const mentionsMe = message.mentions.includes(useMessageContext()?.selfId ?? '');
   return (
     <li
-      class={`message${own ? ' message-own' : ''}${continued ? ' message-continued' : ''}`}
+      class={`message${own ? ' message-own' : ''}${continued ? ' message-continued' : ''}${mentionsMe ? ' message-mentions-me' : ''}`}
       data-testid="message"
       data-seq={message.seq}
       data-sender={message.sender.username}
@@ -49,6 +52,7 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
         ) : (
           <Avatar user={message.sender} />
         )}
+        <ReplyButton message={message} />
       </div>
       <div class="message-content">
         {continued ? (
@@ -65,8 +69,11 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
             {edited}
           </div>
         )}
-        <MessageActions message={message} onEdit={() => setEditing(true)} />
+        <MessageActions message={message} onEdit={() => setEditing(true)}>
+          <ReplyButton message={message} />
+        </MessageActions>
         {actions && <div class="message-actions">{actions}</div>}
+        <ReplyQuote message={message} />
         {beforeBody}
         <div class="message-body" data-testid="message-body">
           {message.deletedAt ? (

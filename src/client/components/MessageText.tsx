@@ -1,3 +1,4 @@
+import { MentionText } from './MentionText.js';
 /**
  * A message body, as Markdown (the safe subset: markdown/render.tsx), rendered to elements
  * and never to HTML. The entry point every view uses for user-written message text.
@@ -9,7 +10,10 @@ import { lexMarkdown } from '../markdown/tokens.js';
 
 export type { RenderText } from '../markdown/render.js';
 
-export function MessageText({ text, renderText }: { text: string; renderText?: RenderText }) {
+/** Plain runs of a body: @mentions of members highlighted (components/MentionText.tsx). */
+const mentionRuns: RenderText = (text) => <MentionText text={text} />;
+
+export function MessageText({ text, renderText = mentionRuns }: { text: string; renderText?: RenderText }) {
   // Lexing is the costly part; a message re-renders far more often than its body changes.
   const tokens = useMemo(() => lexMarkdown(text), [text]);
   return <MarkdownBody tokens={tokens} renderText={renderText} />;

@@ -1,8 +1,9 @@
-import type { Room } from '../../shared/protocol.js';
+import type { NotificationLevel, Room } from '../../shared/protocol.js';
 import { can } from '../../shared/room-rules.js';
 import { plural } from '../format.js';
 import { Icon } from './Icon.js';
 import { LinkedText } from './LinkedText.js';
+import { NotificationMenu } from './NotificationMenu.js';
 
 interface RoomHeaderProps {
   room: Room;
@@ -12,6 +13,7 @@ interface RoomHeaderProps {
   onToggleMembers: () => void;
   onInvite: () => void;
   onLeave: () => void;
+  onNotificationLevel?: (level: NotificationLevel) => void;
 }
 
 export function RoomHeader(props: RoomHeaderProps) {
@@ -45,6 +47,7 @@ export function RoomHeader(props: RoomHeaderProps) {
           </p>
         )}
       </div>
+      {props.onNotificationLevel && <NotificationMenu level={room.notificationLevel ?? 'all'} onChange={props.onNotificationLevel} />}
       <button
         type="button"
         class="btn btn-outline-secondary btn-sm text-nowrap"

@@ -6,11 +6,13 @@ import { Icon } from './Icon.js';
 interface RoomListProps {
   rooms: readonly Room[];
   unread: Readonly<Record<string, number>>;
+  /** Mentions of me per room: a badge of its own. */
+  mentions?: Readonly<Record<string, number>>;
   activeRoomId: string | null;
   onNavigate: () => void;
 }
 
-export function RoomList({ rooms: all, unread, activeRoomId, onNavigate }: RoomListProps) {
+export function RoomList({ rooms: all, unread, mentions = {}, activeRoomId, onNavigate }: RoomListProps) {
   // DMs have their own section (DmList).
   const rooms = all.filter((room) => room.kind !== 'dm');
   if (rooms.length === 0) {
@@ -20,6 +22,7 @@ export function RoomList({ rooms: all, unread, activeRoomId, onNavigate }: RoomL
     <ul class="list-group list-group-flush room-list">
       {rooms.map((room) => {
         const count = unread[room.id] ?? 0;
+        const mentioned = mentions[room.id] ?? 0;
         const active = room.id === activeRoomId;
         return (
           <li key={room.id} class="list-group-item p-0 border-0">
@@ -35,6 +38,12 @@ export function RoomList({ rooms: all, unread, activeRoomId, onNavigate }: RoomL
               <Icon name={room.isPrivate ? 'lock' : 'hash'} />
               <span class={`text-truncate flex-grow-1${count > 0 ? ' fw-semibold' : ''}`}>{room.name}</span>
               {room.isPrivate && <span class="visually-hidden">, private</span>}
+              {mentioned > 0 && (
+                <span class="badge rounded-pill text-bg-danger" data-testid="mention-count" title={`${mentioned} mentioning you`}>
+                  @{mentioned}
+                  <span class="visually-hidden"> {mentioned === 1 ? 'mention' : 'mentions'} of you</span>
+                </span>
+              )}
               {count > 0 && (
                 <>
                   <span class="badge rounded-pill text-bg-primary" data-testid="unread-count">

@@ -22,6 +22,7 @@ import type {
   RoomInvite,
   SessionInfo,
   User,
+  NotificationLevel,
   UserSearch,
 } from '../../shared/protocol.js';
 
@@ -182,8 +183,8 @@ export function listMessages(roomId: string, query: MessageQuery = {}): Promise<
   return request<MessagePage>('GET', `/rooms/${segment(roomId)}/messages${search ? `?${search}` : ''}`);
 }
 
-export const postMessage = (roomId: string, body: string, clientId: string) =>
-  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId } });
+export const postMessage = (roomId: string, body: string, clientId: string, replyTo?: number) =>
+  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId, ...(replyTo ? { replyTo } : {}) } });
 
 const messagePath = (roomId: string, seq: number) => `/rooms/${segment(roomId)}/messages/${seq}`;
 /** The author only; answers the new state. */
@@ -196,3 +197,6 @@ export const listEdits = (roomId: string, seq: number) => request<{ edits: Messa
 /** Adds (`on`) or takes back the caller's reaction. */
 export const setReaction = (roomId: string, seq: number, emoji: string, on: boolean) =>
   request<void>(on ? 'PUT' : 'DELETE', `${messagePath(roomId, seq)}/reactions/${segment(emoji)}`);
+
+export const setNotificationLevel = (roomId: string, level: NotificationLevel) =>
+  request<void>('PUT', `/rooms/${segment(roomId)}/notifications`, { body: { level } });

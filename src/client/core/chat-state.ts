@@ -22,6 +22,8 @@ export interface ChatSnapshot {
   rooms: readonly Room[] | null;
   roomsError: string | null;
   unread: Readonly<Record<string, number>>;
+  /** Mentions of me since I last read each room (core/alerts.ts). */
+  mentions: Readonly<Record<string, number>>;
   timelines: Readonly<Record<string, Timeline>>;
   /** Why a room's history could not be loaded, if it couldn't. */
   historyErrors: Readonly<Record<string, string>>;
@@ -44,6 +46,7 @@ export function initialSnapshot(self: User): ChatSnapshot {
     rooms: null,
     roomsError: null,
     unread: {},
+    mentions: {},
     timelines: {},
     historyErrors: {},
     loadingOlder: {},

@@ -5,7 +5,8 @@
  * snapshots (whole, or slices through selectors) and call the methods; nothing here
  * knows about Preact. Sending lives in Outbox, timelines in Sync, unread in ReadMarkers.
  */
-import type { Member, Message, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
+import type { Member, Message, NotificationLevel, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
+import { Alerts } from './alerts.js';
 import * as api from './api.js';
 import type { CreateRoomBody } from './api.js';
 import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type ConnectionState } from './chat-state.js';
@@ -40,6 +41,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
   private readonly typing: TypingTracker;
   /** Edits, deletes and reactions (the message actions call these). */
   readonly changes: MessageChanges;
+  private readonly alerts: Alerts;
 
   readonly getSnapshot: () => ChatSnapshot;
   readonly subscribe: (listener: () => void) => () => void;
@@ -63,6 +65,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       reloadMembers: (roomId) => this.reloadMembers(roomId),
     });
     this.changes = new MessageChanges(this.ctx);
+    this.alerts = new Alerts(this.ctx, (roomId) => this.onOpenRequest?.(roomId));
     this.outbox = new Outbox(this.ctx, (roomId, afterSeq) => this.sync.catchUp(roomId, afterSeq));
     this.typing = new TypingTracker((roomId, names) =>
       this.state.update({ typing: { ...this.state.getSnapshot().typing, [roomId]: names } }),
@@ -73,6 +76,9 @@ export class ChatStore implements Readable<ChatSnapshot> {
       onStateChange: (state) => this.handleLinkState(state),
     });
   }
+
+  /** Set by the view: a clicked notification opens its room. */
+  onOpenRequest?: (roomId: string) => void;
 
   private get snapshot(): ChatSnapshot {
     return this.state.getSnapshot();
@@ -111,7 +117,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
     if (!roomId) return;
     void this.sync.ensureHistory(roomId);
     if (!this.snapshot.members[roomId]) void this.reloadMembers(roomId);
-    this.markers.markRead(roomId);
+    this.markRead(roomId);
   }
 
   /** Where the "new messages" divider goes in a room being opened (call before openRoom marks it read). */
@@ -119,8 +125,15 @@ export class ChatStore implements Readable<ChatSnapshot> {
     return this.markers.unreadDividerAfter(roomId);
   }
 
-  reloadRooms(): Promise<void> {
-    return this.rooms.reload();
+  async reloadRooms(): Promise<void> {
+    await this.rooms.reload();
+    const { rooms } = this.snapshot;
+    if (rooms) this.alerts.trackRooms(rooms);
+  }
+
+  /** Which of the room's messages notify me (all, mentions, none). */
+  setNotificationLevel(roomId: string, level: NotificationLevel): Promise<void> {
+    return this.alerts.setLevel(roomId, level);
   }
 
   async createRoom(body: CreateRoomBody): Promise<Room> {
@@ -223,8 +236,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   }
 
   /** Sends a message: shown as pending at once, confirmed by the ack (or the HTTP answer). */
-  send(roomId: string, body: string): void {
-    this.outbox.send(roomId, body);
+  send(roomId: string, body: string, replyTo?: number): void {
+    this.outbox.send(roomId, body, replyTo);
   }
 
   retry(roomId: string, clientId: string): void {
@@ -247,11 +260,16 @@ export class ChatStore implements Readable<ChatSnapshot> {
     this.markers.noteMessages(roomId, messages, this.snapshot.self.id);
     for (const message of messages) this.typing.stopped(roomId, message.sender.id);
     this.markers.refreshUnread();
+    this.markRead(roomId);
+  }
+
+  private markRead(roomId: string): void {
     this.markers.markRead(roomId);
+    if (roomId === this.activeRoomId && document.visibilityState === 'visible') this.alerts.read(roomId);
   }
 
   private readonly handleVisibility = (): void => {
-    if (this.activeRoomId) this.markers.markRead(this.activeRoomId);
+    if (this.activeRoomId) this.markRead(this.activeRoomId);
   };
 
   // ---- real time -------------------------------------------------------------------------
@@ -273,6 +291,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'message_updated':
         return this.changes.apply([frame.message]);
       case 'message':
+        this.alerts.live(frame.message);
         this.sync.receive(frame.message);
         if (!this.snapshot.rooms?.some((room) => room.id === frame.message.roomId)) this.rooms.reloadSoon();
         return;
@@ -291,6 +310,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
         return this.typing.typing(frame.roomId, frame.userId, this.usernameOf(frame.roomId, frame.userId) ?? 'Someone');
       case 'room_deleted':
         return this.rooms.forget(frame.roomId);
+      case 'notification_level':
+        return this.alerts.levelChanged(frame.roomId, frame.level);
       case 'member':
         if (frame.event) mergeRoomEvents(this.state, frame.roomId, [frame.event]);
         if (frame.userId === this.snapshot.self.id && (frame.change === 'left' || frame.change === 'removed')) {

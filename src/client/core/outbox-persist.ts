@@ -9,6 +9,8 @@ export interface UnsentMessage {
   roomId: string;
   clientId: string;
   body: string;
+  /** The seq it replies to, if it is a reply. */
+  replyTo?: number;
   /** Why the server refused it (not re-sent by itself: the user retries or discards). */
   refused?: string;
 }
@@ -25,5 +27,5 @@ export function saveUnsent(userId: string, messages: readonly UnsentMessage[]): 
 function isUnsent(value: unknown): value is UnsentMessage {
   if (typeof value !== 'object' || value === null) return false;
   const entry = value as Record<string, unknown>;
-  return typeof entry.roomId === 'string' && typeof entry.clientId === 'string' && typeof entry.body === 'string';
+  return typeof entry.roomId === 'string' && typeof entry.clientId === 'string' && typeof entry.body === 'string' && (entry.replyTo === undefined || typeof entry.replyTo === 'number');
 }

@@ -47,9 +47,9 @@ export class Outbox {
     }
   }
 
-  send(roomId: string, body: string): void {
+  send(roomId: string, body: string, replyTo?: number): void {
     const clientId = newClientId();
-    this.remember({ roomId, clientId, body });
+    this.remember({ roomId, clientId, body, ...(replyTo !== undefined ? { replyTo } : {}) });
     setTimeline(this.ctx.state, roomId, tl.addPending(timelineOf(this.ctx.state, roomId), clientId, body));
     this.deliver(roomId, clientId, body);
   }
@@ -58,7 +58,7 @@ export class Outbox {
     const pending = tl.findPending(timelineOf(this.ctx.state, roomId), clientId);
     if (!pending) return;
     this.awaitingLink.delete(clientId);
-    this.remember({ roomId, clientId, body: pending.body });
+    this.remember({ ...this.unsent.get(clientId), roomId, clientId, body: pending.body, refused: undefined });
     setTimeline(this.ctx.state, roomId, tl.markSending(timelineOf(this.ctx.state, roomId), clientId));
     this.deliver(roomId, clientId, pending.body);
   }
@@ -125,7 +125,8 @@ export class Outbox {
   }
 
   private deliver(roomId: string, clientId: string, body: string): void {
-    if (!this.ctx.socket.send({ type: 'send', roomId, body, clientId })) {
+    const replyTo = this.unsent.get(clientId)?.replyTo;
+    if (!this.ctx.socket.send({ type: 'send', roomId, body, clientId, ...(replyTo !== undefined ? { replyTo } : {}) })) {
       void this.postOverHttp(roomId, clientId, body);
       return;
     }
@@ -144,7 +145,7 @@ export class Outbox {
 
   private async postOverHttp(roomId: string, clientId: string, body: string): Promise<void> {
     try {
-      const { message } = await api.postMessage(roomId, body, clientId);
+      const { message } = await api.postMessage(roomId, body, clientId, this.unsent.get(clientId)?.replyTo);
       this.acknowledge(clientId, message);
     } catch (error) {
       // Unreachable, or a server error: nothing was refused, so it goes again with the link.

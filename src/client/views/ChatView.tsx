@@ -25,6 +25,9 @@ import { messageListSelector, typingSelector } from '../core/selectors.js';
 import { viewerRole } from '../moderation.js';
 import { chatPath, roomPath } from '../paths.js';
 import { navigate, Redirect } from '../router.js';
+import { MessageContext } from '../components/message-context.js';
+import { unreadTitle, useUnreadSignal } from '../unread-signal.js';
+import { useRoomMessages } from './use-room-messages.js';
 
 type OpenDialog = 'create' | 'browse' | 'invite' | 'leave' | 'dm' | null;
 
@@ -46,7 +49,10 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
   const { rooms, notice } = snapshot;
   const room = rooms?.find((candidate) => candidate.id === roomId) ?? null;
   const totalUnread = Object.values(snapshot.unread).reduce((sum, count) => sum + count, 0);
-  useDocumentTitle(`${totalUnread > 0 ? `(${totalUnread}) ` : ''}${room ? room.name : 'Chat'}`);
+  const totalMentions = Object.values(snapshot.mentions).reduce((sum, count) => sum + count, 0);
+  useDocumentTitle(unreadTitle(room ? room.name : 'Chat', totalUnread, totalMentions));
+  useUnreadSignal(totalUnread, totalMentions);
+  const replies = useRoomMessages(chat, room?.id ?? null, room ? snapshot.members[room.id] : undefined);
 
   // Only a room known to be ours is opened, so a stale link never fetches what we can't read.
   const openRoomId = room?.id ?? null;
@@ -135,7 +141,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
         </div>
         {rooms ? (
           <>
-            <RoomList rooms={rooms} unread={snapshot.unread} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
+            <RoomList rooms={rooms} unread={snapshot.unread} mentions={snapshot.mentions} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
             <DmList
               rooms={rooms}
               unread={snapshot.unread}
@@ -177,9 +183,12 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               onToggleMembers={() => setMembersOpen(!membersOpen)}
               onInvite={() => setDialog('invite')}
               onLeave={() => setDialog('leave')}
+              onNotificationLevel={(level) => void chat.setNotificationLevel(room.id, level).catch(() => void chat.reloadRooms())}
             />
             <MessageActionsContext.Provider value={actionsEnv}>
-              <MessageList key={room.id} {...messageList} {...messageActions} unreadAfterSeq={unreadAfterSeq} />
+              <MessageContext.Provider value={replies.context}>
+                <MessageList key={room.id} {...messageList} {...messageActions} unreadAfterSeq={unreadAfterSeq} />
+              </MessageContext.Provider>
             </MessageActionsContext.Provider>
             <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
@@ -187,8 +196,11 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
               roomName={room.name}
               draft={draft}
               onDraft={(text) => saveDraft(selfId, room.id, text)}
-              onSend={(body) => chat.send(room.id, body)}
+              onSend={replies.composer.send}
               onTyping={() => chat.notifyTyping(room.id)}
+              replyTo={replies.composer.replyTo}
+              onCancelReply={replies.composer.onCancelReply}
+              members={replies.composer.members}
             />
           </>
         ) : (

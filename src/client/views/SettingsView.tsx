@@ -6,6 +6,7 @@ import { ApiError } from '../core/api.js';
 import { FormField } from '../components/FormField.js';
 import { FormAlert, useFormErrors, type FieldErrors } from '../components/form-errors.js';
 import { Icon } from '../components/Icon.js';
+import { NotificationsSettings } from '../components/NotificationsSettings.js';
 import { formatDate } from '../format.js';
 import { useDocumentTitle } from '../hooks.js';
 import { logOut } from '../session.js';
@@ -34,6 +35,7 @@ export function SettingsView() {
       </div>
       <FormAlert message={logoutError} />
       <AccountSection />
+      <NotificationsSettings />
       <ChangePasswordSection />
       <SessionsSection />
     </div>

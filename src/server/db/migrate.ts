@@ -12,6 +12,7 @@ import * as inviteRevocation from './migrations/006-invite-revocation.js';
 import * as nameKeys from './migrations/007-name-keys.js';
 import * as directMessages from './migrations/008-direct-messages.js';
 import * as messageChanges from './migrations/009-message-changes.js';
+import * as repliesMentions from './migrations/010-replies-mentions.js';
 import * as roomEvents from './migrations/011-room-events.js';
 import type { Database } from './schema.js';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-name-keys': nameKeys,
   '008-direct-messages': directMessages,
   '009-message-changes': messageChanges,
+  '010-replies-mentions': repliesMentions,
   '011-room-events': roomEvents,
 };
 

@@ -60,6 +60,8 @@ export interface RoomMembersTable {
   role: 'owner' | 'moderator' | 'member';
   joined_at: number;
   last_read_seq: number;
+  /** (Optional in writes: it has a default.) Which messages notify: 'all' | 'mentions' | 'none'. */
+  notification_level?: 'all' | 'mentions' | 'none';
 }
 
 export interface MessagesTable {
@@ -74,6 +76,10 @@ export interface MessagesTable {
   body_key_id: string | null;
   created_at: number;
   edited_at: number | null;
+  /** (Optional in writes.) The seq (same room) this message replies to; null for none. */
+  reply_to_seq?: number | null;
+  /** (Optional in writes.) The members mentioned, user ids joined by ',' (null: none); counted from message_mentions. */
+  mention_ids?: string | null;
   /** (Optional in writes: these have defaults.) A tombstone: the body ciphertext is '' and its earlier versions are deleted. */
   deleted_at?: number | null;
   /** rooms.last_change at this message's last change; 0 for a message never changed. */
@@ -101,6 +107,13 @@ export interface MessageReactionsTable {
   emoji: string;
   user_id: string;
   created_at: number;
+}
+
+/** One member mentioned by one message: counted per member after its read marker. */
+export interface MessageMentionsTable {
+  room_id: string;
+  user_id: string;
+  seq: number;
 }
 
 export interface RoomInvitesTable {
@@ -193,6 +206,7 @@ export interface Database {
   messages: MessagesTable;
   message_edits: MessageEditsTable;
   message_reactions: MessageReactionsTable;
+  message_mentions: MessageMentionsTable;
   room_invites: RoomInvitesTable;
   room_invite_exclusions: RoomInviteExclusionsTable;
   key_canary: KeyCanaryTable;

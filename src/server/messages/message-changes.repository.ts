@@ -59,9 +59,11 @@ export function createMessageChangesRepository() {
     /** The tombstone: the body's ciphertext overwritten (not flagged) and every earlier version deleted. */
     async erase(db: Db, roomId: string, seq: number, deletedAt: number, change: number): Promise<void> {
       await db.deleteFrom('message_edits').where('room_id', '=', roomId).where('seq', '=', seq).execute();
+      // Its mentions go with it: they no longer count, and nobody learns who was named.
+      await db.deleteFrom('message_mentions').where('room_id', '=', roomId).where('seq', '=', seq).execute();
       await db
         .updateTable('messages')
-        .set({ body_ciphertext: '', body_key_id: null, deleted_at: deletedAt, change_seq: change })
+        .set({ body_ciphertext: '', body_key_id: null, mention_ids: null, deleted_at: deletedAt, change_seq: change })
         .where('room_id', '=', roomId)
         .where('seq', '=', seq)
         .execute();

@@ -19,6 +19,7 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageChangesRepository } from './message-changes.repository.js';
 import { bodyRef, presentMessage } from './messages.presenter.js';
+import type { Replies } from './replies.js';
 import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
 
@@ -33,6 +34,8 @@ export function createMessageChangesService(deps: {
   changes: MessageChangesRepository;
   messages: MessagesRepository;
   reactions: ReactionsRepository;
+  /** Reply quotes, read after the change's transaction (they are not part of it). */
+  replies: Replies;
   rooms: Pick<RoomsService, 'authorize'>;
   bodies: MessageBodies;
   clock: Clock;
@@ -73,13 +76,15 @@ export function createMessageChangesService(deps: {
   function change(roomId: string, seq: number, work: (trx: Db, row: MessageWithSenderRow, change: number) => Promise<void>): Promise<Message> {
     return inRoomOrder(roomId, async () => {
       let unchanged: Message | undefined;
-      const message = await db
+      let replyToSeq: number | null = null;
+      const changed = await db
         .transaction()
         .execute(async (trx) => {
           const number = await changes.nextChange(trx, roomId);
           const row = await messages.findBySeq(trx, roomId, seq);
           if (number === undefined || !row) throw messageNotFound();
           if (row.deleted_at != null) throw messageDeleted();
+          replyToSeq = row.reply_to_seq ?? null;
           try {
             await work(trx, row, number);
           } catch (error) {
@@ -92,7 +97,8 @@ export function createMessageChangesService(deps: {
           if (error instanceof NoChange && unchanged) return undefined;
           throw error;
         });
-      if (!message) return unchanged!;
+      const message = (await deps.replies.attach(roomId, [{ seq, reply_to_seq: replyToSeq }], [changed ?? unchanged!]))[0]!;
+      if (!changed) return message;
       await bus.publish({ kind: 'message-updated', roomId, message });
       return message;
     });
@@ -176,7 +182,7 @@ export function createMessageChangesService(deps: {
       const page = rows.slice(0, limit);
       const bySeq = await reactions.forMessages(db, roomId, page.map((row) => Number(row.seq)));
       return {
-        messages: page.map((row) => presentMessage(row, bodies, bySeq.get(Number(row.seq)))),
+        messages: await deps.replies.attach(roomId, page, page.map((row) => presentMessage(row, bodies, bySeq.get(Number(row.seq))))),
         hasMore: rows.length > limit,
         lastChange,
       };

@@ -20,7 +20,7 @@ import { createSqliteMessageStore } from './sqlite-message-store.js';
  * for a batch. Then it takes every room's seqs (`UPDATE … FROM unnest(…) RETURNING`), and
  * the INSERT numbers each message back from its room's new last_seq. A reused clientId fails the whole statement.
  * Rows travel as one array per column (`unnest`), not as a VALUES row each: the text is
- * the same for every batch size, and PostgreSQL parses 13 parameters instead of 11 a message.
+ * the same for every batch size, and PostgreSQL parses 17 parameters instead of 12 a message.
  * Each sender's read marker moves up to their last message (what one writes, one has read).
  * Rooms are locked before member rows, here and in every transaction that changes both (an
  * owner leaving: rooms.repository lockRoom), so none waits for another in a circle.
@@ -34,6 +34,12 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
       for (const [, positions] of rooms) positions.forEach((position, i) => (fromEnd[position] = positions.length - 1 - i));
       const column = <K extends keyof NewMessage>(key: K) => messages.map((m) => m[key]);
       const roomIds = rooms.map(([roomId]) => roomId);
+      // Mentions as two parallel arrays (message id, user id), inserted by the same statement.
+      const mentionMessageIds: string[] = [];
+      const mentionUserIds: string[] = [];
+      for (const m of messages) {
+        for (const userId of m.mention_ids?.split(',') ?? []) (mentionMessageIds.push(m.id), mentionUserIds.push(userId));
+      }
       // One array per column, so the statement's text is the same for every batch size.
       const { rows } = await sql<{ id: string; seq: number }>`
         with locked as (
@@ -45,15 +51,22 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
           where rooms.id = taken.id
           returning rooms.id, rooms.last_seq
         ), inserted as (
-          insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
-          select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at
+          insert into messages (id, room_id, seq, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at, reply_to_seq, mention_ids)
+          select m.id, m.room_id, seqs.last_seq - m.from_end, m.sender_id, m.client_id, m.body_format, m.body_ciphertext, m.body_key_id, m.created_at, m.edited_at,
+            m.reply_to_seq, m.mention_ids
           from unnest(
             ${column('id')}::text[], ${column('room_id')}::text[], ${fromEnd}::bigint[], ${column('sender_id')}::text[],
             ${column('client_id')}::text[], ${column('body_format')}::text[], ${column('body_ciphertext')}::text[],
-            ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[]
-          ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at)
+            ${column('body_key_id')}::text[], ${column('created_at')}::bigint[], ${column('edited_at')}::bigint[],
+            ${column('reply_to_seq')}::bigint[], ${column('mention_ids')}::text[]
+          ) as m(id, room_id, from_end, sender_id, client_id, body_format, body_ciphertext, body_key_id, created_at, edited_at, reply_to_seq, mention_ids)
           join seqs on seqs.id = m.room_id
           returning id, seq, room_id, sender_id
+        ), mentioned as (
+          insert into message_mentions (room_id, user_id, seq)
+          select inserted.room_id, mm.user_id, inserted.seq
+          from unnest(${mentionMessageIds}::text[], ${mentionUserIds}::text[]) as mm(message_id, user_id)
+          join inserted on inserted.id = mm.message_id
         ), read_up_to as (
           select room_id, sender_id, max(seq) as seq from inserted group by room_id, sender_id
         ), marked as (

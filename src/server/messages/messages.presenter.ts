@@ -1,5 +1,5 @@
 /** What a client sees of a message: the one builder of the wire shape. Bodies are decrypted here, and only here. */
-import type { Message, Reaction } from '../../shared/protocol.js';
+import type { Message, Reaction, ReplyRef } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
@@ -17,6 +17,8 @@ export interface MessageParts {
   deletedAt?: number | null;
   changeSeq?: number;
   reactions?: Reaction[];
+  mentions?: readonly string[];
+  replyTo?: ReplyRef;
 }
 
 export function messageOf(parts: MessageParts): Message {
@@ -29,7 +31,9 @@ export function messageOf(parts: MessageParts): Message {
     clientId: parts.clientId,
     createdAt: isoTime(parts.createdAt),
     reactions: parts.reactions ?? [],
+    mentions: [...(parts.mentions ?? [])],
   };
+  if (parts.replyTo) message.replyTo = parts.replyTo;
   if (parts.editedAt !== null) message.editedAt = isoTime(parts.editedAt);
   if (parts.deletedAt != null) message.deletedAt = isoTime(parts.deletedAt);
   if (parts.changeSeq) message.changeSeq = parts.changeSeq;
@@ -55,5 +59,6 @@ export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies,
     deletedAt: deleted ? Number(row.deleted_at) : null,
     changeSeq: Number(row.change_seq ?? 0),
     reactions,
+    mentions: row.mention_ids ? row.mention_ids.split(',') : [],
   });
 }

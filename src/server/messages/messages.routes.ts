@@ -72,12 +72,15 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{
         body: Type.Object({
           body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
           clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
+          replyTo: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The seq of the message (in this room) this one replies to.' })),
         }),
         response: { 200: Type.Object({ message: MessageSchema }), 201: Type.Object({ message: MessageSchema }), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { message, created } = await messages.send(callerOf(request).user, request.params.roomId, request.body.body, request.body.clientId);
+      const { message, created } = await messages.send(callerOf(request).user, request.params.roomId, request.body.body, request.body.clientId, {
+        replyTo: request.body.replyTo,
+      });
       return reply.status(created ? 201 : 200).send({ message });
     },
   );

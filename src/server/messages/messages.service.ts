@@ -17,7 +17,10 @@ import type { MessageBodies } from './message-bodies.js';
 import { messageOf, presentMessage } from './messages.presenter.js';
 import type { MessageWriter } from './message-writer.js';
 import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
+import { mentionedNames } from '../../shared/mentions.js';
+import type { MentionsRepository } from './mentions.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
+import type { Replies } from './replies.js';
 
 export interface SendResult {
   message: Message;
@@ -42,6 +45,9 @@ export function createMessagesService(deps: {
   sendsPerMinute: number;
   /** Counts committed messages. */
   metrics?: Pick<Metrics, 'messageSent'>;
+  /** Reply excerpts (messages/replies.ts) and the members a body mentions. */
+  replies: Replies;
+  mentions: MentionsRepository;
 }) {
   const { db, messages, writer, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
@@ -55,16 +61,9 @@ export function createMessagesService(deps: {
     return text;
   }
 
-  /** Rows as members see them. Only a message changed at least once can have reactions: a page of unchanged ones costs no lookup. */
-  async function presentRows(roomId: string, rows: MessageWithSenderRow[]): Promise<Message[]> {
-    const changed = rows.filter((row) => Number(row.change_seq ?? 0) > 0).map((row) => Number(row.seq));
-    const bySeq = changed.length > 0 ? await deps.reactions.forMessages(db, roomId, changed) : undefined;
-    return rows.map((row) => presentMessage(row, bodies, bySeq?.get(Number(row.seq))));
-  }
-
   async function existing(roomId: string, sender: User, clientId: string): Promise<Message | undefined> {
     const row = await messages.findByClientId(db, roomId, sender.id, clientId);
-    return row ? presentMessage(row, bodies) : undefined;
+    return row ? (await present(roomId, [row]))[0] : undefined;
   }
 
   /**
@@ -81,11 +80,27 @@ export function createMessagesService(deps: {
     return rows;
   }
 
+  /**
+   * Rows as members see them: reply excerpts read in one query; reactions only for messages
+   * changed at least once, so a page of unchanged ones costs no lookup for them.
+   */
+  async function present(roomId: string, rows: MessageWithSenderRow[]): Promise<Message[]> {
+    const changed = rows.filter((row) => Number(row.change_seq ?? 0) > 0).map((row) => Number(row.seq));
+    const bySeq = changed.length > 0 ? await deps.reactions.forMessages(db, roomId, changed) : undefined;
+    return deps.replies.attach(roomId, rows, rows.map((row) => presentMessage(row, bodies, bySeq?.get(Number(row.seq)))));
+  }
+
   return {
-    async send(sender: User, roomId: string, body: string, clientId: string): Promise<SendResult> {
+    async send(sender: User, roomId: string, body: string, clientId: string, options: { replyTo?: number } = {}): Promise<SendResult> {
       const text = validate(body, clientId);
       await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
+      // Only a reply or a body with an @ pays for these reads; a plain message goes straight to the batch.
+      const names = mentionedNames(text).slice(0, LIMITS.mentionsMax);
+      const [replyTo, mentioned] = await Promise.all([
+        options.replyTo !== undefined ? deps.replies.check(roomId, options.replyTo) : undefined,
+        deps.mentions.membersNamed(db, roomId, names),
+      ]);
 
       const { ciphertext, keyId } = bodies.seal(text);
       const id = randomUUID();
@@ -100,6 +115,8 @@ export function createMessagesService(deps: {
         body_key_id: keyId,
         created_at: createdAt,
         edited_at: null,
+        reply_to_seq: replyTo?.seq ?? null,
+        mention_ids: mentioned.length > 0 ? mentioned.join(',') : null,
       });
       let seq: number;
       if (written.stored) {
@@ -114,7 +131,7 @@ export function createMessagesService(deps: {
         seq = earlier.seq;
       }
 
-      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null });
+      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null, mentions: mentioned, replyTo });
       deps.metrics?.messageSent();
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };
@@ -125,14 +142,14 @@ export function createMessagesService(deps: {
       const limit = options.limit ?? LIMITS.pageDefault;
       const rows = await readAuthorized(userId, roomId, () => messages.pageBefore(db, roomId, options.before, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: await presentRows(roomId, rows.slice(0, limit).reverse()), hasMore };
+      return { messages: await present(roomId, rows.slice(0, limit).reverse()), hasMore };
     },
 
     /** Everything after `after` (polling and catch-up), oldest first, in pages. */
     async since(userId: string, roomId: string, after: number, limit: number = LIMITS.catchUpMax): Promise<MessagePage> {
       const rows = await readAuthorized(userId, roomId, () => messages.pageAfter(db, roomId, after, limit + 1));
       const hasMore = rows.length > limit;
-      return { messages: await presentRows(roomId, rows.slice(0, limit)), hasMore };
+      return { messages: await present(roomId, rows.slice(0, limit)), hasMore };
     },
 
     /**
@@ -142,7 +159,7 @@ export function createMessagesService(deps: {
      */
     async loadForFanOut(roomId: string, seq: number): Promise<Message | undefined> {
       const row = await messages.findBySeq(db, roomId, seq);
-      return row ? (await presentRows(roomId, [row]))[0] : undefined;
+      return row ? (await present(roomId, [row]))[0] : undefined;
     },
   };
 }

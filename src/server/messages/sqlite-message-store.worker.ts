@@ -18,9 +18,11 @@ export type WriterReply =
   | { id: number; error: { message: string; code?: string }; statements?: string[] };
 
 const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ? returning "last_seq"';
-const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at'] as const;
+const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at', 'reply_to_seq', 'mention_ids'] as const;
 const INSERT = `insert into "messages" (${COLUMNS.map((column) => `"${column}"`).join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`;
 // What one writes, one has read: the sender's marker moves up to their last message.
+// One row per member mentioned: what the room list counts (rooms/room-activity.repository.ts).
+const MENTION = 'insert into "message_mentions" ("room_id", "user_id", "seq") values (?, ?, ?)';
 const MARK_READ = 'update "room_members" set "last_read_seq" = ? where "room_id" = ? and "user_id" = ? and "last_read_seq" < ?';
 
 // This thread does nothing but write: it may sleep while the main connection holds the lock.
@@ -28,6 +30,7 @@ const connection = openSqliteConnection((workerData as { file: string }).file, {
 const takeSeqs = connection.prepare(TAKE_SEQS);
 const insert = connection.prepare(INSERT);
 const markRead = connection.prepare(MARK_READ);
+const mention = connection.prepare(MENTION);
 
 /** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
 const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTransaction(connection, () => {
@@ -40,7 +43,8 @@ const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTran
   }
   const readUpTo = new Map<string, { roomId: string; userId: string; seq: number }>();
   messages.forEach((message, i) => {
-    insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column])));
+    insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column] ?? null)));
+    for (const userId of message.mention_ids?.split(',') ?? []) mention.run([message.room_id, userId, seqs[i]!]);
     readUpTo.set(`${message.room_id} ${message.sender_id}`, { roomId: message.room_id, userId: message.sender_id, seq: seqs[i]! });
   });
   for (const { roomId, userId, seq } of readUpTo.values()) markRead.run([seq, roomId, userId, seq]);
@@ -48,7 +52,8 @@ const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTran
 });
 
 parentPort!.on('message', (request: WriterRequest) => {
-  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, MARK_READ, 'commit'] : undefined;
+  const mentions = request.messages.some((message) => message.mention_ids);
+  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, ...(mentions ? [MENTION] : []), MARK_READ, 'commit'] : undefined;
   let reply: WriterReply;
   try {
     reply = { id: request.id, seqs: insertBatch(request.messages), ...(statements ? { statements } : {}) };

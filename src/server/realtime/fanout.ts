@@ -114,6 +114,11 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
         metrics.busResync();
         void resync().catch((error: unknown) => log.error({ err: error }, 'resync failed'));
         return;
+      case 'notification-level':
+        for (const connection of connections.ofUser(event.userId)) {
+          send(connection, { type: 'notification_level', roomId: event.roomId, level: event.level });
+        }
+        return;
       case 'sessions-ended':
         for (const connection of connections.ofUser(event.userId)) {
           const ended = event.sessionIds

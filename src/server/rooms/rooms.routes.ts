@@ -6,6 +6,7 @@ import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { siteOrigin } from '../http/origin.js';
 import type { InvitesService } from './invites.service.js';
 import type { ModerationService } from './moderation.service.js';
+import type { RoomActivityService } from './room-activity.service.js';
 import type { RoomsService } from './rooms.service.js';
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -18,14 +19,16 @@ export const roomsRoutes: FastifyPluginAsyncTypebox<{
   invites: InvitesService;
   guard: AuthGuard;
   publicUrl: string | undefined;
-}> = async (app, { rooms, moderation, invites, guard, publicUrl }) => {
+  /** Adds each room's unread and mention counts and notification level to the list. */
+  activity: Pick<RoomActivityService, 'decorate'>;
+}> = async (app, { rooms, moderation, invites, guard, publicUrl, activity }) => {
   app.addHook('onRequest', guard.requireUser);
   const userId = (request: Parameters<typeof callerOf>[0]) => callerOf(request).user.id;
 
   app.get(
     '/rooms',
     { schema: { tags: ['rooms'], summary: 'Rooms you belong to', response: { 200: Type.Array(RoomSchema), 401: ErrorSchema } } },
-    async (request) => rooms.listMine(userId(request)),
+    async (request) => activity.decorate(userId(request), await rooms.listMine(userId(request))),
   );
 
   app.get(

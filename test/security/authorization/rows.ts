@@ -166,6 +166,23 @@ export const ROOM_ROWS: RoomRow[] = [
     onPublic: refused(403, 'not_member'),
     ...everyone(ok(204)),
   },
+  {
+    key: 'POST /api/v1/rooms/:roomId/messages',
+    // A reply: to seq 1 of the room tried (R and P both have messages); the room's answer comes first.
+    probe: (room, world) => ({
+      method: 'POST',
+      url: `/api/v1/rooms/${room.id}/messages`,
+      payload: { body: sendBody(world, room), clientId: randomUUID(), replyTo: 1 },
+    }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(201)),
+  },
+  {
+    key: 'PUT /api/v1/rooms/:roomId/notifications',
+    probe: (room) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/notifications`, payload: { level: 'mentions' } }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(204)),
+  },
   // Moderation, aimed at the plain member T (a bystander) and at the caller themselves: an
   // outsider gets the room's answer before anything about the target; a plain member is
   // refused whoever the target is; the owner and moderators may not act on themselves.

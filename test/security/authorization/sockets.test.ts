@@ -71,9 +71,9 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
     const caller = stage.world.callers[kind];
     const client = stage.world.listeners.find((l) => l.label === `${kind} socket`)!.client;
     const problems: string[] = [];
-    const sendAndAwait = async (roomId: string) => {
+    const sendAndAwait = async (roomId: string, extra: { replyTo?: number } = {}) => {
       const clientId = randomUUID();
-      client.send({ type: 'send', roomId, body: `${roomId === stage.world.R.id ? stage.world.rMark : stage.world.pMark} from ${kind}`, clientId });
+      client.send({ type: 'send', roomId, body: `${roomId === stage.world.R.id ? stage.world.rMark : stage.world.pMark} from ${kind}`, clientId, ...extra });
       return client.waitFor<Frame<'error'> | Frame<'ack'>>((f) => (f.type === 'error' || f.type === 'ack') && f.clientId === clientId);
     };
     const toR = await sendAndAwait(stage.world.R.id);
@@ -84,6 +84,11 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
       problems.push(`send to R differs from a send to an unknown room: ${JSON.stringify(toR)} vs ${JSON.stringify(toUnknown)}`);
     }
     if (toP.type !== 'error' || toP.error.code !== 'not_member') problems.push(`send to P: ${JSON.stringify(toP)}`);
+    // A reply to R's first message: the room's answer comes before anything about the original.
+    const replyToR = await sendAndAwait(stage.world.R.id, { replyTo: 1 });
+    const replyToP = await sendAndAwait(stage.world.P.id, { replyTo: 1 });
+    if (replyToR.type !== 'error' || JSON.stringify(replyToR.error) !== JSON.stringify((toUnknown as Frame<'error'>).error)) problems.push(`reply in R: ${JSON.stringify(replyToR)}`);
+    if (replyToP.type !== 'error' || replyToP.error.code !== 'not_member') problems.push(`reply in P: ${JSON.stringify(replyToP)}`);
     for (const frame of [toR, toP]) {
       const problem = frame.type === 'error' ? errorBodyProblem({ error: frame.error }) : undefined;
       if (problem) problems.push(`error frame: ${problem}`);

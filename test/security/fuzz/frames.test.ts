@@ -54,6 +54,7 @@ describe.each(DIALECTS)('fuzzing frames on %s', (dialect) => {
       'send-under-limit',
       'send-bad-room',
       'send-others-room',
+      'send-bad-reply',
       'typing-missing',
       'typing-wrong-type',
       'typing-over-limit',
@@ -86,6 +87,9 @@ describe.each(DIALECTS)('fuzzing frames on %s', (dialect) => {
         return json(send({ roomId: random.pick([...MALFORMED_IDS.filter((id) => id.length <= 64).map((id) => decodeURIComponentSafe(id)), randomId(random), '\u0000', 'a\u0000b']) }));
       case 'send-others-room':
         return json(send({ roomId: random.pick([w.othersPrivate.id, w.othersPublic.id]) }));
+      case 'send-bad-reply':
+        // Wrong types, out of bounds, or a seq no message of this room has.
+        return json(send({ replyTo: random.pick([0, -1, 1.5, '1', null, true, [1], { seq: 1 }, 2 ** 53, 1e9, random.int(100_000, 1e9)]) }));
       case 'typing-missing':
         return json({ type: 'typing' });
       case 'typing-wrong-type':

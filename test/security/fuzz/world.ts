@@ -128,6 +128,7 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       },
       'GET /api/v1/rooms/:roomId/members': { params: inRoom },
       'POST /api/v1/rooms/:roomId/read': { params: inRoom, validBody: () => ({ seq: 0 }) },
+      'PUT /api/v1/rooms/:roomId/notifications': { params: inRoom, validBody: () => ({ level: 'mentions' }) },
       'POST /api/v1/rooms/:roomId/invites': { params: { roomId: () => w.privateRoom.id }, validBody: () => ({}) },
       'GET /api/v1/rooms/:roomId/invites': { params: { roomId: () => w.privateRoom.id } },
       // A live invite of the fuzzer's private room; a revoke that succeeds is repaired with a new one.

@@ -5,7 +5,7 @@
  * (bus-redis.ts) share this shape, and connect.ts picks one from the configuration.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MemberChange, Message, Room, RoomEvent } from '../../../shared/protocol.js';
+import type { MemberChange, Message, NotificationLevel, Room, RoomEvent } from '../../../shared/protocol.js';
 
 /** What services publish: it reaches every instance, the publishing one included. */
 export type FanOutEvent =
@@ -19,6 +19,8 @@ export type FanOutEvent =
   | { kind: 'typing'; roomId: string; userId: string }
   /** A DM was created (or people of its set came back): `userIds` are subscribed to it and told. */
   | { kind: 'dm'; roomId: string; room: Room; userIds: string[] }
+  /** A member changed a room's notification level: their own sockets hear of it. */
+  | { kind: 'notification-level'; userId: string; roomId: string; level: NotificationLevel }
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
   | { kind: 'sessions-ended'; userId: string; sessionIds?: string[]; exceptSessionId?: string };
 

@@ -1,0 +1,73 @@
+/**
+ * The open room's reply and mention state for ChatView: the message being replied to, the
+ * jump to a quoted original (loading older pages until it is held, then scrolled to and
+ * highlighted), and the context message items read (message-context.ts).
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Member, Message } from '../../shared/protocol.js';
+import type { ChatStore } from '../core/chat-store.js';
+import type { MessageContextValue } from '../components/message-context.js';
+import { navigate } from '../router.js';
+import { roomPath } from '../paths.js';
+
+const HIGHLIGHT_MS = 2_000;
+/** Pages fetched at most while looking for an original (50 messages each). */
+const MAX_PAGES = 40;
+
+async function jumpTo(chat: ChatStore, roomId: string, seq: number): Promise<void> {
+  const find = () => document.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`);
+  for (let page = 0; !find() && page < MAX_PAGES; page += 1) {
+    const timeline = chat.getSnapshot().timelines[roomId];
+    const oldest = timeline?.messages[0]?.seq;
+    if (!timeline?.hasOlder || oldest === undefined || oldest <= seq) break;
+    await chat.loadOlder(roomId);
+    // Let the list render the page before looking again.
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  const target = find();
+  if (!target) return;
+  target.scrollIntoView({ block: 'center' });
+  target.classList.add('message-highlight');
+  target.tabIndex = -1;
+  target.focus({ preventScroll: true });
+  setTimeout(() => target.classList.remove('message-highlight'), HIGHLIGHT_MS);
+}
+
+export function useRoomMessages(chat: ChatStore, roomId: string | null, members: readonly Member[] | undefined) {
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  useEffect(() => setReplyTo(null), [roomId]);
+  // A clicked desktop notification opens its room.
+  useEffect(() => {
+    chat.onOpenRequest = (id) => navigate(roomPath(id));
+    return () => (chat.onOpenRequest = undefined);
+  }, [chat]);
+
+  const self = chat.getSnapshot().self;
+  const context = useMemo<MessageContextValue>(
+    () => ({
+      selfId: self.id,
+      selfKey: self.username.toLowerCase(),
+      memberKeys: members ? new Set(members.map((m) => m.user.username.toLowerCase())) : null,
+      onReply: (message) => {
+        setReplyTo(message);
+        document.querySelector<HTMLTextAreaElement>('[data-testid="composer"]')?.focus();
+      },
+      onJump: (seq) => void (roomId && jumpTo(chat, roomId, seq)),
+    }),
+    [chat, roomId, members, self],
+  );
+
+  return {
+    context,
+    composer: {
+      replyTo,
+      onCancelReply: () => setReplyTo(null),
+      members,
+      send: (body: string) => {
+        if (!roomId) return;
+        chat.send(roomId, body, replyTo?.seq);
+        setReplyTo(null);
+      },
+    },
+  };
+}
