@@ -144,6 +144,7 @@ export function composeServices(deps: ServicesDeps) {
   const reactions = createReactionsRepository();
   const bodies = createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics });
   const replies = createReplies({ db, bodies });
+  const mentions = createMentionsRepository();
   const roomActivity = createRoomActivityService({ db, activity: createRoomActivityRepository(), rooms, bus });
   const messages = createMessagesService({
     db,
@@ -153,7 +154,7 @@ export function composeServices(deps: ServicesDeps) {
     bodies,
     reactions,
     replies,
-    mentions: createMentionsRepository(),
+    mentions,
     clock,
     bus,
     maxLength: config.messageMaxLength,
@@ -167,6 +168,7 @@ export function composeServices(deps: ServicesDeps) {
     messages: messagesRepository,
     reactions,
     replies,
+    mentions,
     rooms,
     bodies,
     clock,

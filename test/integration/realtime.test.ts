@@ -160,6 +160,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
         clientId,
         createdAt: expect.any(String),
         reactions: [],
+        mentions: [],
       });
       const atBob = await bobSocket.waitFor<Frame<'message'>>(isMessage(room.id));
       const atLaptop = await aliceLaptop.waitFor<Frame<'message'>>(isMessage(room.id));

@@ -99,8 +99,7 @@ describe.each(DIALECTS)('replies and mentions on %s', (dialect) => {
       const { alice, room } = await roomOf();
       const original = await send(alice, room.id, 'soon gone');
       const reply = await sendRaw(alice, room.id, { body: 'answer', clientId: randomUUID(), replyTo: original.seq });
-      // The deletes feature marks the row; read back as members see it.
-      await t.database.db.updateTable('messages').set({ deleted_at: Date.now() }).where('room_id', '=', room.id).where('seq', '=', original.seq).execute();
+      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/messages/${original.seq}`, headers: as(alice) })).statusCode).toBe(204);
       const page = await readPage(alice, room.id);
       expect(page.messages.find((m) => m.seq === reply.json().message.seq)!.replyTo).toEqual({
         seq: original.seq, sender: { id: alice.user.id, username: alice.user.username }, excerpt: '', deleted: true,
@@ -118,6 +117,22 @@ describe.each(DIALECTS)('replies and mentions on %s', (dialect) => {
       const page = await readPage(bob!, room.id);
       expect([...page.messages.at(-1)!.mentions].sort()).toEqual([bob!.user.id, carol!.user.id].sort());
       expect((await send(alice, room.id, 'no one')).mentions).toEqual([]);
+    });
+
+    it('follows an edit (the new text names whom it mentions) and leaves with a delete, in the message and the counts', async () => {
+      const { alice, room, others: [bob, carol] } = await roomOf(1, 1);
+      const message = await send(alice, room.id, `@${bob!.user.username} look`);
+      expect(await entry(bob!, room.id)).toMatchObject({ mentionCount: 1 });
+      const url = `/api/v1/rooms/${room.id}/messages/${message.seq}`;
+      const edited = await t.app.inject({ method: 'PATCH', url, headers: as(alice), payload: { body: `@${carol!.user.username} look` } });
+      expect(edited.statusCode).toBe(200);
+      expect(edited.json().message.mentions).toEqual([carol!.user.id]);
+      expect((await readPage(bob!, room.id)).messages.at(-1)!.mentions).toEqual([carol!.user.id]);
+      expect(await entry(bob!, room.id)).toMatchObject({ mentionCount: 0 });
+      expect(await entry(carol!, room.id)).toMatchObject({ mentionCount: 1 });
+      expect((await t.app.inject({ method: 'DELETE', url, headers: as(alice) })).statusCode).toBe(204);
+      expect(await entry(carol!, room.id)).toMatchObject({ mentionCount: 0 });
+      expect((await readPage(carol!, room.id)).messages.at(-1)!.mentions).toEqual([]);
     });
 
     it('counts unread messages and mentions of the caller after the read marker in the room list', async () => {

@@ -166,6 +166,11 @@ export class MiniElement extends MiniNode {
   querySelectorAll(): MiniElement[] {
     return [];
   }
+  /** The favicon hook's data-unread (elements' dataset, enough for it). */
+  readonly dataset: Record<string, string> = {};
+  append(...nodes: MiniNode[]): void {
+    for (const node of nodes) this.appendChild(node);
+  }
   getBoundingClientRect() {
     return { top: 0, bottom: 0, left: 0, right: 0, width: 0, height: 0 };
   }
@@ -177,8 +182,10 @@ export class MiniElement extends MiniNode {
 }
 
 export class MiniDocument {
+  readonly head: MiniElement;
   readonly body: MiniElement;
   constructor() {
+    this.head = new MiniElement(this, 'head', HTML_NS);
     this.body = new MiniElement(this, 'body', HTML_NS);
   }
   createElementNS(namespace: string | null, name: string): MiniElement {

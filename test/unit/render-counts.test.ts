@@ -57,7 +57,7 @@ function stubBrowser(doc: MiniDocument) {
   const media = (query: string) => ({ matches: !query.includes('max-width'), addEventListener() {}, removeEventListener() {} });
   vi.stubGlobal('window', Object.assign(new EventTarget(), { location: { protocol: 'http:', host: 'chat.test', pathname: '/chat/r1' }, matchMedia: media, history: { pushState() {}, replaceState() {} } }));
   vi.stubGlobal('matchMedia', media);
-  vi.stubGlobal('document', Object.assign(new EventTarget(), { visibilityState: 'visible', title: '', activeElement: null, documentElement: doc.createElement('html'), createElement: (name: string) => doc.createElement(name) }));
+  vi.stubGlobal('document', Object.assign(new EventTarget(), { visibilityState: 'visible', title: '', activeElement: null, documentElement: doc.createElement('html'), createElement: (name: string) => doc.createElement(name), head: doc.head, querySelector: () => null }));
   vi.stubGlobal('HTMLElement', class {});
   vi.stubGlobal('fetch', async (input: string) => {
     const path = new URL(input, 'http://chat.test').pathname;

@@ -15,6 +15,18 @@ export function createMentionsRepository() {
         .execute();
       return rows.map((row) => row.id);
     },
+
+    /** After an edit: the message mentions exactly `userIds` now (on the row and in message_mentions). */
+    async replaceForMessage(db: Db, roomId: string, seq: number, userIds: readonly string[]): Promise<void> {
+      await db.deleteFrom('message_mentions').where('room_id', '=', roomId).where('seq', '=', seq).execute();
+      if (userIds.length > 0) await db.insertInto('message_mentions').values(userIds.map((user_id) => ({ room_id: roomId, user_id, seq }))).execute();
+      await db
+        .updateTable('messages')
+        .set({ mention_ids: userIds.length > 0 ? userIds.join(',') : null })
+        .where('room_id', '=', roomId)
+        .where('seq', '=', seq)
+        .execute();
+    },
   };
 }
 

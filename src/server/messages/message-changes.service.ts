@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isReactionEmoji, REACTIONS_PER_MESSAGE_MAX } from '../../shared/emoji.js';
 import { LIMITS, type Message, type MessageEdit, type MessagePage } from '../../shared/protocol.js';
+import { mentionedNames } from '../../shared/mentions.js';
 import { canDeleteMessage, canEditMessage } from '../../shared/room-rules.js';
 import { isoTime, type Clock } from '../clock.js';
 import type { Database, Db } from '../db/schema.js';
@@ -19,6 +20,7 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageChangesRepository } from './message-changes.repository.js';
 import { bodyRef, presentMessage } from './messages.presenter.js';
+import type { MentionsRepository } from './mentions.repository.js';
 import type { Replies } from './replies.js';
 import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
@@ -36,6 +38,8 @@ export function createMessageChangesService(deps: {
   reactions: ReactionsRepository;
   /** Reply quotes, read after the change's transaction (they are not part of it). */
   replies: Replies;
+  /** An edit names whom the new text mentions. */
+  mentions: MentionsRepository;
   rooms: Pick<RoomsService, 'authorize'>;
   bodies: MessageBodies;
   clock: Clock;
@@ -124,6 +128,8 @@ export function createMessageChangesService(deps: {
         if (bodies.open(row.body_ciphertext, row.body_key_id ?? undefined, bodyRef(roomId, seq)) === text) throw new NoChange();
         const { ciphertext, keyId } = bodies.seal(text);
         await changes.replaceBody(trx, row, { ciphertext, keyId, editedAt: clock.now(), change: number, versionId: randomUUID() });
+        const mentioned = await deps.mentions.membersNamed(trx, roomId, mentionedNames(text).slice(0, LIMITS.mentionsMax));
+        await deps.mentions.replaceForMessage(trx, roomId, seq, mentioned);
       });
     },
 

@@ -165,6 +165,10 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
       },
     },
     {
+      key: 'PUT /api/v1/rooms/:roomId/notifications',
+      build: async () => ({ session: cw.caller, probe: { method: 'PUT', url: `/api/v1/rooms/${cw.ownRoom.id}/notifications`, payload: { level: 'none' } } }),
+    },
+    {
       key: 'POST /api/v1/dms',
       build: async () => ({ session: cw.caller, probe: { method: 'POST', url: '/api/v1/dms', payload: { userIds: [cw.other.user.id] } } }),
     },

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sessionCookieName } from '../../../src/server/auth/auth.guard.js';
+import { isReactionEmoji } from '../../../src/shared/emoji.js';
 import { as } from '../../support/app.js';
 import { apiRoutes, type Random } from '../security-harness.js';
 import {
@@ -217,7 +218,9 @@ export function generate(endpoint: Endpoint, random: Random, w: FuzzWorld): Case
       break;
     case 'bad-id': {
       const param = random.pick(endpoint.pathParams);
-      const raw = random.pick([...MALFORMED_IDS, 'x'.repeat(param.max + 1)]);
+      // An emoji among the malformed ids is a good reaction, not a bad id.
+      const malformed = param.name === 'emoji' ? MALFORMED_IDS.filter((id) => !isReactionEmoji(decodedOrRaw(id))) : MALFORMED_IDS;
+      const raw = random.pick([...malformed, 'x'.repeat(param.max + 1)]);
       url = fillPath(endpoint, { name: param.name, raw });
       break;
     }
@@ -247,4 +250,12 @@ export function generate(endpoint: Endpoint, random: Random, w: FuzzWorld): Case
   if (endpoint.alwaysRefused) mustRefuse = true;
   if (payload !== undefined && contentType !== undefined) headers['content-type'] = contentType;
   return { endpoint: endpoint.key, kind, method, url, headers, payload, mustRefuse };
+}
+
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
