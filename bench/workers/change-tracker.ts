@@ -26,6 +26,7 @@ interface SocketChanges {
   latest: UpdatedMessage | undefined;
 }
 
+const workerName = process.argv[2] ?? 'sockets';
 const bySocket = new Map<Tracked, SocketChanges>();
 let frames = 0;
 let duplicates = 0;
@@ -84,10 +85,10 @@ function check(sockets: readonly Tracked[], expected: Record<string, ExpectedRoo
     if (!room.final) continue;
     if ((state?.latest?.changeSeq ?? 0) < room.final.changeSeq) {
       finalMissing += 1;
-      if (examples.length < 5) examples.push(`socket #${socket.index} (room ${socket.roomId}, closed: ${socket.closeCode ?? 'no'}) last saw change ${state?.latest?.changeSeq ?? 'none'} of ${room.final.changeSeq}`);
+      if (examples.length < 5) examples.push(`socket ${workerName}#${socket.index} (room ${socket.roomId}, closed: ${socket.closeCode ?? 'no'}) last saw change ${state?.latest?.changeSeq ?? 'none'} of ${room.final.changeSeq}`);
     } else if (!sameFinal(state?.latest, room.final)) {
       finalWrong += 1;
-      if (examples.length < 5) examples.push(`socket #${socket.index} (room ${socket.roomId}): final state differs from what was sent: ${JSON.stringify(state?.latest).slice(0, 200)}`);
+      if (examples.length < 5) examples.push(`socket ${workerName}#${socket.index} (room ${socket.roomId}): final state differs from what was sent: ${JSON.stringify(state?.latest).slice(0, 200)}`);
     }
   }
   return { checked, missing, finalMissing, finalWrong, examples };

@@ -15,7 +15,7 @@ import { serve } from './rpc.js';
 const workerName = process.argv[2] ?? 'sockets';
 /**
  * BENCH_SIMULATE_LOSS=1: the first socket of each client process ignores every 50th
- * message, so a run must report lost messages and fail — a check of the checker.
+ * message (and every 50th change), so a run must report lost messages and fail — a check of the checker.
  */
 const simulateLoss = process.env.BENCH_SIMULATE_LOSS === '1';
 
@@ -126,6 +126,7 @@ function onFrame(connection: Connection, data: WebSocket.RawData): void {
       connection.roomId = frame.rooms?.[0]?.id;
       return;
     case 'message_updated':
+      if (simulateLoss && connection.index === 0 && (frame.message!.changeSeq ?? 0) % 50 === 0) return;
       recordChange(connection, frame.message!, now);
       return;
     default:
