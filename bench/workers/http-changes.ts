@@ -53,7 +53,7 @@ export interface ChangeLoopRequest {
 
 export interface RoomChanges {
   roomId: string;
-  /** [changeSeq, sentAt (wall ms), 1 when sent after the warm-up] of each change the server accepted. */
+  /** [changeSeq, sentAt (wall ms), 1 when due after the warm-up] of each change the server accepted. */
   changes: Array<[number, number, number]>;
   final: { changeSeq: number; body: string; reactions: Record<string, number> } | undefined;
   numbering: ChangeNumbering;
@@ -102,7 +102,9 @@ export async function changeLoop(payload: ChangeLoopRequest, request: Requester)
         const text = `edit ${k} t=${begin.toFixed(3)}`;
         const base = `/api/v1/rooms/${room.roomId}/messages/${room.seq}`;
         sent += 1;
-        if (begin >= startedAt) measuredSent += 1;
+        // Measured: the changes offered in the measured period (a late one keeps its due time's side).
+        const measured = due >= startedAt;
+        if (measured) measuredSent += 1;
         try {
           const answer = isEdit
             ? await request(payload.baseUrl, 'PATCH', base, headersOf(payload.baseUrl, room.author), JSON.stringify({ body: text }))
@@ -120,7 +122,7 @@ export async function changeLoop(payload: ChangeLoopRequest, request: Requester)
             body = text;
           } else if (on) reacted.add(member);
           else reacted.delete(member);
-          if (changeSeq !== undefined) result.changes.push([changeSeq, begin, begin >= startedAt ? 1 : 0]);
+          if (changeSeq !== undefined) result.changes.push([changeSeq, begin, measured ? 1 : 0]);
         } catch (error) {
           statuses['network-error'] = (statuses['network-error'] ?? 0) + 1;
           if (errorSamples.length < 5) errorSamples.push(String((error as Error).message));
