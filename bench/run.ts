@@ -28,6 +28,7 @@ import { fail, newResult, Scope, type BenchContext, type Scenario } from './lib/
 import { REPO_ROOT } from './lib/server.js';
 import { formatNumber, progress, sleep, withDeadline } from './lib/util.js';
 import { killAllWorkers } from './lib/workers.js';
+import { changeFanoutScenario } from './scenarios/change-fanout.js';
 import { coldLoadScenario } from './scenarios/cold-load.js';
 import { connectionsScenario } from './scenarios/connections.js';
 import { cryptoScenario } from './scenarios/crypto.js';
@@ -39,7 +40,7 @@ import { rotationScenario } from './scenarios/rotation.js';
 import { sendScenario } from './scenarios/send.js';
 import { userSearchScenario } from './scenarios/user-search.js';
 
-const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario];
+const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario, changeFanoutScenario];
 
 /** Average cores taken by other processes above which a figure is flagged as disturbed. */
 const FOREIGN_LOAD_WARNING = 0.25;

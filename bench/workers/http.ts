@@ -7,6 +7,7 @@ import http from 'node:http';
 import { Histogram } from '../lib/histogram.js';
 import { benchBody } from '../lib/seed.js';
 import { wallNow } from '../lib/util.js';
+import { changeLoop, postMessages, type ChangeLoopRequest } from './http-changes.js';
 import { serve } from './rpc.js';
 
 const workerName = process.argv[2] ?? 'http';
@@ -171,4 +172,16 @@ async function loginLoop(payload: LoginLoopRequest) {
   return { attempted: started, statuses, errorSamples, latency: latency.toJSON(), startedAt, finishedAt: wallNow() };
 }
 
-serve({ csrfTokens, sendLoop, getLoop, loginLoop, exit: () => agent.destroy() });
+serve({
+  csrfTokens,
+  sendLoop,
+  getLoop,
+  loginLoop,
+  postMessages: (payload: Parameters<typeof postMessages>[0]) => postMessages(payload, request),
+  changeLoop: (payload: ChangeLoopRequest) => {
+    // One connection per room at most: each room has one change in flight.
+    agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, payload.rooms.length) });
+    return changeLoop(payload, request);
+  },
+  exit: () => agent.destroy(),
+});

@@ -9,12 +9,13 @@ import WebSocket from 'ws';
 import { Histogram } from '../lib/histogram.js';
 import { benchBody } from '../lib/seed.js';
 import { requireOpenFiles, sleep, wallNow } from '../lib/util.js';
+import { changesVerify, recordChange } from './change-tracker.js';
 import { serve } from './rpc.js';
 
 const workerName = process.argv[2] ?? 'sockets';
 /**
  * BENCH_SIMULATE_LOSS=1: the first socket of each client process ignores every 50th
- * message, so a run must report lost messages and fail — a check of the checker.
+ * message (and every 50th change), so a run must report lost messages and fail — a check of the checker.
  */
 const simulateLoss = process.env.BENCH_SIMULATE_LOSS === '1';
 
@@ -64,7 +65,7 @@ function onFrame(connection: Connection, data: WebSocket.RawData): void {
   const now = wallNow();
   const frame = JSON.parse(data.toString()) as {
     type: string;
-    message?: { roomId: string; seq: number; body: string };
+    message?: { roomId: string; seq: number; body: string; changeSeq?: number; reactions: Array<{ emoji: string; userIds: string[] }> };
     clientId?: string;
     rooms?: Array<{ id: string; lastSeq: number }>;
     error?: { code: string; message: string };
@@ -123,6 +124,10 @@ function onFrame(connection: Connection, data: WebSocket.RawData): void {
     case 'hello':
       // Bench users belong to exactly one room: the one their socket sends to and hears.
       connection.roomId = frame.rooms?.[0]?.id;
+      return;
+    case 'message_updated':
+      if (simulateLoss && connection.index === 0 && (frame.message!.changeSeq ?? 0) % 50 === 0) return;
+      recordChange(connection, frame.message!, now);
       return;
     default:
       otherFrames += 1;
@@ -389,6 +394,7 @@ serve({
   connect,
   send,
   verify,
+  changesVerify: (request: Parameters<typeof changesVerify>[1]) => changesVerify(connections, request),
   pingStart,
   pingStop,
   stats: () => ({ open: connections.filter((c) => c.socket.readyState === WebSocket.OPEN).length, deliveries, otherFrames }),
