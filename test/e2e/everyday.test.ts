@@ -58,7 +58,8 @@ describe('a day in a DM, in the browser', { timeout: 120_000 }, () => {
     await page.getByTestId('composer').fill(text);
     await page.getByTestId('composer').press('Enter');
   };
-  const messageWith = (page: Page, text: string) => page.getByTestId('message').filter({ hasText: text });
+  // By its own body (a reply's quote repeats the original's text).
+  const messageWith = (page: Page, text: string) => page.getByTestId('message').filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
 
   it('starts a DM, mentions, notifies, replies, edits, reacts, deletes, renders Markdown and sends what was written offline once', async () => {
     const { context: aliceContext, page: alice } = await newPage(false);
@@ -100,7 +101,8 @@ describe('a day in a DM, in the browser', { timeout: 120_000 }, () => {
     await expect.poll(() => alice.getByTestId('reply-quote').textContent()).toBe('@alice first, the plan');
 
     // Alice edits her message; bob sees the new text marked edited, and reacts.
-    const mine = messageWith(alice, 'first, the plan');
+    const firstSeq = await messageWith(alice, 'first, the plan').getAttribute('data-seq');
+    const mine = alice.locator(`[data-testid="message"][data-seq="${firstSeq}"]`);
     await mine.hover();
     await mine.getByTestId('action-edit').click();
     await mine.getByRole('textbox', { name: 'Edit message' }).fill('first, the new plan');

@@ -52,7 +52,6 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
         ) : (
           <Avatar user={message.sender} />
         )}
-        <ReplyButton message={message} />
       </div>
       <div class="message-content">
         {continued ? (
