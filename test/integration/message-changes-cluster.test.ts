@@ -96,12 +96,17 @@ describe.each(BUS_KINDS)('message changes across three instances on the %s bus',
         () => onB.react(bob, room.id, message.seq, '👍'),
         () => onC.react(carol, room.id, message.seq, '👍'),
         () => onC.react(carol, room.id, message.seq, '🎉'),
-        () => onA.edited(alice, room.id, message.seq, big),
         () => onB.react(bob, room.id, message.seq, '👍', false),
         () => onA.edited(alice, room.id, message.seq, 'third'),
       ];
       // Not awaited one by one: the changes race from three instances; the database orders them.
       await Promise.all(steps.map((step) => step()));
+      // The big edit travels as a pointer, read back on delivery: every socket must see it
+      // before the delete, or the read would find the tombstone instead.
+      await onA.edited(alice, room.id, message.seq, big);
+      for (const socket of watchers) {
+        await socket.waitFor((f) => f.type === 'message_updated' && f.message.seq === message.seq && f.message.body === big, { timeoutMs: 8_000 });
+      }
       await onB.remove(alice, room.id, message.seq);
 
       for (const socket of watchers) {
@@ -109,7 +114,7 @@ describe.each(BUS_KINDS)('message changes across three instances on the %s bus',
       }
       const seen = watchers.map((socket) => updates(socket, message.seq));
       for (const list of seen) {
-        expect(list).toHaveLength(steps.length + 1);
+        expect(list).toHaveLength(steps.length + 2);
         // Pointers are read back when delivered, so a state may be newer than its event; the order never goes back.
         const order = list.map((m) => m.changeSeq!);
         expect(order).toEqual([...order].sort((x, y) => x - y));

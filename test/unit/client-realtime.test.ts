@@ -282,9 +282,9 @@ describe('ChatStore', () => {
     expect(seqsOf('r1')).toEqual(range('r1', 1, 12).map((m) => m.seq));
     const afterCalls = calls.filter((c) => c.path.includes('after=')).map((c) => c.path);
     expect(afterCalls).toEqual([
-      '/api/v1/rooms/r1/messages?after=5',
-      '/api/v1/rooms/r1/messages?after=8',
-      '/api/v1/rooms/r1/messages?after=11',
+      '/api/v1/rooms/r1/messages?after=5&events=true',
+      '/api/v1/rooms/r1/messages?after=8&events=true',
+      '/api/v1/rooms/r1/messages?after=11&events=true',
     ]);
   });
 
@@ -302,7 +302,7 @@ describe('ChatStore', () => {
     await settle();
 
     expect(seqsOf('r1')).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(calls.filter((c) => c.path.includes('after=')).map((c) => c.path)).toEqual(['/api/v1/rooms/r1/messages?after=3']);
+    expect(calls.filter((c) => c.path.includes('after=')).map((c) => c.path)).toEqual(['/api/v1/rooms/r1/messages?after=3&events=true']);
   });
 
   it('sends over the socket, shows the message pending, and replaces it with the ack', async () => {
@@ -632,7 +632,7 @@ describe('ChatStore', () => {
     expect(client!.getSnapshot().connection).toBe('polling');
     await settle();
     await vi.advanceTimersByTimeAsync(6_000);
-    const polls = () => calls.filter((c) => c.path === '/api/v1/rooms/r1/messages?after=2').length;
+    const polls = () => calls.filter((c) => c.path === '/api/v1/rooms/r1/messages?after=2&events=true').length;
     expect(polls()).toBe(3);
 
     await vi.advanceTimersByTimeAsync(1_000);

@@ -117,7 +117,7 @@ function JoinByNameForm({ chat, onJoined }: { chat: ChatStore; onJoined: (roomId
     errors.clear();
     setBusy(true);
     try {
-      const room = await chat.joinRoomByName(name.trim());
+      const room = await chat.membership.joinByName(name.trim());
       onJoined(room.id);
     } catch (error) {
       errors.show(error);

@@ -28,7 +28,7 @@ export function CreateRoomDialog({ chat, onCreated, onClose }: CreateRoomDialogP
     errors.clear();
     setBusy(true);
     try {
-      onCreated(await chat.createRoom({ name: name.trim(), description: description.trim(), isPrivate }));
+      onCreated(await chat.membership.create({ name: name.trim(), description: description.trim(), isPrivate }));
     } catch (error) {
       errors.show(error);
       setBusy(false);

@@ -80,16 +80,16 @@ export function LeaveRoomDialog({ chat, room, onLeft, onClose }: LeaveRoomDialog
           Stay
         </button>
         {isOwner && (
-          <button type="button" class="btn btn-outline-danger" disabled={busy || others === null} onClick={() => act(() => chat.deleteRoom(room.id), 'Could not delete the room. Try again.')}>
+          <button type="button" class="btn btn-outline-danger" disabled={busy || others === null} onClick={() => act(() => chat.membership.delete(room.id), 'Could not delete the room. Try again.')}>
             Delete the room
           </button>
         )}
         {mustHandOver ? (
-          <button type="button" class="btn btn-danger" disabled={busy || !heir} onClick={() => act(() => chat.handOverAndLeave(room.id, heir), 'Could not hand the room over. Try again.')}>
+          <button type="button" class="btn btn-danger" disabled={busy || !heir} onClick={() => act(() => chat.membership.handOverAndLeave(room.id, heir), 'Could not hand the room over. Try again.')}>
             Make {heirName} owner and leave
           </button>
         ) : (
-          <button type="button" class="btn btn-danger" disabled={busy || (isOwner && others === null)} onClick={() => act(() => chat.leaveRoom(room.id), 'Could not leave the room. Try again.')}>
+          <button type="button" class="btn btn-danger" disabled={busy || (isOwner && others === null)} onClick={() => act(() => chat.membership.leave(room.id), 'Could not leave the room. Try again.')}>
             Leave room
           </button>
         )}

@@ -56,7 +56,7 @@ export function NewMessageDialog({ chat, selfId, onOpened, onClose }: NewMessage
     setBusy(true);
     setError(null);
     try {
-      onOpened(await chat.openDm(picked.map((user) => user.id)));
+      onOpened(await chat.membership.openDm(picked.map((user) => user.id)));
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : 'Could not open the conversation.');
       setBusy(false);

@@ -14,6 +14,7 @@ import { MessageChanges } from './message-changes.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
 import { mergeRoomEvents } from './room-events.js';
+import { RoomMembership } from './room-membership.js';
 import { Rooms } from './rooms.js';
 import { ChatSocket, socketUrl, type LinkState } from './socket.js';
 import { Store, type Readable } from './store.js';
@@ -41,6 +42,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   private readonly typing: TypingTracker;
   /** Edits, deletes and reactions (the message actions call these). */
   readonly changes: MessageChanges;
+  /** Creating, joining and leaving rooms and DMs. */
+  readonly membership: RoomMembership;
   private readonly alerts: Alerts;
 
   readonly getSnapshot: () => ChatSnapshot;
@@ -65,6 +68,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       reloadMembers: (roomId) => this.reloadMembers(roomId),
     });
     this.changes = new MessageChanges(this.ctx);
+    this.membership = new RoomMembership(this.rooms);
     this.alerts = new Alerts(this.ctx, (roomId) => this.onOpenRequest?.(roomId));
     this.outbox = new Outbox(this.ctx, (roomId, afterSeq) => this.sync.catchUp(roomId, afterSeq));
     this.typing = new TypingTracker((roomId, names) =>
@@ -136,50 +140,9 @@ export class ChatStore implements Readable<ChatSnapshot> {
     return this.alerts.setLevel(roomId, level);
   }
 
-  async createRoom(body: CreateRoomBody): Promise<Room> {
-    const { room } = await api.createRoom(body);
-    this.rooms.add(room);
-    return room;
-  }
-
-  async joinRoomByName(name: string): Promise<Room> {
-    const { room } = await api.joinRoomByName(name);
-    this.rooms.add(room);
-    return room;
-  }
-
   async joinRoom(roomId: string): Promise<void> {
     await api.joinRoom(roomId);
     await this.reloadRooms();
-  }
-
-  /** Opens (creates or finds) the DM of the user and these people, and lists it. */
-  async openDm(userIds: string[]): Promise<Room> {
-    const { room } = await api.openDm(userIds);
-    this.rooms.add(room);
-    return room;
-  }
-
-  async acceptInvite(code: string): Promise<Room> {
-    const { room } = await api.acceptInvite(code);
-    this.rooms.add(room);
-    return room;
-  }
-
-  async leaveRoom(roomId: string): Promise<void> {
-    await api.leaveRoom(roomId);
-    this.rooms.forget(roomId);
-  }
-
-  /** The owner hands the room to `userId`, then leaves (a sole owner may not just leave). */
-  async handOverAndLeave(roomId: string, userId: string): Promise<void> {
-    await api.handOverRoom(roomId, userId);
-    await this.leaveRoom(roomId);
-  }
-
-  async deleteRoom(roomId: string): Promise<void> {
-    await api.deleteRoom(roomId);
-    this.rooms.forget(roomId);
   }
 
   reloadMembers(roomId: string): Promise<void> {

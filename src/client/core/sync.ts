@@ -91,7 +91,7 @@ export class Sync {
       while ((after = this.catchUpFrom.get(roomId)) !== undefined) {
         this.catchUpFrom.delete(roomId);
         for (;;) {
-          const page = await api.listMessages(roomId, { after });
+          const page = await api.listMessages(roomId, { after, events: true });
           setTimeline(this.ctx.state, roomId, tl.mergeMessages(timelineOf(this.ctx.state, roomId), page.messages));
           mergeRoomEvents(this.ctx.state, roomId, page.events);
           this.ctx.afterMessages(roomId, page.messages);

@@ -5,7 +5,6 @@ import type { ChatStore } from '../core/chat-store.js';
 import { BrowseRoomsDialog } from '../components/BrowseRoomsDialog.js';
 import { Composer } from '../components/Composer.js';
 import { CreateRoomDialog } from '../components/CreateRoomDialog.js';
-import { DmList } from '../components/DmList.js';
 import { Icon } from '../components/Icon.js';
 import { InviteDialog } from '../components/InviteDialog.js';
 import { LeaveRoomDialog } from '../components/LeaveRoomDialog.js';
@@ -16,7 +15,7 @@ import { MessageList } from '../components/MessageList.js';
 import { NewMessageDialog } from '../components/NewMessageDialog.js';
 import { MessageActionsContext } from '../components/message-actions-context.js';
 import { RoomHeader } from '../components/RoomHeader.js';
-import { RoomList } from '../components/RoomList.js';
+import { RoomsSidebar } from '../components/RoomsSidebar.js';
 import { SidePanel } from '../components/SidePanel.js';
 import { TypingIndicator } from '../components/TypingIndicator.js';
 import { useDocumentTitle, useStore } from '../hooks.js';
@@ -128,42 +127,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
         onClose={() => setRoomsOpen(false)}
         class="rooms-panel"
       >
-        <div class="d-grid gap-2 p-2">
-          <button type="button" class="btn btn-primary btn-sm" onClick={() => setDialog('create')}>
-            <Icon name="plus" /> Create room
-          </button>
-          <button type="button" class="btn btn-outline-secondary btn-sm" onClick={() => setDialog('browse')}>
-            <Icon name="search" /> Browse rooms
-          </button>
-          <button type="button" class="btn btn-outline-secondary btn-sm" onClick={() => setDialog('dm')}>
-            <Icon name="messageSquare" /> New message
-          </button>
-        </div>
-        {rooms ? (
-          <>
-            <RoomList rooms={rooms} unread={snapshot.unread} mentions={snapshot.mentions} activeRoomId={roomId} onNavigate={() => setRoomsOpen(false)} />
-            <DmList
-              rooms={rooms}
-              unread={snapshot.unread}
-              online={snapshot.online}
-              selfId={snapshot.self.id}
-              activeRoomId={roomId}
-              onNavigate={() => setRoomsOpen(false)}
-              onNewMessage={() => setDialog('dm')}
-            />
-          </>
-        ) : snapshot.roomsError ? (
-          <div class="alert alert-danger mx-2 small" role="alert">
-            {snapshot.roomsError}{' '}
-            <button type="button" class="btn btn-link btn-sm p-0" onClick={() => void chat.reloadRooms()}>
-              Try again
-            </button>
-          </div>
-        ) : (
-          <p class="text-body-secondary small px-3" role="status">
-            Loading rooms…
-          </p>
-        )}
+        <RoomsSidebar chat={chat} snapshot={snapshot} activeRoomId={roomId} onOpen={setDialog} onNavigate={() => setRoomsOpen(false)} />
       </SidePanel>
 
       <section class="chat-main" aria-label={room ? `Room ${room.name}` : 'Conversation'}>

@@ -25,7 +25,7 @@ export function InviteView({ chat, code }: { chat: ChatStore | null; code: strin
     setBusy(true);
     setError(null);
     try {
-      const joined = await chat.acceptInvite(code);
+      const joined = await chat.membership.acceptInvite(code);
       navigate(roomPath(joined.id), { replace: true });
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.message : 'Could not accept the invitation. Try again.');

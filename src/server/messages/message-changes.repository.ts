@@ -63,7 +63,7 @@ export function createMessageChangesRepository() {
       await db.deleteFrom('message_mentions').where('room_id', '=', roomId).where('seq', '=', seq).execute();
       await db
         .updateTable('messages')
-        .set({ body_ciphertext: '', body_key_id: null, mention_ids: null, deleted_at: deletedAt, change_seq: change })
+        .set({ body_ciphertext: '', body_key_id: null, mention_ids: null, reply_to_seq: null, deleted_at: deletedAt, change_seq: change })
         .where('room_id', '=', roomId)
         .where('seq', '=', seq)
         .execute();

@@ -51,9 +51,11 @@ export function createMessageChangesService(deps: {
 }) {
   const { db, changes, messages, reactions, rooms, bodies, clock, bus, maxLength, limiter } = deps;
 
-  // A deleted message's bodies leave every instance's cache, this one's included.
+  // A deleted message's bodies leave every instance's cache, this one's included. A change
+  // too large for the wire comes as a pointer that does not say what changed: forgotten too.
   bus.subscribe((event) => {
     if (event.kind === 'message-updated' && event.message.deletedAt) bodies.forget(bodyRef(event.roomId, event.message.seq));
+    if (event.kind === 'message-updated-ref') bodies.forget(bodyRef(event.roomId, event.seq));
   });
 
   // A room's changes made on this instance commit and are published one after another,

@@ -1,6 +1,6 @@
 /**
  * Replies: a message may answer an earlier message of the same room. The row keeps only the
- * seq (`reply_to_seq`), so the send path's batch stays as it was; the quoted excerpt is read
+ * seq (`reply_to_seq`), so a send writes one more column and reads nothing; the quoted excerpt is read
  * from the original when messages are read (one query per page) and, for the live frame,
  * from the original the send path checked. An original deleted since shows `""`, `deleted`.
  */
@@ -9,6 +9,7 @@ import type { Message, ReplyRef } from '../../shared/protocol.js';
 import type { Db } from '../db/schema.js';
 import { errors } from '../http/errors.js';
 import type { MessageBodies } from './message-bodies.js';
+import { bodyRef } from './messages.presenter.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
 
 type OriginalRow = Pick<MessageWithSenderRow, 'seq' | 'sender_id' | 'sender_username' | 'body_ciphertext' | 'body_key_id' | 'deleted_at'>;
@@ -26,12 +27,13 @@ export function createReplies(deps: { db: Db; bodies: MessageBodies }) {
       .execute();
   }
 
-  function refOf(row: OriginalRow): ReplyRef {
+  /** Opened under the original's reference, so deleting it drops this plaintext from the cache too. */
+  function refOf(roomId: string, row: OriginalRow): ReplyRef {
     const deleted = row.deleted_at != null;
     return {
       seq: Number(row.seq),
       sender: { id: row.sender_id, username: row.sender_username },
-      excerpt: deleted ? '' : excerptOf(bodies.open(row.body_ciphertext, row.body_key_id ?? undefined)),
+      excerpt: deleted ? '' : excerptOf(bodies.open(row.body_ciphertext, row.body_key_id ?? undefined, bodyRef(roomId, Number(row.seq)))),
       ...(deleted ? { deleted: true } : {}),
     };
   }
@@ -41,14 +43,14 @@ export function createReplies(deps: { db: Db; bodies: MessageBodies }) {
     async check(roomId: string, seq: number): Promise<ReplyRef> {
       const [row] = await originals(roomId, [seq]);
       if (!row) throw errors.validation('replyTo must be the seq of a message in this room.', 'replyTo');
-      return refOf(row);
+      return refOf(roomId, row);
     },
 
     /** Fills `replyTo` on the messages read from these rows: one query for all their originals. */
     async attach(roomId: string, rows: ReadonlyArray<Pick<MessageWithSenderRow, 'seq' | 'reply_to_seq'>>, messages: Message[]): Promise<Message[]> {
       const wanted = [...new Set(rows.map((row) => row.reply_to_seq).filter((seq): seq is number => seq !== null).map(Number))];
       if (wanted.length === 0) return messages;
-      const found = new Map((await originals(roomId, wanted)).map((row) => [Number(row.seq), refOf(row)]));
+      const found = new Map((await originals(roomId, wanted)).map((row) => [Number(row.seq), refOf(roomId, row)]));
       const bySeq = new Map(rows.map((row) => [Number(row.seq), row.reply_to_seq]));
       for (const message of messages) {
         const replyTo = bySeq.get(message.seq);
