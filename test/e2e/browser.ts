@@ -60,3 +60,32 @@ export function watchForProblems(page: Page): string[] {
   });
   return problems;
 }
+
+/** Wraps the page's real Notification so each one raised is recorded (and still raised). */
+export async function recordNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Real = window.Notification;
+    const seen: Array<{ title: string; body?: string }> = [];
+    (window as unknown as { __notifications: typeof seen }).__notifications = seen;
+    const Recording = function (this: unknown, title: string, options?: NotificationOptions) {
+      seen.push({ title, body: options?.body });
+      return new Real(title, options);
+    } as unknown as typeof Notification;
+    Object.defineProperty(Recording, 'permission', { get: () => Real.permission });
+    Recording.requestPermission = Real.requestPermission.bind(Real);
+    Recording.prototype = Real.prototype;
+    window.Notification = Recording;
+  });
+}
+
+/** What recordNotifications saw, oldest first. */
+export const notificationsOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __notifications: Array<{ title: string; body?: string }> }).__notifications);
+
+/** What the page sees when its tab goes to the background (or comes back). */
+export const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate((value) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => value });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);

@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
+import { launchBrowser, notificationsOf, recordNotifications, registerThroughPage, screenshot, setHidden, startServer, watchForProblems } from './browser.js';
 
 describe('a day in a DM, in the browser', { timeout: 120_000 }, () => {
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -30,29 +30,10 @@ describe('a day in a DM, in the browser', { timeout: 120_000 }, () => {
     if (grant) await context.grantPermissions(['notifications'], { origin: server.url });
     contexts.push(context);
     const page = await context.newPage();
-    await page.addInitScript(() => {
-      const Real = window.Notification;
-      const seen: Array<{ title: string; body?: string }> = [];
-      (window as unknown as { __notifications: typeof seen }).__notifications = seen;
-      const Recording = function (this: unknown, title: string, options?: NotificationOptions) {
-        seen.push({ title, body: options?.body });
-        return new Real(title, options);
-      } as unknown as typeof Notification;
-      Object.defineProperty(Recording, 'permission', { get: () => Real.permission });
-      Recording.requestPermission = Real.requestPermission.bind(Real);
-      Recording.prototype = Real.prototype;
-      window.Notification = Recording;
-    });
+    await recordNotifications(page);
     return { context, page };
   }
 
-  const notifications = (page: Page) => page.evaluate(() => (window as unknown as { __notifications: Array<{ title: string; body?: string }> }).__notifications);
-  const setHidden = (page: Page, hidden: boolean) =>
-    page.evaluate((value) => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
-      Object.defineProperty(document, 'hidden', { configurable: true, get: () => value });
-      document.dispatchEvent(new Event('visibilitychange'));
-    }, hidden);
   const connected = (page: Page) => expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state'), { timeout: 40_000 }).toBe('connected');
   const send = async (page: Page, text: string) => {
     await page.getByTestId('composer').fill(text);
@@ -89,7 +70,7 @@ describe('a day in a DM, in the browser', { timeout: 120_000 }, () => {
     // Bob's tab goes to the background; a mention from alice notifies him (a DM notifies of everything).
     await setHidden(bob, true);
     await send(alice, '@bob look');
-    await expect.poll(async () => (await notifications(bob)).map((n) => n.body)).toContain('@bob look');
+    await expect.poll(async () => (await notificationsOf(bob)).map((n) => n.body)).toContain('@bob look');
     await setHidden(bob, false);
     await expect.poll(() => bob.locator('.message-mentions-me').getByTestId('mention').textContent()).toBe('@bob');
 

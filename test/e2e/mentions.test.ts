@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
+import { launchBrowser, notificationsOf, recordNotifications, registerThroughPage, screenshot, setHidden, startServer, watchForProblems } from './browser.js';
 
 describe('replies and mentions in the browser', { timeout: 60_000 }, () => {
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -34,29 +34,10 @@ describe('replies and mentions in the browser', { timeout: 60_000 }, () => {
     contexts.push(context);
     const page = await context.newPage();
     // Record each notification the page raises, and still raise it with the real constructor.
-    await page.addInitScript(() => {
-      const Real = window.Notification;
-      const seen: Array<{ title: string; body?: string }> = [];
-      (window as unknown as { __notifications: typeof seen }).__notifications = seen;
-      const Recording = function (this: unknown, title: string, options?: NotificationOptions) {
-        seen.push({ title, body: options?.body });
-        return new Real(title, options);
-      } as unknown as typeof Notification;
-      Object.defineProperty(Recording, 'permission', { get: () => Real.permission });
-      Recording.requestPermission = Real.requestPermission.bind(Real);
-      Recording.prototype = Real.prototype;
-      window.Notification = Recording;
-    });
+    await recordNotifications(page);
     return page;
   }
 
-  const notifications = (page: Page) => page.evaluate(() => (window as unknown as { __notifications: Array<{ title: string; body?: string }> }).__notifications);
-  const setHidden = (page: Page, hidden: boolean) =>
-    page.evaluate((value) => {
-      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
-      Object.defineProperty(document, 'hidden', { configurable: true, get: () => value });
-      document.dispatchEvent(new Event('visibilitychange'));
-    }, hidden);
   const connected = (page: Page) => expect.poll(() => page.getByTestId('connection-state').getAttribute('data-state')).toBe('connected');
 
   it('notifies bob of a mention while his tab is hidden, with a mention badge', async () => {
@@ -90,7 +71,7 @@ describe('replies and mentions in the browser', { timeout: 60_000 }, () => {
     await expect.poll(() => alice.getByTestId('composer').inputValue()).toBe('@bob look');
     await alice.getByTestId('composer').press('Enter');
 
-    await expect.poll(() => notifications(bob)).toEqual([{ title: 'alice in General', body: '@bob look' }]);
+    await expect.poll(() => notificationsOf(bob)).toEqual([{ title: 'alice in General', body: '@bob look' }]);
     await expect.poll(() => bob.getByTestId('mention-count').textContent()).toContain('@1');
     await expect.poll(() => bob.title()).toMatch(/^@ \(\d+\) /);
     await expect.poll(() => bob.locator('link[rel="icon"]').getAttribute('data-unread')).toBe('mention');
