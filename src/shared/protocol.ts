@@ -11,6 +11,7 @@ import { ROOM_NAME_MAX, ROOM_NAME_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATT
 
 // Invites and bans have their own file; everything stays importable from here.
 export * from './invite-shapes.js';
+export * from './file-shapes.js';
 
 /** Limits shared by validation on the server and hints in the client. */
 export const LIMITS = {

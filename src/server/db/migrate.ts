@@ -14,6 +14,7 @@ import * as directMessages from './migrations/008-direct-messages.js';
 import * as messageChanges from './migrations/009-message-changes.js';
 import * as repliesMentions from './migrations/010-replies-mentions.js';
 import * as roomEvents from './migrations/011-room-events.js';
+import * as files from './migrations/012-files.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-message-changes': messageChanges,
   '010-replies-mentions': repliesMentions,
   '011-room-events': roomEvents,
+  '012-files': files,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -198,6 +198,36 @@ export interface RoomEventsTable {
   actor_id: string | null;
 }
 
+/** 'uploading' until every chunk is stored, 'stored' once readable, 'released' once its message is deleted (bytes being purged). */
+export type FileState = 'uploading' | 'stored' | 'released';
+export type FileStorageKind = 'local' | 'database';
+
+/** An attachment; its chunks are in `storage` under blob id `id` (and `<id>.thumb` for its thumbnail). */
+export interface FilesTable {
+  id: string;
+  room_id: string;
+  uploader_id: string;
+  state: FileState;
+  storage: FileStorageKind;
+  size: number;
+  chunk_count: number;
+  chunk_size: number;
+  content_key_id: string;
+  /** Fernet token of JSON `{name, mime, width?, height?, thumbnail?: {width, height, mime}}`. */
+  meta_ciphertext: string;
+  meta_key_id: string;
+  thumbnail_chunks?: number;
+  message_seq: number | null;
+  created_at: number;
+}
+
+/** One Fernet token of a blob kept in the database storage. */
+export interface FileChunksTable {
+  blob_id: string;
+  idx: number;
+  token: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -217,6 +247,8 @@ export interface Database {
   username_keys: UsernameKeysTable;
   room_name_keys: RoomNameKeysTable;
   room_events: RoomEventsTable;
+  files: FilesTable;
+  file_chunks: FileChunksTable;
 }
 
 /** What repositories take: the database itself or an open transaction. */
