@@ -284,11 +284,16 @@ describe.each(DIALECTS)('direct messages on %s', (dialect) => {
       const dm = await dmOf(alice, [bob]);
       expect((await post(bob, `/api/v1/rooms/${dm.id}/leave`)).statusCode).toBe(204);
       expect((await get(bob, `/api/v1/rooms/${dm.id}/messages`)).statusCode).toBe(404);
+      // Alice has read what she wrote meanwhile; Bob, back, has read none of it.
+      const meanwhile = await send(alice, dm.id, 'while you were away');
+      expect((await post(alice, `/api/v1/rooms/${dm.id}/read`, { seq: meanwhile.seq })).statusCode).toBe(204);
       const bobs = await connect(bob);
       const again = await openDm(alice, [bob.user.id]);
       expect(again.statusCode).toBe(200);
-      expect(again.json().room.id).toBe(dm.id);
-      await bobs.waitFor(isDm(dm.id));
+      expect(again.json().room).toMatchObject({ id: dm.id, lastReadSeq: meanwhile.seq });
+      const announced = await bobs.waitFor<Frame<'dm'>>(isDm(dm.id));
+      expect(announced.room).toMatchObject({ id: dm.id, name: alice.user.username, lastReadSeq: 0, notificationLevel: 'all' });
+      expect((await myRooms(bob)).find((r) => r.id === dm.id)).toMatchObject({ lastReadSeq: 0 });
       expect((await myRooms(bob)).map((r) => r.id)).toContain(dm.id);
       const message = await send(alice, dm.id, 'welcome back');
       await bobs.waitFor(isMessageId(message.id));

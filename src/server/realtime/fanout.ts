@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { dmName } from '../../shared/dm.js';
-import type { ServerFrame } from '../../shared/protocol.js';
+import type { Room, ServerFrame } from '../../shared/protocol.js';
 import type { Metrics } from '../http/metrics.js';
 import { CLOSE_CODES, endConnection, type Connection, type Connections } from './connections.js';
 import type { ResolvedEvent } from './pointers.js';
@@ -133,7 +133,7 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
           for (const connection of connections.ofUser(userId)) {
             connection.heardWhileReading?.set(event.roomId, true);
             connections.subscribe(connection, event.roomId);
-            send(connection, { type: 'dm', room: { ...event.room, name: dmName(event.room.dmMembers ?? [], userId) } });
+            send(connection, { type: 'dm', room: dmAsSeenBy(event.room, userId, event.openerId) });
           }
         }
         return;
@@ -168,4 +168,15 @@ export function createFanOut({ connections, sender, resync, typing, log, metrics
   }
 
   return { deliver };
+}
+
+/**
+ * The DM's list entry for `userId`, from the opener's: named by the others, and for anyone
+ * but the opener the marker of a member just added (nothing read, counts not yet known).
+ */
+function dmAsSeenBy(room: Room, userId: string, openerId: string): Room {
+  const named = { ...room, name: dmName(room.dmMembers ?? [], userId) };
+  if (userId === openerId) return named;
+  const { unreadCount: _unread, mentionCount: _mentions, ...rest } = named;
+  return { ...rest, lastReadSeq: 0, notificationLevel: 'all' };
 }

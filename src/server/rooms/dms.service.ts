@@ -102,7 +102,7 @@ export function createDmsService(deps: {
       const room = await views.presentOne(view, callerId);
       if (added.length > 0) {
         // Their sockets subscribe to the DM and their lists show it (named for each by the others).
-        await bus.publish({ kind: 'dm', roomId, room, userIds: added });
+        await bus.publish({ kind: 'dm', roomId, room, userIds: added, openerId: callerId });
         if (!created) for (const userId of added) await bus.publish({ kind: 'member', roomId, userId, change: 'joined' });
       }
       return { room, created };

@@ -18,7 +18,8 @@ export type FanOutEvent =
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
   /** A DM was created (or people of its set came back): `userIds` are subscribed to it and told. */
-  | { kind: 'dm'; roomId: string; room: Room; userIds: string[] }
+  /** `room` is as `openerId` sees it; the others get their own read marker and counts (fanout.ts). */
+  | { kind: 'dm'; roomId: string; room: Room; userIds: string[]; openerId: string }
   /** A member changed a room's notification level: their own sockets hear of it. */
   | { kind: 'notification-level'; userId: string; roomId: string; level: NotificationLevel }
   /** Sessions ended (logout, password change, "end session"): their sockets close everywhere. */
