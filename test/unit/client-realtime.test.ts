@@ -644,4 +644,32 @@ describe('ChatStore', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(polls()).toBe(pollsAtReconnect);
   });
+
+  it('while polling also fetches the edits, deletes and reactions made since the last change it saw', async () => {
+    const changesAsked: string[] = [];
+    serverWith({ r1: range('r1', 1, 2) }, (call) => {
+      if (call.path === '/api/v1/rooms') return { status: 200, body: [room('r1', 2)] };
+      const changedAfter = /\/api\/v1\/rooms\/r1\/messages\?.*changedAfter=(\d+)/.exec(call.path)?.[1];
+      if (changedAfter === undefined) return undefined;
+      changesAsked.push(changedAfter);
+      const edited = message('r1', 2, { body: 'edited while the socket was down', editedAt: '2026-01-01T00:01:00.000Z', changeSeq: 6 });
+      return { status: 200, body: { messages: changedAfter === '5' ? [edited] : [], hasMore: false, lastChange: 6 } };
+    });
+    await startClient();
+    FakeWebSocket.latest().accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 2, lastChange: 5 }] });
+    client!.openRoom('r1');
+    await settle();
+    const first = FakeWebSocket.latest();
+    first.drop();
+    // The retry fails too: the client polls.
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(FakeWebSocket.latest()).not.toBe(first);
+    FakeWebSocket.latest().drop();
+    expect(client!.getSnapshot().connection).toBe('polling');
+    await vi.advanceTimersByTimeAsync(3_500);
+    const bodies = () => messageListSelector('r1')(client!.getSnapshot()).timeline.messages.map((m) => m.body);
+    expect(bodies()).toContain('edited while the socket was down');
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(changesAsked.slice(0, 2)).toEqual(['5', '6']);
+  });
 });

@@ -66,6 +66,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       markers: this.markers,
       reloadRooms: () => this.reloadRooms(),
       reloadMembers: (roomId) => this.reloadMembers(roomId),
+      pollChanges: (roomId) => this.changes.poll(roomId),
     });
     this.changes = new MessageChanges(this.ctx);
     this.membership = new RoomMembership(this.rooms);

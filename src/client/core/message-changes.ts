@@ -3,7 +3,8 @@
  * applied (replace by seq, the highest changeSeq wins), and convergence after being away.
  * Each `hello` gives a room's change counter (`lastChange`); when it moved past the one
  * seen before, the changes in between are fetched with `changedAfter` (pages while
- * `hasMore`). Changes after the hello arrive as frames (the socket subscribes first).
+ * `hasMore`). Changes after the hello arrive as frames (the socket subscribes first); while
+ * the socket is down, polling asks for them the same way.
  */
 import type { Message, MessageEdit } from '../../shared/protocol.js';
 import * as api from './api.js';
@@ -33,6 +34,12 @@ export class MessageChanges {
       if (known === undefined || !timelineOf(this.ctx.state, id).historyLoaded) this.seen.set(id, Math.max(known ?? 0, lastChange));
       else if (lastChange > known) this.catchUp(id, known);
     }
+  }
+
+  /** Polling: the changes since the counter last seen (none known yet: the socket never said hello, so there is no baseline). */
+  poll(roomId: string): void {
+    const known = this.seen.get(roomId);
+    if (known !== undefined && !this.running.has(roomId)) this.catchUp(roomId, known);
   }
 
   private catchUp(roomId: string, from: number): void {

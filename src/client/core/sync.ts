@@ -20,6 +20,8 @@ export interface SyncDeps {
   markers: ReadMarkers;
   reloadRooms(): Promise<void>;
   reloadMembers(roomId: string): Promise<void>;
+  /** While polling: fetch the edits, deletes and reactions the socket would have pushed. */
+  pollChanges(roomId: string): void;
 }
 
 export class Sync {
@@ -153,7 +155,8 @@ export class Sync {
     const roomId = this.ctx.activeRoomId();
     if (!roomId) return;
     const timeline = timelineOf(this.ctx.state, roomId);
-    if (!timeline.historyLoaded) void this.ensureHistory(roomId);
-    else this.catchUp(roomId, tl.lastSeq(timeline) ?? 0);
+    if (!timeline.historyLoaded) return void this.ensureHistory(roomId);
+    this.catchUp(roomId, tl.lastSeq(timeline) ?? 0);
+    this.deps.pollChanges(roomId);
   }
 }
