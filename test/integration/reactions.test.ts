@@ -38,18 +38,21 @@ describe.each(DIALECTS)('reactions on %s', (dialect) => {
     ]);
   });
 
-  it('takes emoji with skin tones, joiners and flags, and refuses text, two emoji or a long one with 400', async () => {
+  it('takes emoji with skin tones, joiners and flags, and refuses text, two emoji, hidden tag text or a long one with 400', async () => {
     const { bob, room, message } = await world();
-    for (const emoji of ['👍🏽', '👨‍👩‍👧‍👦', '🇫🇷', '1️⃣']) {
+    const scotland = '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}';
+    // Tag characters spelling "hi" hidden behind a thumbs-up, and a flag's tags with a capital letter.
+    const smuggled = ['👍\u{e0068}\u{e0069}', '\u{1f3f4}\u{e0047}\u{e0042}\u{e007f}'];
+    for (const emoji of ['👍🏽', '👨‍👩‍👧‍👦', '🇫🇷', '1️⃣', scotland]) {
       t.clock.advance(10);
       expect((await api.react(bob, room.id, message.seq, emoji)).status, emoji).toBe(204);
     }
-    for (const emoji of ['a', 'ok', '1', '👍👍', '<b>', '👍a', '%E2', '🏳️‍🌈'.repeat(6)]) {
+    for (const emoji of ['a', 'ok', '1', '👍👍', '<b>', '👍a', '%E2', '🏳️‍🌈'.repeat(6), ...smuggled]) {
       const answer = await api.react(bob, room.id, message.seq, emoji);
       expect(answer.status, emoji).toBe(400);
       expect(answer.body.error).toMatchObject({ code: 'validation_failed', field: 'emoji' });
     }
-    expect((await reactionsOf(bob, room.id, message.seq)).map((r) => r.emoji)).toEqual(['👍🏽', '👨‍👩‍👧‍👦', '🇫🇷', '1️⃣']);
+    expect((await reactionsOf(bob, room.id, message.seq)).map((r) => r.emoji)).toEqual(['👍🏽', '👨‍👩‍👧‍👦', '🇫🇷', '1️⃣', scotland]);
   });
 
   it(`caps a message at 20 different emoji with a 409, and still takes one already there`, async () => {
