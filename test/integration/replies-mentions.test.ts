@@ -144,8 +144,12 @@ describe.each(DIALECTS)('replies and mentions on %s', (dialect) => {
       await send(bob!, room.id, 'my own message moves my marker');
       // Bob's own message moved his marker past everything: all read.
       expect(await entry(bob!, room.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+      const withdrawn = await send(alice, room.id, 'sent and deleted before bob saw it');
       await send(alice, room.id, 'after bob');
       await send(alice, room.id, `hey @${bob!.user.username}`);
+      expect(await entry(bob!, room.id)).toMatchObject({ unreadCount: 3, mentionCount: 1 });
+      // A deleted message is nothing to read.
+      expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${room.id}/messages/${withdrawn.seq}`, headers: as(alice) })).statusCode).toBe(204);
       expect(await entry(bob!, room.id)).toMatchObject({ unreadCount: 2, mentionCount: 1 });
       // Alice's own messages are never unread for her, and sending moved her marker past bob's.
       expect(await entry(alice, room.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });

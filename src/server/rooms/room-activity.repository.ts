@@ -1,6 +1,6 @@
 /**
  * SQL for what the room list adds per room: unread and mention counts after the member's read
- * marker, and the member's notification level. Each count walks an index from the marker
+ * marker (deleted messages are nothing to read), and the member's notification level. Each count walks an index from the marker
  * ((room_id, seq) on messages, the (room_id, user_id, seq) key on message_mentions) and stops
  * at COUNT_CAP rows, so a room with a long unread backlog costs no more than a bounded scan.
  */
@@ -24,7 +24,7 @@ export function createRoomActivityRepository() {
         select mine.room_id as room_id,
           (select count(*) from (
             select 1 from messages m
-            where m.room_id = mine.room_id and m.seq > mine.last_read_seq and m.sender_id <> mine.user_id
+            where m.room_id = mine.room_id and m.seq > mine.last_read_seq and m.sender_id <> mine.user_id and m.deleted_at is null
             limit ${COUNT_CAP}) as u) as unread,
           (select count(*) from (
             select 1 from message_mentions mm
