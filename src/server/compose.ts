@@ -121,7 +121,7 @@ export function composeServices(deps: ServicesDeps) {
   const dmsRepository = createDmsRepository();
   const usersRepository = createUsersRepository(database.dialect);
   const views = createRoomViews({ db, dms: dmsRepository, keyring, presence });
-  const dms = createDmsService({ db, rooms: roomsRepository, dms: dmsRepository, users: usersRepository, views, clock, bus, limiter: localLimiter, opensPerMinute: config.rateLimits.dmOpensPerMinute });
+  const dms = createDmsService({ db, rooms: roomsRepository, dms: dmsRepository, users: usersRepository, views, events: roomEvents, clock, bus, limiter: localLimiter, opensPerMinute: config.rateLimits.dmOpensPerMinute });
   const users = createUsersService({ db, users: usersRepository, limiter: localLimiter, searchesPerMinute: config.rateLimits.userSearchesPerMinute });
   const management = createRoomManagementService({ db, rooms: roomsRepository, invites: invitesRepository, management: createRoomManagementRepository(), access, clock, bus, presence });
   const rooms = createRoomsService({

@@ -294,6 +294,12 @@ describe.each(DIALECTS)('direct messages on %s', (dialect) => {
       const announced = await bobs.waitFor<Frame<'dm'>>(isDm(dm.id));
       expect(announced.room).toMatchObject({ id: dm.id, name: alice.user.username, lastReadSeq: 0, notificationLevel: 'all' });
       expect((await myRooms(bob)).find((r) => r.id === dm.id)).toMatchObject({ lastReadSeq: 0 });
+      // The timeline shows "bob joined", added back by alice, live and in the page.
+      const joined = await bobs.waitFor<Frame<'member'>>((f) => f.type === 'member' && f.roomId === dm.id && f.userId === bob.user.id);
+      expect(joined.event).toMatchObject({ change: 'joined', afterSeq: meanwhile.seq, user: { id: bob.user.id }, actor: { id: alice.user.id } });
+      const page = (await get(bob, `/api/v1/rooms/${dm.id}/messages?events=true`)).json();
+      expect(page.events.map((e: { change: string }) => e.change)).toEqual(['left', 'joined']);
+      expect(page.events[1]).toEqual(joined.event);
       expect((await myRooms(bob)).map((r) => r.id)).toContain(dm.id);
       const message = await send(alice, dm.id, 'welcome back');
       await bobs.waitFor(isMessageId(message.id));

@@ -16,6 +16,7 @@ import type { Bus } from '../platform/cluster/bus.js';
 import type { UsersRepository } from '../users/users.repository.js';
 import { dmKey } from './dm-key.js';
 import type { DmsRepository } from './dms.repository.js';
+import type { RoomEvents } from './room-events.service.js';
 import type { RoomViews } from './room-views.js';
 import { roomNotFound } from './rooms.access.js';
 import type { RoomsRepository } from './rooms.repository.js';
@@ -29,12 +30,13 @@ export function createDmsService(deps: {
   dms: DmsRepository;
   users: UsersRepository;
   views: RoomViews;
+  events: RoomEvents;
   clock: Clock;
   bus: Bus;
   limiter: RateLimiter;
   opensPerMinute: number;
 }) {
-  const { db, rooms, dms, users, views, clock, bus, limiter, opensPerMinute } = deps;
+  const { db, rooms, dms, users, views, events, clock, bus, limiter, opensPerMinute } = deps;
 
   /** The others named, checked: 1 to 8 distinct existing users, not the caller. */
   async function checkOthers(callerId: string, userIds: readonly string[]): Promise<void> {
@@ -71,7 +73,7 @@ export function createDmsService(deps: {
   }
 
   /** Inserts the DM, or finds the set's existing one and adds back whoever left it. */
-  async function createOrFind(creatorId: string, memberIds: string[]): Promise<{ roomId: string; created: boolean; added: string[] }> {
+  async function createOrFind(creatorId: string, memberIds: string[]): Promise<{ roomId: string; created: boolean; added: string[]; eventIds?: Map<string, string> }> {
     const key = dmKey(memberIds);
     return db.transaction().execute(async (trx: Db) => {
       const room = newDm(creatorId, key);
@@ -84,10 +86,14 @@ export function createDmsService(deps: {
       const existing = await dms.findByKey(trx, key);
       if (!existing) throw new Error('a DM key conflicted but its room cannot be read');
       const added: string[] = [];
+      const eventIds = new Map<string, string>();
       for (const userId of memberIds) {
-        if (await rooms.addMember(trx, { ...member(userId), room_id: existing.id })) added.push(userId);
+        if (!(await rooms.addMember(trx, { ...member(userId), room_id: existing.id }))) continue;
+        added.push(userId);
+        // Back in the timeline as "bob joined" (added by the opener when it is someone else).
+        eventIds.set(userId, await events.record(trx, existing.id, userId, 'joined', userId === creatorId ? null : creatorId));
       }
-      return { roomId: existing.id, created: false, added };
+      return { roomId: existing.id, created: false, added, eventIds };
     });
   }
 
@@ -96,14 +102,17 @@ export function createDmsService(deps: {
     async open(callerId: string, userIds: readonly string[]): Promise<{ room: Room; created: boolean }> {
       await limiter.consume(`dm-open:${callerId}`, { limit: opensPerMinute, windowMs: MINUTE_MS });
       await checkOthers(callerId, userIds);
-      const { roomId, created, added } = await createOrFind(callerId, [callerId, ...userIds]);
+      const { roomId, created, added, eventIds } = await createOrFind(callerId, [callerId, ...userIds]);
       const view = await rooms.findView(db, callerId, roomId);
       if (!view) throw roomNotFound();
       const room = await views.presentOne(view, callerId);
       if (added.length > 0) {
         // Their sockets subscribe to the DM and their lists show it (named for each by the others).
         await bus.publish({ kind: 'dm', roomId, room, userIds: added, openerId: callerId });
-        if (!created) for (const userId of added) await bus.publish({ kind: 'member', roomId, userId, change: 'joined' });
+        for (const [userId, eventId] of eventIds ?? []) {
+          const event = await events.present(eventId);
+          await bus.publish({ kind: 'member', roomId, userId, change: 'joined', ...(event ? { event } : {}) });
+        }
       }
       return { room, created };
     },
