@@ -8,26 +8,15 @@
 import WebSocket from 'ws';
 import { Histogram } from '../lib/histogram.js';
 import { benchBody } from '../lib/seed.js';
-import { requireOpenFiles, sleep, wallNow } from '../lib/util.js';
+import { sleep, wallNow } from '../lib/util.js';
 import { changesVerify, recordChange } from './change-tracker.js';
+import { connectAll, countMissing, type ConnectRequest, type Connection } from './socket-connections.js';
 import { serve } from './rpc.js';
 
 const workerName = process.argv[2] ?? 'sockets';
-/**
- * BENCH_SIMULATE_LOSS=1: the first socket of each client process ignores every 50th
- * message (and every 50th change), so a run must report lost messages and fail — a check of the checker.
- */
+// BENCH_SIMULATE_LOSS=1: the first socket of each client process ignores every 50th message
+// (and every 50th change), so a run must report lost messages and fail — a check of the checker.
 const simulateLoss = process.env.BENCH_SIMULATE_LOSS === '1';
-
-interface Connection {
-  index: number;
-  socket: WebSocket;
-  roomId: string | undefined;
-  /** Count of `message` frames received per seq (room seqs of a fresh bench room start at 1). */
-  received: Uint8Array;
-  inflight: number;
-  closeCode: number | undefined;
-}
 
 const connections: Connection[] = [];
 const latency = new Histogram();
@@ -134,78 +123,6 @@ function onFrame(connection: Connection, data: WebSocket.RawData): void {
   }
 }
 
-interface ConnectRequest {
-  url: string;
-  origin: string;
-  cookies: string[];
-  /** Handshakes in flight at once. */
-  concurrency: number;
-  timeoutMs: number;
-}
-
-/** Opens one socket and resolves once `hello` arrived. */
-function connectOne(request: ConnectRequest, cookie: string): Promise<Connection> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(request.url, { headers: { cookie, origin: request.origin }, perMessageDeflate: false });
-    const connection: Connection = { index: -1, socket, roomId: undefined, received: new Uint8Array(64), inflight: 0, closeCode: undefined };
-    const timer = setTimeout(() => {
-      socket.terminate();
-      reject(new Error(`no hello within ${request.timeoutMs} ms`));
-    }, request.timeoutMs);
-    let settled = false;
-    socket.on('message', (data) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        onFrame(connection, data);
-        resolve(connection);
-        return;
-      }
-      onFrame(connection, data);
-    });
-    socket.once('unexpected-response', (_req, response) => {
-      clearTimeout(timer);
-      reject(new Error(`upgrade refused: HTTP ${response.statusCode}`));
-      socket.terminate();
-    });
-    socket.on('error', (error) => {
-      clearTimeout(timer);
-      if (!settled) reject(error);
-    });
-    socket.on('close', (code) => {
-      connection.closeCode = code;
-      clearTimeout(timer);
-      if (!settled) reject(new Error(`closed (${code}) before hello`));
-    });
-  });
-}
-
-async function connect(request: ConnectRequest) {
-  requireOpenFiles(connections.length + request.cookies.length + 64, `client worker ${workerName}`);
-  const connectTimes = new Histogram();
-  const failures: string[] = [];
-  let failed = 0;
-  let next = 0;
-  const startedAt = wallNow();
-  const lane = async () => {
-    while (next < request.cookies.length) {
-      const cookie = request.cookies[next++]!;
-      const begin = wallNow();
-      try {
-        const connection = await connectOne(request, cookie);
-        connection.index = connections.length;
-        connections.push(connection);
-        connectTimes.record(wallNow() - begin);
-      } catch (error) {
-        failed += 1;
-        if (failures.length < 5) failures.push(String((error as Error).message));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(request.concurrency, request.cookies.length) }, lane));
-  return { connected: request.cookies.length - failed, failed, failures, startedAt, finishedAt: wallNow(), connectTimes: connectTimes.toJSON() };
-}
-
 interface SendRequest {
   /** Sending before the measured period (JIT, caches); verified for delivery but not timed. */
   warmupMs?: number;
@@ -301,34 +218,12 @@ interface VerifyRequest {
   timeoutMs: number;
 }
 
-function countMissing(expected: Record<string, number[]>) {
-  let missing = 0;
-  let socketsMissing = 0;
-  let checked = 0;
-  const examples: string[] = [];
-  for (const connection of connections) {
-    const seqs = connection.roomId ? expected[connection.roomId] : undefined;
-    if (!seqs) continue;
-    checked += seqs.length;
-    let mine = 0;
-    for (const seq of seqs) {
-      if (!(connection.received[seq]! > 0)) {
-        mine += 1;
-        if (examples.length < 5) examples.push(`socket ${workerName}#${connection.index} (room ${connection.roomId}, closed: ${connection.closeCode ?? 'no'}) lacks seq ${seq}`);
-      }
-    }
-    if (mine > 0) socketsMissing += 1;
-    missing += mine;
-  }
-  return { missing, socketsMissing, checked, examples };
-}
-
 async function verify(request: VerifyRequest) {
   const until = wallNow() + request.timeoutMs;
-  let result = countMissing(request.expected);
+  let result = countMissing(connections, request.expected, workerName);
   while (result.missing > 0 && wallNow() < until) {
     await sleep(50);
-    result = countMissing(request.expected);
+    result = countMissing(connections, request.expected, workerName);
   }
   const closed: Record<string, number> = {};
   for (const connection of connections) {
@@ -391,7 +286,7 @@ async function closeAll(): Promise<{ closed: number }> {
 }
 
 serve({
-  connect,
+  connect: (request: ConnectRequest) => connectAll(connections, request, onFrame, workerName),
   send,
   verify,
   changesVerify: (request: Parameters<typeof changesVerify>[1]) => changesVerify(connections, request),
