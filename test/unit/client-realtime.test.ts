@@ -673,3 +673,46 @@ describe('ChatStore', () => {
     expect(changesAsked.slice(0, 2)).toEqual(['5', '6']);
   });
 });
+
+describe('mention badges', () => {
+  let client: ChatStore | undefined;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    FakeWebSocket.all = [];
+    vi.stubGlobal('WebSocket', FakeWebSocket);
+    vi.stubGlobal('document', { visibilityState: 'visible', addEventListener() {}, removeEventListener() {} });
+  });
+  afterEach(() => {
+    client?.stop();
+    client = undefined;
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it('follow the server when a message mentioning me is deleted, and count DMs too', async () => {
+    let serverMentions = 0;
+    const listLoads: number[] = [];
+    stubFetch((call) => {
+      if (call.path !== '/api/v1/rooms') return { status: 200, body: { messages: [], hasMore: false } };
+      listLoads.push(serverMentions);
+      return { status: 200, body: [room('r1', 0), room('dm1', 0, { kind: 'dm', mentionCount: serverMentions })] };
+    });
+    client = new ChatStore(self);
+    client.start();
+    FakeWebSocket.latest().accept({ type: 'hello', user: self, rooms: [{ id: 'r1', lastSeq: 0 }, { id: 'dm1', lastSeq: 0 }] });
+    client.openRoom('r1');
+    await vi.advanceTimersByTimeAsync(1_000);
+    const mention = message('dm1', 1, { body: '@me look', mentions: [self.id] });
+    serverMentions = 1;
+    FakeWebSocket.latest().receive({ type: 'message', message: mention });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(client.getSnapshot().mentions.dm1).toBe(1);
+
+    serverMentions = 0;
+    const loadsBefore = listLoads.length;
+    FakeWebSocket.latest().receive({ type: 'message_updated', message: { ...mention, body: '', mentions: [], deletedAt: '2026-01-01T00:02:00.000Z', changeSeq: 1 } });
+    await vi.advanceTimersByTimeAsync(400);
+    expect(listLoads.length).toBe(loadsBefore + 1);
+    expect(client.getSnapshot().mentions.dm1).toBe(0);
+  });
+});

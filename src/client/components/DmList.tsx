@@ -1,13 +1,14 @@
 /** The sidebar's "Direct messages" section: DMs named by the other people, a presence dot for 1:1s. */
 import { dmPartner } from '../../shared/dm.js';
 import type { Room } from '../../shared/protocol.js';
-import { roomPath } from '../paths.js';
-import { Link } from '../router.js';
 import { Icon } from './Icon.js';
+import { RoomLink } from './RoomLink.js';
 
 interface DmListProps {
   rooms: readonly Room[];
   unread: Readonly<Record<string, number>>;
+  /** Mentions of me per DM. */
+  mentions: Readonly<Record<string, number>>;
   online: Readonly<Record<string, boolean>>;
   selfId: string;
   activeRoomId: string | null;
@@ -15,7 +16,7 @@ interface DmListProps {
   onNewMessage: () => void;
 }
 
-export function DmList({ rooms, unread, online, selfId, activeRoomId, onNavigate, onNewMessage }: DmListProps) {
+export function DmList({ rooms, unread, mentions, online, selfId, activeRoomId, onNavigate, onNewMessage }: DmListProps) {
   const dms = rooms.filter((room) => room.kind === 'dm');
   return (
     <section class="dm-section mt-2" aria-labelledby="dm-heading">
@@ -33,38 +34,26 @@ export function DmList({ rooms, unread, online, selfId, activeRoomId, onNavigate
       ) : (
         <ul class="list-group list-group-flush room-list" data-testid="dm-list">
           {dms.map((room) => {
-            const count = unread[room.id] ?? 0;
-            const active = room.id === activeRoomId;
             const partner = dmPartner(room.dmMembers ?? [], selfId);
             const present = partner ? (online[partner.id] ?? partner.online ?? false) : undefined;
             return (
-              <li key={room.id} class="list-group-item p-0 border-0">
-                <Link
-                  href={roomPath(room.id)}
-                  onClick={onNavigate}
-                  class={`room-link list-group-item-action d-flex align-items-center gap-2 px-3 py-2${active ? ' active' : ''}`}
-                  aria-current={active ? 'page' : undefined}
-                  data-testid="dm-item"
-                  data-room-id={room.id}
-                  data-room-name={room.name}
-                >
-                  {present === undefined ? (
+              <RoomLink
+                key={room.id}
+                room={room}
+                active={room.id === activeRoomId}
+                unread={unread[room.id] ?? 0}
+                mentioned={mentions[room.id] ?? 0}
+                testId="dm-item"
+                onNavigate={onNavigate}
+                icon={
+                  present === undefined ? (
                     <Icon name="users" />
                   ) : (
                     <span class={`status-dot ${present ? 'text-success' : 'text-body-tertiary'}`} aria-hidden="true" data-online={String(present)} />
-                  )}
-                  <span class={`text-truncate flex-grow-1${count > 0 ? ' fw-semibold' : ''}`}>{room.name}</span>
-                  {present !== undefined && <span class="visually-hidden">{present ? '(online)' : '(offline)'}</span>}
-                  {count > 0 && (
-                    <>
-                      <span class="badge rounded-pill text-bg-primary" data-testid="unread-count">
-                        {count}
-                      </span>
-                      <span class="visually-hidden">unread {count === 1 ? 'message' : 'messages'}</span>
-                    </>
-                  )}
-                </Link>
-              </li>
+                  )
+                }
+                hint={present === undefined ? undefined : present ? '(online)' : '(offline)'}
+              />
             );
           })}
         </ul>

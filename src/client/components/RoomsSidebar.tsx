@@ -33,6 +33,7 @@ export function RoomsSidebar({ chat, snapshot, activeRoomId, onOpen, onNavigate 
           <DmList
             rooms={rooms}
             unread={snapshot.unread}
+            mentions={snapshot.mentions}
             online={snapshot.online}
             selfId={snapshot.self.id}
             activeRoomId={activeRoomId}

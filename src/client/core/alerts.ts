@@ -54,6 +54,18 @@ export class Alerts {
     if (mentions[roomId]) this.ctx.state.update({ mentions: { ...mentions, [roomId]: 0 } });
   }
 
+  /**
+   * An edit or delete: whether it may have moved my mention count in its room (a mention
+   * added or taken away). The caller then reloads the list, whose counts are the server's.
+   */
+  mentionCountMoved(before: Message | undefined, after: Message): boolean {
+    const { self, mentions } = this.ctx.state.getSnapshot();
+    const mentionsMe = (message: Message) => !message.deletedAt && message.sender.id !== self.id && message.mentions.includes(self.id);
+    if (before) return mentionsMe(before) !== mentionsMe(after);
+    // Not held here: only a new mention, or a change in a room that shows some, can matter.
+    return mentionsMe(after) || ((mentions[after.roomId] ?? 0) > 0 && (after.deletedAt !== undefined || after.editedAt !== undefined));
+  }
+
   /** A live message: counts a mention of me unless I am looking at the room; notifies when hidden. */
   live(message: Message): void {
     const { self, mentions, rooms } = this.ctx.state.getSnapshot();

@@ -61,7 +61,7 @@ export class ChatStore implements Readable<ChatSnapshot> {
       afterMessages: (roomId, messages) => this.afterMessages(roomId, messages),
     };
     this.markers = new ReadMarkers(this.ctx);
-    this.rooms = new Rooms(this.ctx, this.markers);
+    this.rooms = new Rooms(this.ctx, this.markers, (rooms) => this.alerts.trackRooms(rooms));
     this.sync = new Sync(this.ctx, {
       markers: this.markers,
       reloadRooms: () => this.reloadRooms(),
@@ -130,10 +130,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
     return this.markers.unreadDividerAfter(roomId);
   }
 
-  async reloadRooms(): Promise<void> {
-    await this.rooms.reload();
-    const { rooms } = this.snapshot;
-    if (rooms) this.alerts.trackRooms(rooms);
+  reloadRooms(): Promise<void> {
+    return this.rooms.reload();
   }
 
   /** Which of the room's messages notify me (all, mentions, none). */
@@ -252,8 +250,11 @@ export class ChatStore implements Readable<ChatSnapshot> {
       case 'hello':
         this.changes.hello(frame.rooms);
         return this.sync.hello(frame.rooms);
-      case 'message_updated':
+      case 'message_updated': {
+        const held = timelineOf(this.state, frame.message.roomId).messages.find((m) => m.seq === frame.message.seq);
+        if (this.alerts.mentionCountMoved(held, frame.message)) this.rooms.reloadSoon();
         return this.changes.apply([frame.message]);
+      }
       case 'message':
         this.alerts.live(frame.message);
         this.sync.receive(frame.message);

@@ -17,6 +17,8 @@ export class Rooms {
   constructor(
     private readonly ctx: Pick<ChatContext, 'state' | 'isStopped'>,
     private readonly markers: ReadMarkers,
+    /** Each fresh list, whichever path loaded it (mention counts come with it). */
+    private readonly onLoaded: (rooms: readonly Room[]) => void,
   ) {}
 
   stop(): void {
@@ -33,6 +35,7 @@ export class Rooms {
       for (const room of rooms) this.markers.trackRoom(room);
       seedOnline(state, rooms);
       state.update({ rooms: sortRooms(rooms), roomsError: null, unread: this.markers.computeUnread(rooms) });
+      this.onLoaded(rooms);
     } catch (error) {
       if (request === this.roomsRequest && state.getSnapshot().rooms === null) {
         state.update({ roomsError: messageOf(error) });
