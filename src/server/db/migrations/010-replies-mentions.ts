@@ -5,15 +5,10 @@ import type { Kysely } from 'kysely';
  * is read from the original, so a delete or edit shows through). Mentions are kept twice:
  * on the row (`mention_ids`, what the message shows) and in `message_mentions`, whose key
  * (room, user, seq) counts a member's mentions after the read marker from the index alone.
- * `deleted_at` belongs to the edits/deletes migration (009); it is added here only when
- * absent, so replies can read it either way.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const tables = await db.introspection.getTables();
-  const messageColumns = new Set(tables.find((table) => table.name === 'messages')?.columns.map((column) => column.name) ?? []);
   await db.schema.alterTable('messages').addColumn('reply_to_seq', 'bigint').execute();
   await db.schema.alterTable('messages').addColumn('mention_ids', 'text').execute();
-  if (!messageColumns.has('deleted_at')) await db.schema.alterTable('messages').addColumn('deleted_at', 'bigint').execute();
 
   await db.schema
     .alterTable('room_members')
