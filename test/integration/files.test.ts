@@ -11,6 +11,7 @@ import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { presentFileRow } from '../../src/server/files/files.service.js';
 import type { Room } from '../../src/shared/protocol.js';
 import { apiClient, as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
@@ -80,6 +81,7 @@ describe.each(DIALECTS)('files on %s', (dialect) => {
       const row = await t.database.db.selectFrom('files').selectAll().where('id', '=', file.id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ state: 'stored', storage, size: data.length, chunk_count: 5, chunk_size: 64 * 1024, content_key_id: t.keyring.primaryKeyId, message_seq: null });
       expect(row.meta_ciphertext).not.toContain('blob.bin');
+      expect(presentFileRow(row, t.keyring)).toEqual(file);
     });
 
     it('stores and serves an empty file', async () => {
