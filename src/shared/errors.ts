@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'email_taken',
   'room_name_taken',
   'too_many_reactions',
+  'invalid_attachment',
   'already_member',
   'owner_must_hand_over',
   // the server
