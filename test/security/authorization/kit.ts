@@ -124,6 +124,11 @@ export interface World {
   membershipAtStart: string[];
   /** Per room (R, P): the seq of a message by the owner O and of one by the bystander T (edits, deletes, reactions). */
   notes: Record<string, { byOwner: number; byBystander: number }>;
+  /**
+   * Per room (R, P), per user: a stored upload of theirs, not yet sent, made while they were
+   * members (O, D, M, T, and the removed, kicked and banned members): what `attachments` names.
+   */
+  uploads: Record<string, Record<string, string>>;
 }
 
 export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
