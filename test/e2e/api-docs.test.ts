@@ -38,6 +38,17 @@ describe('API documentation', () => {
     }
     const register = spec.paths['/api/v1/auth/register']!.post!.requestBody!.content['application/json']!.schema;
     expect(register.required).toEqual(['username', 'email', 'password', 'confirmPassword']);
+    // Attachments: the send takes file ids (1 to 10, each once), and every message lists its files.
+    const send = spec.paths['/api/v1/rooms/{roomId}/messages']!.post! as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
+      responses: Record<string, { content: Record<string, { schema: { properties: { message: { properties: Record<string, object>; required: string[] } } } }> }>;
+    };
+    const sendBody = send.requestBody.content['application/json']!.schema;
+    expect(sendBody.properties.attachments).toMatchObject({ type: 'array', minItems: 1, maxItems: 10, uniqueItems: true, items: { type: 'string' }, description: expect.stringContaining('invalid_attachment') });
+    expect(sendBody.required).not.toContain('attachments');
+    const message = send.responses['201']!.content['application/json']!.schema.properties.message;
+    expect(message.required).toContain('attachments');
+    expect(message.properties.attachments).toMatchObject({ type: 'array', items: { required: ['id', 'name', 'size', 'mime'] } });
   });
 
   it('renders the documentation page in the browser without CSP violations', async () => {
