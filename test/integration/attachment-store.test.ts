@@ -20,7 +20,7 @@ import { createMemoryCounterStore } from '../../src/server/platform/cluster/coun
 import { signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { createRoom, newMessageRow } from '../support/factories.js';
-import { fileRow, storedUpload, testFilesDir } from '../support/files.js';
+import { fileRow, storedUpload, testFilesDir } from '../support/stored-uploads.js';
 
 describe.each(DIALECTS)('the message store attaching files on %s', (dialect) => {
   const filesDir = testFilesDir();

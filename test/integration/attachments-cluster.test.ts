@@ -19,7 +19,7 @@ import { listenOnLoopback, prepareDatabase, signUp, TestClock, testServices } fr
 import { BUS_KINDS, clusterConfig, type BusKind } from '../support/cluster-config.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createInvite, createRoom, readPage } from '../support/factories.js';
-import { fileRow, storedUpload } from '../support/files.js';
+import { fileRow, storedUpload } from '../support/stored-uploads.js';
 import type { Frame } from '../support/frames.js';
 import { httpClient } from '../support/http.js';
 import { messageChanges } from '../support/message-changes.js';

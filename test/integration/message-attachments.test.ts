@@ -12,7 +12,7 @@ import { FILE_LIMITS, type FileInfo, type Message } from '../../src/shared/proto
 import { listenOnLoopback, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { createRoom, sendMessage } from '../support/factories.js';
-import { fileRow, storedUpload, testFilesDir } from '../support/files.js';
+import { fileRow, storedUpload, testFilesDir } from '../support/stored-uploads.js';
 import { isAck, isError, type Frame } from '../support/frames.js';
 import { httpClient } from '../support/http.js';
 import { messageChanges, roomOfFour } from '../support/message-changes.js';

@@ -9,7 +9,7 @@ import { myRooms, sendMessage } from '../support/factories.js';
 import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
 import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
 import { randomUUID } from 'node:crypto';
-import { storedUpload } from '../support/files.js';
+import { storedUpload } from '../support/stored-uploads.js';
 
 describe.each(DIALECTS)('query budget on %s', (dialect) => {
   // Files in the database storage: the uploads below leave nothing on disk.
