@@ -11,7 +11,7 @@ import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presentFileRow } from '../../src/server/files/files.service.js';
+import { presentFileRow } from '../../src/server/files/file-view.js';
 import type { Room } from '../../src/shared/protocol.js';
 import { apiClient, as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';

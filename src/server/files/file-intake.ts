@@ -20,6 +20,7 @@ import { thumbnailBlobId, type FileStorage } from './file-storage.js';
 import { detectType, isInlineImage, SNIFF_BYTES } from './file-types.js';
 import type { FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
+import { presentFile, type FileMeta } from './file-view.js';
 
 /** What the image step (images.ts) makes of a raster image: the bytes to store (metadata stripped) and a thumbnail. */
 export interface PreparedImage {
@@ -32,15 +33,6 @@ export interface PreparedImage {
 
 /** The image step; undefined when it makes nothing of the image (then the original is stored as it is). */
 export type PrepareImage = (input: Buffer, mime: string, options: { keepMetadata: boolean }) => Promise<PreparedImage | undefined>;
-
-/** The encrypted `meta_ciphertext` document (db/schema.ts FilesTable); `thumbnail.size` is its blob's plaintext bytes. */
-export interface FileMeta {
-  name: string;
-  mime: string;
-  width?: number;
-  height?: number;
-  thumbnail?: { width: number; height: number; mime: string; size: number };
-}
 
 /** One file part of an upload, as the route hands it over. */
 export interface IncomingFile {
@@ -81,11 +73,6 @@ async function collect(source: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for await (const piece of source) out.push(piece);
   return out;
-}
-
-/** The file as the API shows it. */
-export function presentFile(id: string, meta: FileMeta, size: number): FileInfo {
-  return { id, name: meta.name, size, mime: meta.mime, ...(meta.width && meta.height ? { width: meta.width, height: meta.height } : {}) };
 }
 
 export function createFileIntake(deps: {

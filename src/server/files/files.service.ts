@@ -15,7 +15,8 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { chunkSpan, decryptChunks } from './chunk-cipher.js';
-import { CHUNK, createFileIntake, fileTooLarge, presentFile, quotaExceeded, type FileMeta, type IncomingFile, type PrepareImage, type UploadLimits } from './file-intake.js';
+import { CHUNK, createFileIntake, fileTooLarge, quotaExceeded, type IncomingFile, type PrepareImage, type UploadLimits } from './file-intake.js';
+import { decryptMeta } from './file-view.js';
 import { thumbnailBlobId } from './file-storage.js';
 import type { FileRow, FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
@@ -42,10 +43,6 @@ const PURGE_BATCH = 100;
 const ENVELOPE_BYTES = 64 * 1024;
 
 /** A stored row as the API shows it (`file` of api.md): its encrypted meta read, nothing else of the row. */
-export function presentFileRow(row: Pick<FileRow, 'id' | 'size' | 'meta_ciphertext' | 'meta_key_id'>, keyring: Keyring): FileInfo {
-  return presentFile(row.id, JSON.parse(keyring.decrypt(row.meta_ciphertext, row.meta_key_id)) as FileMeta, Number(row.size));
-}
-
 /** The answer for a file the caller may not see, and for one that does not exist: the same, byte for byte. */
 export const fileNotFound = () => errors.notFound('That file');
 
@@ -125,7 +122,7 @@ export function createFilesService(deps: {
     async open(userId: string, fileId: string, part: 'file' | 'thumbnail'): Promise<OpenedFile> {
       const row = await files.find(db, fileId);
       if (!row || !(await visible(userId, row))) throw fileNotFound();
-      const meta = JSON.parse(keyring.decrypt(row.meta_ciphertext, row.meta_key_id)) as FileMeta;
+      const meta = decryptMeta(row, keyring);
       const where = { id: row.id, storage: row.storage, chunkSize: Number(row.chunk_size), keyId: row.content_key_id };
       if (part === 'file') return { ...where, name: meta.name, mime: meta.mime, size: Number(row.size), blobId: row.id };
       if (!meta.thumbnail || !row.thumbnail_chunks) throw errors.notFound('That thumbnail');

@@ -160,6 +160,11 @@ describe.each(DIALECTS)('every HTTP endpoint, for every caller, on %s', (dialect
       .execute();
     const outsiders = new Set(SIGNED_IN_KINDS.map((k) => stage.world.callers[k].session!.user.id));
     expect(rows.filter((row) => outsiders.has(row.sender_id))).toEqual([]);
+    // And attached no file: every upload the rows name is still waiting to be sent.
+    const named = Object.values(stage.world.uploads).flatMap((byUser) => Object.values(byUser));
+    const files = await stage.t.database.db.selectFrom('files').select(['id', 'message_seq']).where('id', 'in', named).execute();
+    expect(files).toHaveLength(named.length);
+    expect(files.filter((file) => file.message_seq !== null)).toEqual([]);
   });
 
   it('left who is in R and P, with which role, and who is banned as it was: every refused remove, ban, unban and role change changed nothing', async () => {
