@@ -155,6 +155,15 @@ describe.each(DIALECTS)('file key rotation on %s', (dialect) => {
       await expectUnder(file, B, A);
     });
 
+    it('a start whose keyring lacks the key of some file contents is refused, naming that key', async () => {
+      const file = await store(A, bytesOfLength(100, 16), 'needs A.bin');
+      // Everything else already under B: only the file's contents still need A.
+      await rotation().rotate();
+      await database.db.updateTable('files').set({ content_key_id: A.primaryKeyId }).where('id', '=', file.id).execute();
+      await expect(rotation(B).verify()).rejects.toThrow(new RegExp(`file contents are encrypted with key ${A.primaryKeyId}`));
+      await expect(rotation(AB).verify()).resolves.toBeUndefined();
+    });
+
     it('a blob lost from the storage is reported and left as it is; the rest is rotated', async () => {
       const lost = await store(A, bytesOfLength(100, 13), 'lost.bin');
       const kept = await store(A, bytesOfLength(100, 14), 'kept.bin');
