@@ -164,7 +164,7 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
           await writing?.catch(() => undefined);
         }
       }
-      // Files stored after the count (or by an instance still on the old key) are in `remaining`.
+      // A file stored meanwhile under an old key is rotated if the walk reaches it, else counted in `remaining`.
       const { broken } = storages
         ? await rotateFileContents({ db, files: keys.files, keyring, storages, onChunks: written })
         : { broken: [] };
