@@ -4,21 +4,25 @@
  * reads them, the old key alone does not) with the bytes unchanged; a file stored under the
  * old key while rotation runs is reported in `remaining` or rotated, and the next run picks
  * it up; a kill between a blob's rewrite and its row's update is redone; a read of a blob
- * while rotation rewrites it still returns every byte.
+ * while rotation rewrites it still returns every byte; only one rotation runs at a time.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring, type Keyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { migrateToLatest } from '../../src/server/db/migrate.js';
 import type { FileStorageKind } from '../../src/server/db/schema.js';
 import { decryptChunks, encryptChunks, rechunk } from '../../src/server/files/chunk-cipher.js';
 import { thumbnailBlobId } from '../../src/server/files/file-storage.js';
 import { createFileStorages, type FileStorages } from '../../src/server/files/storages.js';
 import { createKeysRepository } from '../../src/server/keys/keys.repository.js';
 import { createKeysService, type RotationProgress } from '../../src/server/keys/keys.service.js';
+import { RotationBusyError, withRotationLock } from '../../src/server/keys/rotation-lock.js';
 import { prepareDatabase, TestClock } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
 import { bytesOfLength, collect, piecesOf, rawTokens, readBlob, seedOwner, storeFile, type StoredFile } from '../support/stored-files.js';
@@ -212,5 +216,45 @@ describe.each(DIALECTS)('file key rotation on %s', (dialect) => {
       expect(await downloads).toBeGreaterThanOrEqual(files.length);
       for (const file of files) await expectUnder(file, B, A);
     });
+  });
+});
+
+describe.each(DIALECTS)('one rotation at a time on %s', (dialect) => {
+  it('a second rotation is refused while one runs, and runs once it ended; a lock left by a process that is gone is taken over', async () => {
+    const testDatabase = await createTestDatabase(dialect);
+    const database = openDatabase(testDatabase.target);
+    try {
+      await migrateToLatest(database.db);
+      let release!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const first = withRotationLock(database, async () => {
+        started();
+        await holding;
+        return 'first';
+      });
+      await running;
+      await expect(withRotationLock(database, async () => 'second')).rejects.toBeInstanceOf(RotationBusyError);
+      release();
+      expect(await first).toBe('first');
+      expect(await withRotationLock(database, async () => 'third')).toBe('third');
+
+      if (testDatabase.target.dialect === 'sqlite') {
+        const lockFile = `${testDatabase.target.file}.rotate-lock`;
+        expect(existsSync(lockFile)).toBe(false);
+        // A lock file naming a process that has exited (a killed rotation).
+        const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+        await writeFile(lockFile, gone.stdout);
+        expect(await withRotationLock(database, async () => 'after a kill')).toBe('after a kill');
+        expect(existsSync(lockFile)).toBe(false);
+        // One naming a live process is respected.
+        await writeFile(lockFile, `${process.pid}\n`);
+        await expect(withRotationLock(database, async () => 'no')).rejects.toThrow(new RegExp(`process ${process.pid}`));
+      }
+    } finally {
+      await database.close();
+      await testDatabase.drop();
+    }
   });
 });
