@@ -9,6 +9,7 @@ import { generateFernetKey } from '../server/crypto/fernet.js';
 import { openPlatform, readConfig, StartupError } from '../server/boot.js';
 import { openDatabase } from '../server/db/database.js';
 import { migrateToLatest } from '../server/db/migrate.js';
+import { RotationBusyError, withRotationLock } from '../server/keys/rotation-lock.js';
 import { createProgressBar } from './progress.js';
 
 const USAGE = `Usage: securechat <command>
@@ -17,10 +18,11 @@ Commands:
   serve           Start the server (configured by the environment; see README).
   migrate         Apply pending database migrations.
   keys generate   Print a new master encryption key.
-  keys rotate     Re-encrypt every stored ciphertext under the primary key.
+  keys rotate     Re-encrypt every stored ciphertext (file contents too) under the primary key.
                   First give every instance the new key as MASTER_ENCRYPTION_KEY and the
                   old one in MASTER_ENCRYPTION_KEY_FALLBACKS (or new key first in the key
-                  file) and restart them; then run this. Safe to stop and run again.
+                  file) and restart them; then run this. Safe to stop and run again;
+                  one at a time (a second one exits 5 while one runs).
 `;
 
 async function run(args: string[]): Promise<number> {
@@ -62,9 +64,23 @@ async function rotate(): Promise<number> {
   const services = await openPlatform(readConfig());
   try {
     const bar = createProgressBar('Re-encrypting');
-    const result = await services.keys.rotate({ onProgress: ({ done, total }) => bar.update(done, total) });
+    let result: Awaited<ReturnType<typeof services.keys.rotate>>;
+    try {
+      result = await withRotationLock(services.database, () => services.keys.rotate({ onProgress: ({ done, total }) => bar.update(done, total) }));
+    } catch (error) {
+      if (!(error instanceof RotationBusyError)) throw error;
+      console.error(`securechat: ${error.message}`);
+      return 5;
+    }
     bar.finish();
-    console.log(`Re-encrypted ${result.reencrypted} ciphertexts under key ${services.keyring.primaryKeyId}.`);
+    console.log(`Re-encrypted ${result.reencrypted} ciphertexts (file chunks included) under key ${services.keyring.primaryKeyId}.`);
+    if (result.brokenFiles) {
+      console.log(
+        `${result.brokenFiles.length} stored files have a missing or incomplete blob and stay under their old key: ${result.brokenFiles.join(', ')}. ` +
+          'Restore them from a backup of the data folder (or the database), then run this again.',
+      );
+      return 4;
+    }
     if (result.remaining > 0) {
       console.log(
         `${result.remaining} were written under an older key meanwhile (an instance still has the old primary key); ` +

@@ -12,6 +12,7 @@ import { KeyConfigError, loadKeyring, type Keyring } from './crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { sqliteFiles } from './db/sqlite.js';
+import { createFileStorages } from './files/storages.js';
 import { createKeysRepository } from './keys/keys.repository.js';
 import { createKeysService, KeyMismatchError, type KeysService } from './keys/keys.service.js';
 import { narrowMode } from './private-modes.js';
@@ -77,7 +78,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
       loaded.source === 'created'
         ? [`Created a new master key in ${config.masterKeyFile} (mode 0600). Back it up now: without it nothing stored can be read.`]
         : [];
-    const keys = createKeysService({ db: database.db, keys: keysRepository, keyring, clock: systemClock });
+    const storages = createFileStorages(config.files, database.db);
+    const keys = createKeysService({ db: database.db, keys: keysRepository, keyring, clock: systemClock, storages });
     if (keyed) await verifyKeys(keys);
     try {
       await migrateToLatest(database.db);

@@ -41,6 +41,12 @@ export function createDatabaseFileStorage(db: Kysely<Database>): FileStorage {
       return count;
     },
 
+    // A long range is read in several SELECTs, so a rewrite swapped in between two of them
+    // (key rotation: one transaction) gives the old version's first tokens and the new one's
+    // last. That is safe: each SELECT sees one committed state (never a gap), and a blob is
+    // only ever replaced by rotation with tokens of the same plaintext chunks, each of which a
+    // reader decrypts with whichever key it is under (tested in keys-files.test.ts). One
+    // snapshot for the whole read would instead hold a transaction open for a download's length.
     async *read(blobId, from, to) {
       for (let start = from; start <= to; start += READ_BATCH) {
         const end = Math.min(to, start + READ_BATCH - 1);

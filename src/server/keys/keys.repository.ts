@@ -5,12 +5,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseTarget } from '../config.js';
 import type { Db } from '../db/schema.js';
+import { createFileKeysRepository } from './file-keys.repository.js';
 
 /** One encrypted column: where a ciphertext lives and the column naming its key. */
 export interface EncryptedColumn {
-  table: 'users' | 'rooms' | 'messages' | 'message_edits';
-  ciphertext: 'email_ciphertext' | 'description_ciphertext' | 'body_ciphertext';
-  keyId: 'email_key_id' | 'description_key_id' | 'body_key_id';
+  table: 'users' | 'rooms' | 'messages' | 'message_edits' | 'files';
+  ciphertext: 'email_ciphertext' | 'description_ciphertext' | 'body_ciphertext' | 'meta_ciphertext';
+  keyId: 'email_key_id' | 'description_key_id' | 'body_key_id' | 'meta_key_id';
   /** Blind index recomputed alongside (emails). */
   index?: 'email_index';
   /** Only rows in this format are ours to re-encrypt (end-to-end bodies are not). */
@@ -23,6 +24,8 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'messages', ciphertext: 'body_ciphertext', keyId: 'body_key_id', format: { column: 'body_format', value: 'fernet' } },
   // Earlier versions of edited messages.
   { table: 'message_edits', ciphertext: 'body_ciphertext', keyId: 'body_key_id', format: { column: 'body_format', value: 'fernet' } },
+  // A file's name, type and dimensions (its contents are blobs: see file-rotation.ts).
+  { table: 'files', ciphertext: 'meta_ciphertext', keyId: 'meta_key_id' },
 ];
 
 /** Where rotation is in a table: the walk key of the last row it read. */
@@ -62,6 +65,9 @@ const untyped = (db: Db) => db as unknown as Kysely<any>;
 export function createKeysRepository(dialect: DatabaseTarget['dialect']) {
   const walk = dialect === 'sqlite' ? 'rowid' : 'id';
   return {
+    /** File contents (blobs, not a column): their rows' key ids. */
+    files: createFileKeysRepository(),
+
     async readCanary(db: Db) {
       return db.selectFrom('key_canary').selectAll().where('id', '=', CANARY_ID).executeTakeFirst();
     },

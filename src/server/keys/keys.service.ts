@@ -6,6 +6,9 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
+import type { FileStorages } from '../files/storages.js';
+import { REMAINING_STATES, ROTATED_STATES } from './file-keys.repository.js';
+import { rotateFileContents } from './file-rotation.js';
 import {
   ENCRYPTED_COLUMNS,
   type CiphertextReplacement,
@@ -31,7 +34,10 @@ export interface RotationResult {
   reencrypted: number;
   /** Written under another key while rotation ran (an instance not yet on the new key). */
   remaining: number;
+  /** Stored files whose blob is missing or incomplete, left under their old key (absent when none). */
+  brokenFiles?: string[];
 }
+
 
 /** The batch's rows that are ours and not yet under the primary key, re-encrypted under it. */
 export function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readonly CiphertextRow[]): CiphertextReplacement[] {
@@ -56,13 +62,24 @@ function observed<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
-export function createKeysService(deps: { db: Kysely<Database>; keys: KeysRepository; keyring: Keyring; clock: Clock }) {
-  const { db, keys, keyring, clock } = deps;
+/**
+ * `storages` (where file contents live) is needed to rotate files: without it (tests of the
+ * columns alone) a rotation that finds file contents under an old key refuses rather than skip them.
+ */
+export function createKeysService(deps: { db: Kysely<Database>; keys: KeysRepository; keyring: Keyring; clock: Clock; storages?: FileStorages }) {
+  const { db, keys, keyring, clock, storages } = deps;
+
+  /** Ciphertexts not under the primary key: column values, then file chunks (in `states`). */
+  async function countNotUnder(states: typeof ROTATED_STATES): Promise<{ columns: number; chunks: number }> {
+    let columns = 0;
+    for (const column of ENCRYPTED_COLUMNS) columns += await keys.countNotUnder(db, column, keyring.primaryKeyId);
+    const { chunks } = await keys.files.countNotUnder(db, keyring.primaryKeyId, states);
+    return { columns, chunks };
+  }
 
   async function countRemaining(): Promise<number> {
-    let total = 0;
-    for (const column of ENCRYPTED_COLUMNS) total += await keys.countNotUnder(db, column, keyring.primaryKeyId);
-    return total;
+    const { columns, chunks } = await countNotUnder(REMAINING_STATES);
+    return columns + chunks;
   }
 
   return {
@@ -91,7 +108,16 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
           );
         }
       }
-      for (const column of ENCRYPTED_COLUMNS) {
+      // A database keyed before a feature's migration has no such table yet (verify runs before migrating).
+      const tables = new Set((await db.introspection.getTables()).map((table) => table.name));
+      const unknownContent = tables.has('files') ? await keys.files.findUnknownKeyId(db, keyring.keyIds) : undefined;
+      if (unknownContent) {
+        throw new KeyMismatchError(
+          `Some file contents are encrypted with key ${unknownContent}, which is not configured. ` +
+            'Add that key to MASTER_ENCRYPTION_KEY_FALLBACKS (or the key file) and start again.',
+        );
+      }
+      for (const column of ENCRYPTED_COLUMNS.filter((candidate) => tables.has(candidate.table))) {
         const unknown = await keys.findUnknownKeyId(db, column, keyring.keyIds);
         if (unknown) {
           throw new KeyMismatchError(
@@ -108,10 +134,13 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
      * the job can be killed and run again at any point, and runs beside live servers
      * (which must already hold the primary key). While one batch is being written, the
      * next is read and re-encrypted: on PostgreSQL the crypto overlaps the round trip.
+     * Then file contents, file by file (file-rotation.ts); the progress counts their chunks.
      */
     async rotate(options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {}): Promise<RotationResult> {
       const batchSize = options.batchSize ?? 500;
-      const total = await countRemaining();
+      const counted = await countNotUnder(ROTATED_STATES);
+      if (counted.chunks > 0 && !storages) throw new Error('file contents need rotating, but the keys service was built without the file storages');
+      const total = counted.columns + counted.chunks;
       let done = 0;
       options.onProgress?.({ done, total });
       const written = (count: number) => {
@@ -135,9 +164,13 @@ export function createKeysService(deps: { db: Kysely<Database>; keys: KeysReposi
           await writing?.catch(() => undefined);
         }
       }
+      // A file stored meanwhile under an old key is rotated if the walk reaches it, else counted in `remaining`.
+      const { broken } = storages
+        ? await rotateFileContents({ db, files: keys.files, keyring, storages, onChunks: written })
+        : { broken: [] };
       const { ciphertext, keyId } = keyring.encrypt(CANARY_PLAINTEXT);
       await keys.writeCanary(db, ciphertext, keyId, clock.now());
-      return { reencrypted: done, remaining: await countRemaining() };
+      return { reencrypted: done, remaining: await countRemaining(), ...(broken.length > 0 ? { brokenFiles: broken } : {}) };
     },
   };
 }
