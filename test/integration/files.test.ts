@@ -82,6 +82,14 @@ describe.each(DIALECTS)('files on %s', (dialect) => {
       expect(row.meta_ciphertext).not.toContain('blob.bin');
     });
 
+    it('stores and serves an empty file', async () => {
+      const file = await uploadFile(t.app, alice, room.id, { name: 'empty.txt', data: Buffer.alloc(0) });
+      expect([file.size, file.mime]).toEqual([0, 'text/plain']);
+      const answer = await downloadFile(t.app, alice, file.id);
+      expect([answer.statusCode, answer.headers['content-length'], answer.rawPayload.length]).toEqual([200, '0', 0]);
+      expect((await downloadFile(t.app, alice, file.id, { range: 'bytes=0-' })).statusCode).toBe(416);
+    });
+
     it('shows a raster image inline', async () => {
       const file = await uploadFile(t.app, alice, room.id, { name: 'dot.png', data: TINY_PNG, contentType: 'text/html' });
       expect(file.mime).toBe('image/png');

@@ -93,7 +93,7 @@ export async function listenOnLoopback(app: FastifyInstance): Promise<BaseUrl> {
 export async function startTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
-  deps: Partial<Pick<ServicesDeps, 'passwords' | 'counters'>> = {},
+  deps: Partial<Pick<ServicesDeps, 'passwords' | 'counters' | 'prepareImage'>> = {},
 ): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
   // Uploaded files go to a folder of this app's own (never the working copy's data/), removed on close.

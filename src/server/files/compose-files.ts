@@ -30,10 +30,12 @@ export function composeFiles(deps: {
   limiter: RateLimiter;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** The image step; tests pass their own. */
+  prepareImage?: PrepareImage;
 }) {
   const { config, db, log } = deps;
   // wired to images.ts at merge
-  const prepareImage: PrepareImage = async () => undefined;
+  const prepareImage: PrepareImage = deps.prepareImage ?? (async () => undefined);
   const files = createFilesService({
     ...deps,
     files: createFilesRepository(),
