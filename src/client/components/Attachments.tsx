@@ -36,7 +36,17 @@ export function Attachments({ files }: { files: readonly FileInfo[] }) {
                   setViewing(file);
                 }}
               >
-                <img src={thumbnailUrl(file.id)} width={box.width} height={box.height} alt={file.name} loading="lazy" decoding="async" data-testid="attachment-thumbnail" />
+                <img
+                  src={thumbnailUrl(file.id)}
+                  width={box.width}
+                  height={box.height}
+                  // The file's own ratio, kept after load too (the thumbnail's may differ by rounding).
+                  style={{ aspectRatio: `${file.width} / ${file.height}` }}
+                  alt={file.name}
+                  loading="lazy"
+                  decoding="async"
+                  data-testid="attachment-thumbnail"
+                />
               </a>
             );
           })}

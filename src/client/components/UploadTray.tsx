@@ -34,6 +34,7 @@ function TrayRow({ item, uploads }: { item: TrayItem; uploads: Uploads }) {
         </span>
         <span class="small text-body-secondary text-nowrap">{formatBytes(item.size)}</span>
         {item.status === 'done' && <span class="small text-success text-nowrap">Ready</span>}
+        {item.status === 'uploading' && <span class="small text-body-secondary text-nowrap">{percent}%</span>}
         <span class="ms-auto d-flex align-items-center gap-1">
           {failed && (
             <button type="button" class="btn btn-outline-danger btn-sm py-0" data-testid="upload-retry" onClick={() => uploads.retry(item.key)}>
