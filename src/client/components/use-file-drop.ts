@@ -1,7 +1,8 @@
 /**
  * Files dragged from the desktop onto `zone` (the open room): the zone is marked while
- * they hover over it, and dropped files go to `onFiles`. Other drags (text, links) are
- * left to the browser.
+ * they hover over it, and dropped files go to `onFiles`. A file dropped just beside it
+ * is refused rather than opened by the browser in place of the app. Other drags (text,
+ * links) are left to the browser.
  */
 import type { RefObject } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
@@ -42,12 +43,22 @@ export function useFileDrop(zone: RefObject<HTMLElement | null> | undefined, onF
       const files = [...(event.dataTransfer?.files ?? [])];
       if (files.length > 0) latest.current(files);
     };
+    // Outside the zone: no drop, so a near miss does not navigate away from the chat.
+    const refuse = (event: DragEvent) => {
+      if (!carriesFiles(event) || element.contains(event.target as Node)) return;
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
+    };
+    window.addEventListener('dragover', refuse);
+    window.addEventListener('drop', refuse);
     element.addEventListener('dragover', over);
     element.addEventListener('dragenter', enter);
     element.addEventListener('dragleave', leave);
     element.addEventListener('drop', drop);
     return () => {
       element.classList.remove(ACTIVE_CLASS);
+      window.removeEventListener('dragover', refuse);
+      window.removeEventListener('drop', refuse);
       element.removeEventListener('dragover', over);
       element.removeEventListener('dragenter', enter);
       element.removeEventListener('dragleave', leave);
