@@ -16,6 +16,7 @@ import { authRoutes } from './auth/auth.routes.js';
 import type { Services } from './compose.js';
 import { clientStaticOptions } from './http/client-assets.js';
 import { answerClientError, connectionOptions, limitConnections } from './http/connection-limits.js';
+import { filesRoutes } from './files/files.routes.js';
 import { answerFrameworkError, errors, registerErrorHandling } from './http/errors.js';
 import { healthRoutes } from './http/health.routes.js';
 import { metricsRoutes } from './http/metrics.js';
@@ -114,6 +115,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(messageChangesRoutes, { changes: services.messageChanges, guard });
       await api.register(roomManagementRoutes, { management: services.management, guard });
       await api.register(invitePreviewRoutes, { management: services.management, limiter: services.sharedLimiter, perMinute: config.rateLimits.invitePreviewsPerMinute });
+      await api.register(filesRoutes, { files: services.files, guard, maxBytes: config.files.maxMb * 1024 * 1024 });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },
     { prefix: '/api/v1' },

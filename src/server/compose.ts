@@ -5,7 +5,6 @@
  * `main.ts` runs it as a process; tests compose the same parts on a test database.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import pino, { type DestinationStream } from 'pino';
 import { createAccountsRepository } from './auth/accounts.repository.js';
 import { createAccountsService } from './auth/accounts.service.js';
 import { createAuthGuard, sessionCookieName } from './auth/auth.guard.js';
@@ -19,9 +18,9 @@ import type { Config } from './config.js';
 import type { Keyring } from './crypto/keyring.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS, type PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
-import { redactUrl } from './http/log-redaction.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimiter } from './http/rate-limit.js';
+import { composeFiles } from './files/compose-files.js';
 import { createMessageBodies } from './messages/message-bodies.js';
 import { createMessageChangesRepository } from './messages/message-changes.repository.js';
 import { createMessageChangesService } from './messages/message-changes.service.js';
@@ -55,6 +54,11 @@ import { createRoomsService } from './rooms/rooms.service.js';
 import { createUsersRepository } from './users/users.repository.js';
 import { createUsersService } from './users/users.service.js';
 
+import { createLogger } from './logger.js';
+
+/** Tests and tools build their loggers here too. */
+export { createLogger };
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SESSION_SWEEP_MS = 60 * 60 * 1000;
 const COUNTER_SWEEP_MS = 5 * 60 * 1000;
@@ -75,30 +79,6 @@ export interface ServicesDeps {
   log: FastifyBaseLogger;
   /** The same registry the cluster reports bus lag to (connectCluster's observeLag). */
   metrics: Metrics;
-}
-
-/** The request and error serializers Fastify's own logger uses, for a logger made here. */
-const serializers = {
-  req: (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
-    method: request.method,
-    // Invite codes, webhook secrets and ?token= travel in URLs: never into the log.
-    url: redactUrl(request.url),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
-  }),
-  res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
-  err: pino.stdSerializers.err,
-};
-
-/** The process's structured JSON logger (to stdout, or `destination`); credentials, cookies and secrets in URLs never reach it. */
-export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): FastifyBaseLogger {
-  const options = {
-    level: config.logLevel,
-    serializers,
-    redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
-  };
-  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Repositories → services → gateway, on a platform that is already open. */
@@ -203,6 +183,7 @@ export function composeServices(deps: ServicesDeps) {
     }),
     onRegistered: rooms.joinGeneral,
   });
+  const { files, close: closeFiles } = composeFiles({ config, db, keyring, rooms, clock, limiter: localLimiter, metrics, log });
   const gateway = createGateway({
     rooms,
     messages,
@@ -245,12 +226,14 @@ export function composeServices(deps: ServicesDeps) {
     messages,
     messageChanges,
     roomActivity,
+    files,
     gateway,
     sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */
     async close(): Promise<void> {
       clearInterval(sweep);
       clearInterval(counterSweep);
+      closeFiles();
       await messageStore.close();
     },
   };

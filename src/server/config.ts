@@ -57,6 +57,20 @@ export interface Config {
   headersTimeoutSeconds: number;
   /** Connections open at once, WebSockets included; those over it are closed as they arrive. */
   maxConnections: number;
+  files: FilesConfig;
+}
+
+/** Attachments: where their encrypted chunks go and how much one may upload. */
+export interface FilesConfig {
+  /** 'local': the data folder (`folder`); 'database': the file_chunks table, shared by every instance. */
+  storage: 'local' | 'database';
+  folder: string;
+  /** The largest file, in MiB (FILE_MAX_MB). */
+  maxMb: number;
+  /** What one user's files may add up to, in MiB (FILE_QUOTA_MB). */
+  quotaMb: number;
+  /** Uploads per user per minute, per instance. */
+  uploadsPerMinute: number;
 }
 
 /** Requests allowed per window; past them the API answers 429 with Retry-After. */
@@ -248,6 +262,21 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutSeconds,
     headersTimeoutSeconds,
     maxConnections: integer(env, 'MAX_CONNECTIONS', 20_000, 1, 1_000_000),
+    files: filesConfig(env, dataDir),
+  };
+}
+
+function filesConfig(env: Env, dataDir: string): FilesConfig {
+  const storage = env.FILE_STORAGE?.trim() || 'local';
+  if (storage !== 'local' && storage !== 'database') {
+    throw new ConfigError(`FILE_STORAGE must be local or database (got "${env.FILE_STORAGE}").`);
+  }
+  return {
+    storage,
+    folder: path.resolve(env.FILES_DIR?.trim() || path.join(dataDir, 'files')),
+    maxMb: integer(env, 'FILE_MAX_MB', 25, 1, 10_240),
+    quotaMb: integer(env, 'FILE_QUOTA_MB', 1024, 1, 10_485_760),
+    uploadsPerMinute: integer(env, 'RATE_LIMIT_UPLOADS_PER_MINUTE', 60, 1, 100_000_000),
   };
 }
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'upgrade_required',
   'invalid_frame',
+  'file_too_large',
+  'range_not_satisfiable',
   // who is asking
   'auth_required',
   'invalid_credentials',
@@ -35,6 +37,7 @@ export const ERROR_CODES = [
   'too_many_reactions',
   'already_member',
   'owner_must_hand_over',
+  'quota_exceeded',
   // the server
   'rate_limited',
   'service_unavailable',

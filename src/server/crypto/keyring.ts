@@ -9,7 +9,6 @@ import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FernetKey, InvalidKeyError, InvalidTokenError, decryptFernet, encryptFernet, generateFernetKey } from './fernet.js';
 import { blindIndexUnder, counterKeyUnder } from './keyed-hashes.js';
-
 // Part of the stored data format (key ids are persisted): changing it orphans every row
 // written with it. The blind-index and counter labels are in keyed-hashes.ts.
 const KEY_ID_LABEL = 'securechat key id v1';
@@ -31,6 +30,9 @@ export interface Keyring {
   encrypt(plaintext: string): { ciphertext: string; keyId: string };
   /** Decrypts with the key named by `keyId` first, then every other key; throws InvalidTokenError. */
   decrypt(ciphertext: string, keyId?: string): string;
+  /** The same two for bytes (file chunks). */
+  encryptBytes(plaintext: Buffer): { ciphertext: string; keyId: string };
+  decryptBytes(ciphertext: string, keyId?: string): Buffer;
   /** Whether a key with this id is in the keyring. */
   hasKey(keyId: string): boolean;
   /** Keyed HMAC-SHA256 (hex) of an already normalised value under the primary key. */
@@ -70,6 +72,22 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
   const keyIds = Object.freeze(entries.map((entry) => entry.id));
   const counterKey = counterKeyUnder(primaryEntry.key);
 
+  function decryptWithAny(ciphertext: string, keyId: string | undefined): Buffer {
+    const named = keyId === undefined ? undefined : entriesById.get(keyId);
+    const candidates = named ? [named, ...entries.filter((entry) => entry !== named)] : entries;
+    let lastError: InvalidTokenError | undefined;
+    for (const entry of candidates) {
+      try {
+        return decryptFernet(entry.key, ciphertext);
+      } catch (error) {
+        // Only a signature mismatch can mean "another key"; anything else is the token's fault.
+        if (!(error instanceof InvalidTokenError) || error.reason !== 'signature') throw error;
+        lastError = error;
+      }
+    }
+    throw lastError ?? new InvalidTokenError('signature');
+  }
+
   return {
     primaryKeyId: primaryEntry.id,
     keyIds,
@@ -77,20 +95,12 @@ export function createKeyring(primary: string, fallbacks: readonly string[] = []
       return { ciphertext: encryptFernet(primaryEntry.key, plaintext), keyId: primaryEntry.id };
     },
     decrypt(ciphertext, keyId) {
-      const named = keyId === undefined ? undefined : entriesById.get(keyId);
-      const candidates = named ? [named, ...entries.filter((entry) => entry !== named)] : entries;
-      let lastError: InvalidTokenError | undefined;
-      for (const entry of candidates) {
-        try {
-          return decryptFernet(entry.key, ciphertext).toString('utf8');
-        } catch (error) {
-          // Only a signature mismatch can mean "another key"; anything else is the token's fault.
-          if (!(error instanceof InvalidTokenError) || error.reason !== 'signature') throw error;
-          lastError = error;
-        }
-      }
-      throw lastError ?? new InvalidTokenError('signature');
+      return decryptWithAny(ciphertext, keyId).toString('utf8');
     },
+    encryptBytes(plaintext) {
+      return { ciphertext: encryptFernet(primaryEntry.key, plaintext), keyId: primaryEntry.id };
+    },
+    decryptBytes: (ciphertext, keyId) => decryptWithAny(ciphertext, keyId),
     hasKey(keyId) {
       return entriesById.has(keyId);
     },

@@ -156,6 +156,11 @@ export interface Metrics {
   messageCacheRead(hit: boolean): void;
   /** The remembered bodies now take about this many bytes. */
   messageCacheSize(bytes: number): void;
+  /** A file upload began (+1) or ended (-1); bytes of uploads received, of files served; plaintext bytes of all stored files. */
+  fileUploads(change: 1 | -1): void;
+  fileBytesReceived(bytes: number): void;
+  fileBytesSent(bytes: number): void;
+  fileBytesStored(bytes: number): void;
   render(): string;
 }
 
@@ -193,6 +198,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const cacheHits = registry.counter('securechat_message_cache_hits_total', 'Stored message bodies read from memory instead of decrypted (MESSAGE_CACHE_MB).');
   const cacheMisses = registry.counter('securechat_message_cache_misses_total', 'Stored message bodies decrypted when read: not in memory, or the cache is off.');
   const cacheBytes = registry.gauge('securechat_message_cache_bytes', 'Memory the remembered message bodies take, roughly; at most MESSAGE_CACHE_MB.');
+  const uploads = registry.gauge('securechat_file_uploads_in_flight', 'File uploads this instance is receiving.');
+  const received = registry.counter('securechat_file_upload_bytes_total', 'Bytes of file uploads received by this instance (rate() gives the upload rate).');
+  const served = registry.counter('securechat_file_download_bytes_total', 'Bytes of files and thumbnails served by this instance (rate() gives the download rate).');
+  const stored = registry.gauge('securechat_file_stored_bytes', 'Plaintext bytes of every stored file, all instances (read from the database after each change and every minute).');
 
   const pool = options.poolStats;
   if (pool) {
@@ -224,6 +233,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     socketFrameRefused: () => refused.inc(),
     messageCacheRead: (hit) => (hit ? cacheHits : cacheMisses).inc(),
     messageCacheSize: (bytes) => cacheBytes.set(bytes),
+    fileUploads: (change) => uploads.inc(change),
+    fileBytesReceived: (bytes) => received.inc(bytes),
+    fileBytesSent: (bytes) => served.inc(bytes),
+    fileBytesStored: (bytes) => stored.set(bytes),
     render: () => registry.render(),
   };
 }
@@ -240,6 +253,10 @@ export const noMetrics: Metrics = {
   socketFrameRefused: () => undefined,
   messageCacheRead: () => undefined,
   messageCacheSize: () => undefined,
+  fileUploads: () => undefined,
+  fileBytesReceived: () => undefined,
+  fileBytesSent: () => undefined,
+  fileBytesStored: () => undefined,
   render: () => '',
 };
 
