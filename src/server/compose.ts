@@ -21,16 +21,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { composeFiles } from './files/compose-files.js';
-import { createMessageBodies } from './messages/message-bodies.js';
-import { createMessageChangesRepository } from './messages/message-changes.repository.js';
-import { createMessageChangesService } from './messages/message-changes.service.js';
-import { createMessageStore } from './messages/message-store.js';
-import { createMessageWriter } from './messages/message-writer.js';
-import { createMessagesRepository } from './messages/messages.repository.js';
-import { createMessagesService } from './messages/messages.service.js';
-import { createReactionsRepository } from './messages/reactions.repository.js';
-import { createMentionsRepository } from './messages/mentions.repository.js';
-import { createReplies } from './messages/replies.js';
+import { composeMessages } from './messages/compose-messages.js';
 import { createRoomActivityRepository } from './rooms/room-activity.repository.js';
 import { createRoomActivityService } from './rooms/room-activity.service.js';
 import type { Bus } from './platform/cluster/bus.js';
@@ -119,45 +110,9 @@ export function composeServices(deps: ServicesDeps) {
   });
   const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus, events: roomEvents });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
-  const messageStore = createMessageStore(database);
-  const messagesRepository = createMessagesRepository();
-  const reactions = createReactionsRepository();
-  const bodies = createMessageBodies(keyring, { maxBytes: config.messageCacheMb * 1024 * 1024, metrics });
-  const replies = createReplies({ db, bodies });
-  const mentions = createMentionsRepository();
   const roomActivity = createRoomActivityService({ db, activity: createRoomActivityRepository(), rooms, bus });
-  const messages = createMessagesService({
-    db,
-    messages: messagesRepository,
-    writer: createMessageWriter(messageStore),
-    rooms,
-    bodies,
-    reactions,
-    replies,
-    mentions,
-    clock,
-    bus,
-    maxLength: config.messageMaxLength,
-    limiter: localLimiter,
-    sendsPerMinute: config.rateLimits.messagesPerMinute,
-    metrics,
-  });
-  const messageChanges = createMessageChangesService({
-    db,
-    changes: createMessageChangesRepository(),
-    messages: messagesRepository,
-    reactions,
-    replies,
-    mentions,
-    rooms,
-    bodies,
-    clock,
-    bus,
-    maxLength: config.messageMaxLength,
-    limiter: localLimiter,
-    // Edits, deletes and reactions share one budget per user, the size of the send budget.
-    changesPerMinute: config.rateLimits.messagesPerMinute,
-  });
+  // onFilesReleased: wired to files.purgeReleased at merge.
+  const { messages, messageChanges, messageStore } = composeMessages({ config, database, keyring, clock, bus, rooms, limiter: localLimiter, metrics, onFilesReleased: () => {} });
   const sessions = createSessionsService({
     db,
     sessions: createSessionsRepository(database.dialect),

@@ -35,6 +35,7 @@ export const ERROR_CODES = [
   'email_taken',
   'room_name_taken',
   'too_many_reactions',
+  'invalid_attachment',
   'already_member',
   'owner_must_hand_over',
   'quota_exceeded',

@@ -7,6 +7,7 @@
 import { Type, type Static } from 'typebox';
 import { EMOJI_MAX, REACTIONS_PER_MESSAGE_MAX } from './emoji.js';
 import { ERROR_CODES, type ErrorCode } from './errors.js';
+import { FILE_LIMITS, FileSchema } from './file-shapes.js';
 import { ROOM_NAME_MAX, ROOM_NAME_MIN, USERNAME_MAX, USERNAME_MIN, USERNAME_PATTERN } from './names.js';
 
 // Invites and bans have their own file; everything stays importable from here.
@@ -180,6 +181,16 @@ export const ReplyRefSchema = Type.Object({
 });
 export type ReplyRef = Static<typeof ReplyRefSchema>;
 
+/** The files a new message carries: the sender's uploads to the room not yet sent, each once. */
+export const AttachmentIdsSchema = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: FILE_LIMITS.attachmentsPerMessageMax,
+  uniqueItems: true,
+  description:
+    `Ids of files you uploaded to this room (POST /rooms/:roomId/files) and have not sent yet; 1 to ${FILE_LIMITS.attachmentsPerMessageMax}, each once. ` +
+    'With attachments the body may be empty. Any other id is a 400 invalid_attachment and nothing is stored.',
+});
+
 export const MessageSchema = Type.Object({
   id: Type.String(),
   roomId: Type.String(),
@@ -196,6 +207,9 @@ export const MessageSchema = Type.Object({
   ),
   replyTo: Type.Optional(ReplyRefSchema),
   mentions: Type.Array(Type.String(), { description: 'Ids of the members `@username` in the body names.' }),
+  attachments: Type.Array(FileSchema, {
+    description: 'The files the message carries, in the order they were uploaded; [] when none, and [] once the message is deleted (its files are deleted with it).',
+  }),
 });
 export type Message = Static<typeof MessageSchema>;
 
@@ -258,6 +272,7 @@ export const SendFrameSchema = Type.Object({
   body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
   clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
   replyTo: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  attachments: Type.Optional(AttachmentIdsSchema),
 });
 export const TypingFrameSchema = Type.Object({
   type: Type.Literal('typing'),

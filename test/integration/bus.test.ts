@@ -166,6 +166,7 @@ describe.each(BUS_KINDS)('the %s bus', (kind: BusKind) => {
         reactions: [],
         clientId: randomUUID(),
         mentions: [],
+        attachments: [],
         createdAt: new Date().toISOString(),
       };
     }

@@ -52,6 +52,7 @@ describe.each(DIALECTS)('messages on %s', (dialect) => {
         createdAt: expect.stringMatching(ISO),
         reactions: [],
         mentions: [],
+        attachments: [],
       });
     });
 

@@ -161,6 +161,7 @@ describe.each(DIALECTS)('real time on %s', (dialect) => {
         createdAt: expect.any(String),
         reactions: [],
         mentions: [],
+        attachments: [],
       });
       const atBob = await bobSocket.waitFor<Frame<'message'>>(isMessage(room.id));
       const atLaptop = await aliceLaptop.waitFor<Frame<'message'>>(isMessage(room.id));

@@ -14,7 +14,7 @@ const bob = { id: 'u-bob', username: 'bob' };
 
 /** A message at a local time (so day boundaries hold in any time zone). */
 function at(seq: number, sender: typeof ada, date: Date): Message {
-  return { id: `m${seq}`, roomId: 'r', seq, sender, body: `m${seq}`, clientId: `c${seq}`, createdAt: date.toISOString(), reactions: [], mentions: [] };
+  return { id: `m${seq}`, roomId: 'r', seq, sender, body: `m${seq}`, clientId: `c${seq}`, createdAt: date.toISOString(), reactions: [], mentions: [], attachments: [] };
 }
 const local = (day: number, hour: number, minute: number, second = 0) => new Date(2026, 2, day, hour, minute, second);
 const NOW = local(10, 18, 0);

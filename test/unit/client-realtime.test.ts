@@ -69,6 +69,7 @@ function message(roomId: string, seq: number, overrides: Partial<Message> = {}):
     clientId: `${roomId}-c${seq}`,
     reactions: [],
     mentions: [],
+    attachments: [],
     createdAt: '2026-01-01T00:00:00.000Z',
     ...overrides,
   };

@@ -28,6 +28,7 @@ function message(seq: number, overrides: Partial<Message> = {}): Message {
     clientId: `c${seq}`,
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, seq)).toISOString(),
     mentions: [],
+    attachments: [],
     ...overrides,
   };
 }

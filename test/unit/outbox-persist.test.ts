@@ -44,7 +44,7 @@ let storage: Map<string, string>;
 let stores: ChatStore[] = [];
 
 function committed(clientId: string, body: string, seq = 1): Message {
-  return { id: `m-${clientId}`, roomId: 'r1', seq, sender: { id: me.id, username: me.username }, body, clientId, createdAt: new Date().toISOString(), reactions: [], mentions: [] };
+  return { id: `m-${clientId}`, roomId: 'r1', seq, sender: { id: me.id, username: me.username }, body, clientId, createdAt: new Date().toISOString(), reactions: [], mentions: [], attachments: [] };
 }
 
 beforeEach(() => {

@@ -41,7 +41,7 @@ const room: Room = { id: 'r1', kind: 'room', name: 'general', description: '', i
 
 function message(seq: number): Message {
   const at = new Date(Date.UTC(2026, 0, 1, 12, seq)).toISOString();
-  return { id: `m${seq}`, roomId: 'r1', seq, sender: seq % 2 ? alice : self, body: `**message** ${seq}`, clientId: `c${seq}`, createdAt: at, reactions: [], mentions: [] };
+  return { id: `m${seq}`, roomId: 'r1', seq, sender: seq % 2 ? alice : self, body: `**message** ${seq}`, clientId: `c${seq}`, createdAt: at, reactions: [], mentions: [], attachments: [] };
 }
 
 function stubBrowser(doc: MiniDocument) {

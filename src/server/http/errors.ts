@@ -83,6 +83,12 @@ export function describeValidationIssue(issue: AjvIssue, part: string): { messag
       return { message: `${name} must be at least ${issue.params.limit}.`, field };
     case 'maximum':
       return { message: `${name} must be at most ${issue.params.limit}.`, field };
+    case 'minItems':
+      return { message: `${name} must have at least ${issue.params.limit} item${issue.params.limit === 1 ? '' : 's'}.`, field };
+    case 'maxItems':
+      return { message: `${name} may have at most ${issue.params.limit} items.`, field };
+    case 'uniqueItems':
+      return { message: `${name} must not name the same item twice.`, field };
     case 'pattern':
     case 'format':
       return { message: `${name} is not in the expected format.`, field };

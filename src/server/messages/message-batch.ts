@@ -5,15 +5,35 @@
  */
 import type { MessageRow } from './messages.repository.js';
 
-/** A message to store; the store assigns `seq`. */
-export type NewMessage = Omit<MessageRow, 'seq'>;
+/**
+ * A message to store; the store assigns `seq`. `attachments`: ids of files to attach in the
+ * same transaction (files.message_seq), each only if it is still the sender's stored,
+ * unattached upload to the room; otherwise the transaction fails with AttachmentUnavailableError.
+ */
+export type NewMessage = Omit<MessageRow, 'seq'> & { attachments?: readonly string[] };
+
+/** The code the stores (and the SQLite writer thread's replies) give a file that could not be attached. */
+export const ATTACHMENT_UNAVAILABLE = 'ATTACHMENT_UNAVAILABLE';
+
+/** A file a message names could not be attached (taken by another send meanwhile, or never attachable): nothing was stored. */
+export class AttachmentUnavailableError extends Error {
+  readonly code = ATTACHMENT_UNAVAILABLE;
+  constructor(readonly fileId: string) {
+    super(`file ${fileId} could not be attached`);
+  }
+}
+
+export function isAttachmentUnavailable(error: unknown): error is AttachmentUnavailableError {
+  return error instanceof AttachmentUnavailableError;
+}
 
 export interface MessageStore {
   /**
    * Stores the messages in one transaction and returns their seqs, in the order given:
    * each room's messages get its next contiguous seqs, and each sender's read marker moves
-   * up to their last one. Nothing is stored when it throws
-   * (a reused clientId throws a unique violation, see isUniqueViolation).
+   * up to their last one, and the files each names are attached to it. Nothing is stored when it throws
+   * (a reused clientId throws a unique violation, see isUniqueViolation; a file that cannot
+   * be attached, AttachmentUnavailableError).
    */
   insertBatch(messages: readonly NewMessage[]): Promise<number[]>;
   close(): Promise<void>;

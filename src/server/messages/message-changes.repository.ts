@@ -3,7 +3,7 @@
  * reaction changes) for catch-up: `rooms.last_change`, copied into `messages.change_seq`.
  */
 import type { Db, MessageEditsTable } from '../db/schema.js';
-import type { MessageWithSenderRow } from './messages.repository.js';
+import { selectWithSender, type MessageWithSenderRow } from './messages.repository.js';
 
 export function createMessageChangesRepository() {
   return {
@@ -76,11 +76,7 @@ export function createMessageChangesRepository() {
 
     /** Messages changed after change `after`, in change order, with their senders. */
     async changedAfter(db: Db, roomId: string, after: number, limit: number): Promise<MessageWithSenderRow[]> {
-      return db
-        .selectFrom('messages')
-        .innerJoin('users', 'users.id', 'messages.sender_id')
-        .selectAll('messages')
-        .select('users.username as sender_username')
+      return selectWithSender(db)
         .where('messages.room_id', '=', roomId)
         .where('messages.change_seq', '>', after)
         .orderBy('messages.change_seq', 'asc')

@@ -24,6 +24,7 @@ import type { MentionsRepository } from './mentions.repository.js';
 import type { Replies } from './replies.js';
 import type { MessagesRepository, MessageWithSenderRow } from './messages.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
+import type { Attachments } from '../files/attachments.service.js';
 
 const messageNotFound = () => errors.notFound('That message');
 const messageDeleted = () => new AppError(404, 'not_found', 'That message was deleted.');
@@ -48,6 +49,10 @@ export function createMessageChangesService(deps: {
   limiter: RateLimiter;
   /** Edits, deletes and reaction changes one user may make per minute, together. */
   changesPerMinute: number;
+  /** A message's files: shown with its new state, released (no longer served) when it is deleted. */
+  attachments: Pick<Attachments, 'ofRows' | 'release'>;
+  /** After a delete that released files has committed: their bytes can go (files purge). */
+  onFilesReleased: () => void;
 }) {
   const { db, changes, messages, reactions, rooms, bodies, clock, bus, maxLength, limiter } = deps;
 
@@ -72,7 +77,8 @@ export function createMessageChangesService(deps: {
 
   async function present(trx: Db, row: MessageWithSenderRow): Promise<Message> {
     const seq = Number(row.seq);
-    return presentMessage(row, bodies, (await reactions.forMessages(trx, row.room_id, [seq])).get(seq));
+    const [bySeq, files] = await Promise.all([reactions.forMessages(trx, row.room_id, [seq]), deps.attachments.ofRows(trx, row.room_id, [row])]);
+    return presentMessage(row, bodies, bySeq.get(seq), files.get(seq));
   }
 
   /**
@@ -139,14 +145,18 @@ export function createMessageChangesService(deps: {
     async remove(userId: string, roomId: string, seq: number): Promise<void> {
       await budget(userId);
       const access = await rooms.authorize(userId, roomId, 'read');
+      let released = 0;
       await change(roomId, seq, async (trx, row, number) => {
         if (!canDeleteMessage({ id: userId, role: access.role }, { senderId: row.sender_id }, { roomKind: access.kind })) {
           throw errors.forbidden('Only its author, a moderator or the owner can delete a message.');
         }
         await changes.erase(trx, roomId, seq, clock.now(), number);
         await reactions.removeAll(trx, roomId, seq);
+        // Its files go with it: no longer served from this commit on; their bytes after it.
+        released = await deps.attachments.release(trx, roomId, seq);
       });
       bodies.forget(bodyRef(roomId, seq));
+      if (released > 0) deps.onFilesReleased();
     },
 
     /** Adds (`on`) or removes the caller's reaction; idempotent either way. */
@@ -188,9 +198,9 @@ export function createMessageChangesService(deps: {
       const lastChange = await changes.lastChange(db, roomId);
       const rows = await changes.changedAfter(db, roomId, after, limit + 1);
       const page = rows.slice(0, limit);
-      const bySeq = await reactions.forMessages(db, roomId, page.map((row) => Number(row.seq)));
+      const [bySeq, files] = await Promise.all([reactions.forMessages(db, roomId, page.map((row) => Number(row.seq))), deps.attachments.ofRows(db, roomId, page)]);
       return {
-        messages: await deps.replies.attach(roomId, page, page.map((row) => presentMessage(row, bodies, bySeq.get(Number(row.seq))))),
+        messages: await deps.replies.attach(roomId, page, page.map((row) => presentMessage(row, bodies, bySeq.get(Number(row.seq)), files.get(Number(row.seq))))),
         hasMore: rows.length > limit,
         lastChange,
       };

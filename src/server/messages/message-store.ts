@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/schema.js';
-import { positionsByRoom, type MessageStore, type NewMessage } from './message-batch.js';
+import { AttachmentUnavailableError, positionsByRoom, type MessageStore, type NewMessage } from './message-batch.js';
 import { createSqliteMessageStore } from './sqlite-message-store.js';
 
 /**
@@ -24,6 +24,10 @@ import { createSqliteMessageStore } from './sqlite-message-store.js';
  * Each sender's read marker moves up to their last message (what one writes, one has read).
  * Rooms are locked before member rows, here and in every transaction that changes both (an
  * owner leaving: rooms.repository lockRoom), so none waits for another in a circle.
+ * A batch that names files attaches them in the same statement (`attached`), each only if it
+ * is still the sender's stored, unattached upload to the room; such a batch runs in a
+ * transaction, rolled back when a file was not attached (another send took it: its UPDATE
+ * waited on the row and found it taken). Batches without files stay one statement.
  */
 export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
   return {
@@ -40,8 +44,24 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
       for (const m of messages) {
         for (const userId of m.mention_ids?.split(',') ?? []) (mentionMessageIds.push(m.id), mentionUserIds.push(userId));
       }
+      // Attachments as two parallel arrays too (message id, file id).
+      const attachMessageIds: string[] = [];
+      const attachFileIds: string[] = [];
+      for (const m of messages) for (const fileId of m.attachments ?? []) (attachMessageIds.push(m.id), attachFileIds.push(fileId));
+      const withFiles = attachFileIds.length > 0;
+      const attaching = withFiles
+        ? sql`, attached as (
+            update files set message_seq = inserted.seq
+            from unnest(${attachMessageIds}::text[], ${attachFileIds}::text[]) as fa(message_id, file_id)
+              join inserted on inserted.id = fa.message_id
+            where files.id = fa.file_id and files.room_id = inserted.room_id and files.uploader_id = inserted.sender_id
+              and files.state = 'stored' and files.message_seq is null
+            returning fa.message_id || ' ' || files.id as pair
+          )`
+        : sql``;
+      const attachedPairs = withFiles ? sql`, (select coalesce(array_agg(attached.pair), '{}') from attached) as attached` : sql``;
       // One array per column, so the statement's text is the same for every batch size.
-      const { rows } = await sql<{ id: string; seq: number }>`
+      const statement = sql<{ id: string; seq: number; attached?: string[] }>`
         with locked as (
           select id from rooms where id = any(${roomIds}::text[]) order by id for no key update
         ), seqs as (
@@ -74,9 +94,18 @@ export function createPostgresMessageStore(db: Kysely<Database>): MessageStore {
           from read_up_to
           where room_members.room_id = read_up_to.room_id and room_members.user_id = read_up_to.sender_id
             and room_members.last_read_seq < read_up_to.seq
-        )
-        select id, seq from inserted
-      `.execute(db);
+        )${attaching}
+        select id, seq${attachedPairs} from inserted
+      `;
+      const rows = withFiles
+        ? await db.transaction().execute(async (trx) => {
+            const { rows: written } = await statement.execute(trx);
+            const attached = new Set(written[0]?.attached ?? []);
+            const missing = attachFileIds.findIndex((fileId, i) => !attached.has(`${attachMessageIds[i]} ${fileId}`));
+            if (missing >= 0) throw new AttachmentUnavailableError(attachFileIds[missing]!);
+            return written;
+          })
+        : (await statement.execute(db)).rows;
       if (rows.length !== messages.length) throw new Error('a message names a room that does not exist');
       // Ids are new UUIDs, so each returned row is one message of the batch.
       const seqById = new Map(rows.map((row) => [row.id, Number(row.seq)]));

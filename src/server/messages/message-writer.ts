@@ -8,9 +8,10 @@
  * A retried clientId makes the batch's INSERT fail on the unique index; the batch is
  * then rolled back whole (its seqs with it) and its messages are written one per
  * transaction, where a duplicate only fails itself. Retries are rare, so the common
- * path never pays for a lookup.
+ * path never pays for a lookup. A file two sends named at once fails a batch the same way
+ * (AttachmentUnavailableError): one by one, the send that lost it fails alone.
  */
-import { isUniqueViolation, type MessageStore, type NewMessage } from './message-batch.js';
+import { isAttachmentUnavailable, isUniqueViolation, type MessageStore, type NewMessage } from './message-batch.js';
 
 export type { NewMessage } from './message-batch.js';
 
@@ -47,9 +48,9 @@ export function createMessageWriter(store: MessageStore) {
       const seqs = await store.insertBatch(batch.map((pending) => pending.message));
       batch.forEach((pending, i) => pending.resolve({ stored: true, seq: seqs[i]! }));
     } catch (error) {
-      // Only a reused clientId is worth retrying one by one; anything else (the database
-      // is gone, the writer thread died) fails the batch's sends, which clients retry.
-      if (isUniqueViolation(error)) {
+      // Only a reused clientId or a file taken is worth retrying one by one; anything else
+      // (the database is gone, the writer thread died) fails the batch's sends, which clients retry.
+      if (isUniqueViolation(error) || isAttachmentUnavailable(error)) {
         for (const pending of batch) await writeOne(pending.message).then(pending.resolve, pending.reject);
       } else {
         for (const pending of batch) pending.reject(error);

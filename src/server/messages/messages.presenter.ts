@@ -1,5 +1,5 @@
 /** What a client sees of a message: the one builder of the wire shape. Bodies are decrypted here, and only here. */
-import type { Message, Reaction, ReplyRef } from '../../shared/protocol.js';
+import type { FileInfo, Message, Reaction, ReplyRef } from '../../shared/protocol.js';
 import { isoTime } from '../clock.js';
 import type { MessageBodies } from './message-bodies.js';
 import type { MessageWithSenderRow } from './messages.repository.js';
@@ -19,6 +19,7 @@ export interface MessageParts {
   reactions?: Reaction[];
   mentions?: readonly string[];
   replyTo?: ReplyRef;
+  attachments?: readonly FileInfo[];
 }
 
 export function messageOf(parts: MessageParts): Message {
@@ -32,6 +33,8 @@ export function messageOf(parts: MessageParts): Message {
     createdAt: isoTime(parts.createdAt),
     reactions: parts.reactions ?? [],
     mentions: [...(parts.mentions ?? [])],
+    // A tombstone carries no files: they were released with it.
+    attachments: parts.deletedAt != null ? [] : [...(parts.attachments ?? [])],
   };
   if (parts.replyTo) message.replyTo = parts.replyTo;
   if (parts.editedAt !== null) message.editedAt = isoTime(parts.editedAt);
@@ -43,8 +46,8 @@ export function messageOf(parts: MessageParts): Message {
 /** The cache's handle on a message's bodies (its current one and earlier versions), so a delete can forget them all. */
 export const bodyRef = (roomId: string, seq: number) => `${roomId}:${seq}`;
 
-/** `reactions`: the message's, when it has any (a message never changed has none). */
-export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies, reactions?: Reaction[]): Message {
+/** `reactions`: the message's, when it has any (a message never changed has none); `attachments` likewise. */
+export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies, reactions?: Reaction[], attachments?: readonly FileInfo[]): Message {
   const seq = Number(row.seq);
   const deleted = row.deleted_at != null;
   return messageOf({
@@ -60,5 +63,6 @@ export function presentMessage(row: MessageWithSenderRow, bodies: MessageBodies,
     changeSeq: Number(row.change_seq ?? 0),
     reactions,
     mentions: row.mention_ids ? row.mention_ids.split(',') : [],
+    attachments,
   });
 }

@@ -1,7 +1,7 @@
 /** HTTP surface of messages (the Messages part of api.md): send, history, catch-up. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorSchema, LIMITS, MessagePageSchema, MessageSchema } from '../../shared/protocol.js';
+import { AttachmentIdsSchema, ErrorSchema, LIMITS, MessagePageSchema, MessageSchema } from '../../shared/protocol.js';
 import { callerOf, type AuthGuard } from '../auth/auth.guard.js';
 import { errors } from '../http/errors.js';
 import type { MessageChangesService } from './message-changes.service.js';
@@ -68,11 +68,15 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['messages'],
         summary: 'Send a message; the same clientId again returns the same message',
+        description:
+          'The body may be empty only when `attachments` names files. Each attachment must be a file you uploaded to this room that no message carries yet; ' +
+          'it is attached in the same transaction as the message is stored, so of two sends naming one file only one succeeds (the other: 400 invalid_attachment, nothing stored).',
         params: RoomParams,
         body: Type.Object({
-          body: Type.String({ maxLength: LIMITS.messageMaxCeiling }),
+          body: Type.String({ maxLength: LIMITS.messageMaxCeiling, description: 'The text; "" is allowed with attachments.' }),
           clientId: Type.String({ minLength: 1, maxLength: LIMITS.clientIdMax }),
           replyTo: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The seq of the message (in this room) this one replies to.' })),
+          attachments: Type.Optional(AttachmentIdsSchema),
         }),
         response: { 200: Type.Object({ message: MessageSchema }), 201: Type.Object({ message: MessageSchema }), ...errorResponses },
       },
@@ -80,6 +84,7 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { message, created } = await messages.send(callerOf(request).user, request.params.roomId, request.body.body, request.body.clientId, {
         replyTo: request.body.replyTo,
+        attachments: request.body.attachments,
       });
       return reply.status(created ? 201 : 200).send({ message });
     },

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { LIMITS, type Message, type MessagePage, type User } from '../../shared/protocol.js';
+import { LIMITS, type FileInfo, type Message, type MessagePage, type User } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { errors } from '../http/errors.js';
@@ -21,6 +21,9 @@ import { mentionedNames } from '../../shared/mentions.js';
 import type { MentionsRepository } from './mentions.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
 import type { Replies } from './replies.js';
+import type { Attachments } from '../files/attachments.service.js';
+import { invalidAttachment } from '../files/attachments.service.js';
+import { isAttachmentUnavailable } from './message-batch.js';
 
 export interface SendResult {
   message: Message;
@@ -48,12 +51,15 @@ export function createMessagesService(deps: {
   /** Reply excerpts (messages/replies.ts) and the members a body mentions. */
   replies: Replies;
   mentions: MentionsRepository;
+  /** The files a send names (checked, then attached in its transaction) and those of the messages read. */
+  attachments: Pick<Attachments, 'forSend' | 'ofRows'>;
 }) {
   const { db, messages, writer, rooms, bodies, clock, bus, maxLength, limiter, sendsPerMinute } = deps;
 
-  function validate(body: string, clientId: string): string {
+  /** With files attached the body may be empty. */
+  function validate(body: string, clientId: string, withFiles: boolean): string {
     const text = body.trim();
-    if (text.length === 0) throw errors.validation('Write something before sending.', 'body');
+    if (text.length === 0 && !withFiles) throw errors.validation('Write something before sending.', 'body');
     if (text.length > maxLength) throw errors.validation(`Messages may be at most ${maxLength} characters.`, 'body');
     if (clientId.length === 0 || clientId.length > LIMITS.clientIdMax) {
       throw errors.validation(`clientId must be 1 to ${LIMITS.clientIdMax} characters.`, 'clientId');
@@ -82,25 +88,45 @@ export function createMessagesService(deps: {
 
   /**
    * Rows as members see them: reply excerpts read in one query; reactions only for messages
-   * changed at least once, so a page of unchanged ones costs no lookup for them.
+   * changed at least once, and files only for messages that carry some (the row says), so a
+   * page of plain, unchanged ones costs no lookup for them.
    */
   async function present(roomId: string, rows: MessageWithSenderRow[]): Promise<Message[]> {
     const changed = rows.filter((row) => Number(row.change_seq ?? 0) > 0).map((row) => Number(row.seq));
-    const bySeq = changed.length > 0 ? await deps.reactions.forMessages(db, roomId, changed) : undefined;
-    return deps.replies.attach(roomId, rows, rows.map((row) => presentMessage(row, bodies, bySeq?.get(Number(row.seq)))));
+    const [bySeq, files] = await Promise.all([
+      changed.length > 0 ? deps.reactions.forMessages(db, roomId, changed) : undefined,
+      deps.attachments.ofRows(db, roomId, rows),
+    ]);
+    return deps.replies.attach(roomId, rows, rows.map((row) => presentMessage(row, bodies, bySeq?.get(Number(row.seq)), files.get(Number(row.seq)))));
+  }
+
+  /** The files a send names, checked; a retry of a send whose files are attached already answers with that message. */
+  async function filesFor(sender: User, roomId: string, clientId: string, ids: readonly string[]): Promise<{ files: FileInfo[]; earlier?: Message }> {
+    if (ids.length === 0) return { files: [] };
+    try {
+      return { files: await deps.attachments.forSend(db, sender.id, roomId, ids) };
+    } catch (error) {
+      const earlier = await existing(roomId, sender, clientId);
+      if (earlier) return { files: [], earlier };
+      throw error;
+    }
   }
 
   return {
-    async send(sender: User, roomId: string, body: string, clientId: string, options: { replyTo?: number } = {}): Promise<SendResult> {
-      const text = validate(body, clientId);
+    /** `attachments`: ids of the sender's uploads to the room, attached in the message's own transaction. */
+    async send(sender: User, roomId: string, body: string, clientId: string, options: { replyTo?: number; attachments?: readonly string[] } = {}): Promise<SendResult> {
+      const fileIds = options.attachments ?? [];
+      const text = validate(body, clientId, fileIds.length > 0);
       await limiter.consume(`send:${sender.id}`, { limit: sendsPerMinute, windowMs: 60_000 });
       await rooms.authorize(sender.id, roomId, 'send');
-      // Only a reply or a body with an @ pays for these reads; a plain message goes straight to the batch.
+      // Only a reply, a body with an @ or files pay for these reads; a plain message goes straight to the batch.
       const names = mentionedNames(text).slice(0, LIMITS.mentionsMax);
-      const [replyTo, mentioned] = await Promise.all([
+      const [replyTo, mentioned, checked] = await Promise.all([
         options.replyTo !== undefined ? deps.replies.check(roomId, options.replyTo) : undefined,
         deps.mentions.membersNamed(db, roomId, names),
+        filesFor(sender, roomId, clientId, fileIds),
       ]);
+      if (checked.earlier) return { message: checked.earlier, created: false };
 
       const { ciphertext, keyId } = bodies.seal(text);
       const id = randomUUID();
@@ -117,6 +143,10 @@ export function createMessagesService(deps: {
         edited_at: null,
         reply_to_seq: replyTo?.seq ?? null,
         mention_ids: mentioned.length > 0 ? mentioned.join(',') : null,
+        ...(fileIds.length > 0 ? { attachments: fileIds } : {}),
+      }).catch((error: unknown) => {
+        // Checked above, and taken since by another send: this one stores nothing.
+        throw isAttachmentUnavailable(error) ? invalidAttachment(error.fileId) : error;
       });
       let seq: number;
       if (written.stored) {
@@ -131,7 +161,8 @@ export function createMessagesService(deps: {
         seq = earlier.seq;
       }
 
-      const message = messageOf({ id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null, mentions: mentioned, replyTo });
+      const parts = { id, roomId, seq, sender: { id: sender.id, username: sender.username }, body: text, clientId, createdAt, editedAt: null };
+      const message = messageOf({ ...parts, mentions: mentioned, replyTo, attachments: checked.files });
       deps.metrics?.messageSent();
       await bus.publish({ kind: 'message', roomId, message });
       return { message, created: true };

@@ -8,7 +8,7 @@
  */
 import { extname } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import type { MessageStore, NewMessage } from './message-batch.js';
+import { ATTACHMENT_UNAVAILABLE, AttachmentUnavailableError, type MessageStore, type NewMessage } from './message-batch.js';
 import type { WriterReply, WriterRequest } from './sqlite-message-store.worker.js';
 
 // Built, the worker is a .js file beside this one. Run from the sources by tsx (dev,
@@ -63,6 +63,7 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       inFlight.delete(reply.id);
       for (const statement of reply.statements ?? []) options.onQuery?.(statement);
       if ('seqs' in reply) request?.resolve(reply.seqs);
+      else if (reply.error.code === ATTACHMENT_UNAVAILABLE && reply.error.fileId !== undefined) request?.reject(new AttachmentUnavailableError(reply.error.fileId));
       else request?.reject(new WriterError(reply.error.message, reply.error.code));
     });
     started.on('error', (error) => lost(started, new WriterError(`message writer failed: ${error.message}`)));

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { immediateTransaction, openSqliteConnection } from '../db/sqlite.js';
-import { positionsByRoom, type NewMessage } from './message-batch.js';
+import { AttachmentUnavailableError, positionsByRoom, type NewMessage } from './message-batch.js';
 
 export interface WriterRequest {
   id: number;
@@ -15,7 +15,7 @@ export interface WriterRequest {
 
 export type WriterReply =
   | { id: number; seqs: number[]; statements?: string[] }
-  | { id: number; error: { message: string; code?: string }; statements?: string[] };
+  | { id: number; error: { message: string; code?: string; fileId?: string }; statements?: string[] };
 
 const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ? returning "last_seq"';
 const COLUMNS = ['id', 'room_id', 'seq', 'sender_id', 'client_id', 'body_format', 'body_ciphertext', 'body_key_id', 'created_at', 'edited_at', 'reply_to_seq', 'mention_ids'] as const;
@@ -24,6 +24,10 @@ const INSERT = `insert into "messages" (${COLUMNS.map((column) => `"${column}"`)
 // One row per member mentioned: what the room list counts (rooms/room-activity.repository.ts).
 const MENTION = 'insert into "message_mentions" ("room_id", "user_id", "seq") values (?, ?, ?)';
 const MARK_READ = 'update "room_members" set "last_read_seq" = ? where "room_id" = ? and "user_id" = ? and "last_read_seq" < ?';
+// A file is attached only if it is still the sender's stored, unattached upload to the room:
+// under the write lock, so of two sends naming it the second finds it taken.
+const ATTACH =
+  'update "files" set "message_seq" = ? where "id" = ? and "room_id" = ? and "uploader_id" = ? and "state" = \'stored\' and "message_seq" is null';
 
 // This thread does nothing but write: it may sleep while the main connection holds the lock.
 const connection = openSqliteConnection((workerData as { file: string }).file, { waitsInSqlite: true });
@@ -31,6 +35,7 @@ const takeSeqs = connection.prepare(TAKE_SEQS);
 const insert = connection.prepare(INSERT);
 const markRead = connection.prepare(MARK_READ);
 const mention = connection.prepare(MENTION);
+const attach = connection.prepare(ATTACH);
 
 /** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
 const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTransaction(connection, () => {
@@ -45,6 +50,9 @@ const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTran
   messages.forEach((message, i) => {
     insert.run(COLUMNS.map((column) => (column === 'seq' ? seqs[i] : message[column] ?? null)));
     for (const userId of message.mention_ids?.split(',') ?? []) mention.run([message.room_id, userId, seqs[i]!]);
+    for (const fileId of message.attachments ?? []) {
+      if (Number(attach.run([seqs[i]!, fileId, message.room_id, message.sender_id]).changes) !== 1) throw new AttachmentUnavailableError(fileId);
+    }
     readUpTo.set(`${message.room_id} ${message.sender_id}`, { roomId: message.room_id, userId: message.sender_id, seq: seqs[i]! });
   });
   for (const { roomId, userId, seq } of readUpTo.values()) markRead.run([seq, roomId, userId, seq]);
@@ -53,13 +61,15 @@ const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTran
 
 parentPort!.on('message', (request: WriterRequest) => {
   const mentions = request.messages.some((message) => message.mention_ids);
-  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, ...(mentions ? [MENTION] : []), MARK_READ, 'commit'] : undefined;
+  const files = request.messages.some((message) => message.attachments?.length);
+  const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, ...(mentions ? [MENTION] : []), ...(files ? [ATTACH] : []), MARK_READ, 'commit'] : undefined;
   let reply: WriterReply;
   try {
     reply = { id: request.id, seqs: insertBatch(request.messages), ...(statements ? { statements } : {}) };
   } catch (error) {
-    const { message, code } = error as { message: string; code?: string };
-    reply = { id: request.id, error: { message, ...(typeof code === 'string' ? { code } : {}) }, ...(statements ? { statements } : {}) };
+    const { message, code, fileId } = error as { message: string; code?: string; fileId?: string };
+    const details = { ...(typeof code === 'string' ? { code } : {}), ...(typeof fileId === 'string' ? { fileId } : {}) };
+    reply = { id: request.id, error: { message, ...details }, ...(statements ? { statements } : {}) };
   }
   parentPort!.postMessage(reply);
 });

@@ -82,11 +82,11 @@ export function createFrameHandler({ messages, rooms, bus, limiter, framesPerMin
       await bus.publish({ kind: 'typing', roomId, userId });
       return;
     }
-    const { roomId, body, clientId: id, replyTo } = frame as { roomId: string; body: string; clientId: string; replyTo?: number };
+    const { roomId, body, clientId: id, replyTo, attachments } = frame as { roomId: string; body: string; clientId: string; replyTo?: number; attachments?: string[] };
     // The session may have ended while this frame waited for its budget: nothing is stored.
     if (connection.ended) return;
     try {
-      const { message } = await messages.send(connection.user, roomId, body, id, { replyTo });
+      const { message } = await messages.send(connection.user, roomId, body, id, { replyTo, attachments });
       send(connection, { type: 'ack', clientId: id, message });
     } catch (error) {
       const appError = toAppError(error);
