@@ -34,13 +34,14 @@ import { connectionsScenario } from './scenarios/connections.js';
 import { cryptoScenario } from './scenarios/crypto.js';
 import { fanoutClusterScenario } from './scenarios/fanout-cluster.js';
 import { fanoutCaseNamed, fanoutScenario, type Case as FanoutCase } from './scenarios/fanout.js';
+import { filesScenario } from './scenarios/files.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { rotationScenario } from './scenarios/rotation.js';
 import { sendScenario } from './scenarios/send.js';
 import { userSearchScenario } from './scenarios/user-search.js';
 
-const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario, changeFanoutScenario];
+const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario, changeFanoutScenario, filesScenario];
 
 /** Average cores taken by other processes above which a figure is flagged as disturbed. */
 const FOREIGN_LOAD_WARNING = 0.25;

@@ -11,7 +11,7 @@ import { progress } from './util.js';
 /** `--import` value that lets plain `node` run TypeScript, as `tsx` itself does. */
 export const TSX_IMPORT = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-export type WorkerScript = 'sockets' | 'http';
+export type WorkerScript = 'sockets' | 'http' | 'files';
 
 export interface WorkerHandle {
   readonly name: string;

@@ -14,7 +14,7 @@ import { formatNumber } from '../lib/util.js';
 const ROUNDS = 6;
 
 /** Runs `op` in batches until `ms` have passed; returns operations per second. */
-function opsPerSecond(ms: number, op: () => void): number {
+export function opsPerSecond(ms: number, op: () => void): number {
   const batch = 50;
   let ops = 0;
   const start = performance.now();
