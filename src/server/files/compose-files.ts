@@ -12,7 +12,8 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { createFilesRepository } from './files.repository.js';
-import { createFilesService, type PrepareImage } from './files.service.js';
+import { createFilesService } from './files.service.js';
+import { prepareImage } from './images.js';
 import { createFileStorages } from './storages.js';
 
 const SWEEP_MS = 60 * 60 * 1000;
@@ -32,8 +33,6 @@ export function composeFiles(deps: {
   log: FastifyBaseLogger;
 }) {
   const { config, db, log } = deps;
-  // wired to images.ts at merge
-  const prepareImage: PrepareImage = async () => undefined;
   const files = createFilesService({
     ...deps,
     files: createFilesRepository(),
