@@ -60,6 +60,14 @@ describe('files in the browser', { timeout: 120_000 }, () => {
     await expect.poll(() => alice.getByRole('heading', { level: 1 }).textContent()).toContain('General');
     await expect.poll(() => bob.getByRole('heading', { level: 1 }).textContent()).toContain('General');
 
+    // Bob's thumbnail is held back until the box it will fill has been measured.
+    let releaseThumbnail = () => {};
+    const thumbnailHeld = new Promise<void>((resolve) => (releaseThumbnail = resolve));
+    await bob.route('**/api/v1/files/*/thumbnail', async (route) => {
+      await thumbnailHeld;
+      await route.continue();
+    });
+
     // A screenshot on the clipboard: a 640×480 PNG drawn in the page, pasted into the box.
     const composer = alice.getByTestId('composer');
     await composer.click();
@@ -87,12 +95,17 @@ describe('files in the browser', { timeout: 120_000 }, () => {
     await composer.press('Enter');
     await expect.poll(() => trayItems(alice).count()).toBe(0);
 
-    // Bob's thumbnail has its box (640×480 into 320×240) before it loads, then real pixels.
+    // Bob's thumbnail has its box (640×480 into 320×240) before it loads, so nothing moves when it does.
     const thumbnail = bob.getByTestId('attachment-thumbnail');
     await thumbnail.waitFor();
     expect(await thumbnail.getAttribute('width')).toBe('320');
     expect(await thumbnail.getAttribute('height')).toBe('240');
+    expect(await thumbnail.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(0);
+    const before = await thumbnail.boundingBox();
+    expect([before?.width, before?.height]).toEqual([320, 240]);
+    releaseThumbnail();
     await expect.poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), { timeout: 20_000 }).toBe(true);
+    expect(await thumbnail.boundingBox()).toEqual(before);
     expect(await bob.getByTestId('message').filter({ has: thumbnail }).getByTestId('message-body').textContent()).toBe('signups this week');
 
     // Alice attaches a text file with the paperclip and sends it with no text.
