@@ -21,6 +21,7 @@ import type { DatabaseHandle } from './db/database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { composeFiles } from './files/compose-files.js';
+import type { PrepareImage } from './files/files.service.js';
 import { composeMessages } from './messages/compose-messages.js';
 import { createRoomActivityRepository } from './rooms/room-activity.repository.js';
 import { createRoomActivityService } from './rooms/room-activity.service.js';
@@ -70,6 +71,8 @@ export interface ServicesDeps {
   log: FastifyBaseLogger;
   /** The same registry the cluster reports bus lag to (connectCluster's observeLag). */
   metrics: Metrics;
+  /** The image step of uploads (files/compose-files.ts has the default); tests pass their own. */
+  prepareImage?: PrepareImage;
 }
 
 /** Repositories → services → gateway, on a platform that is already open. */
@@ -138,7 +141,7 @@ export function composeServices(deps: ServicesDeps) {
     }),
     onRegistered: rooms.joinGeneral,
   });
-  const { files, close: closeFiles } = composeFiles({ config, db, keyring, rooms, clock, limiter: localLimiter, metrics, log });
+  const { files, close: closeFiles } = composeFiles({ config, db, keyring, rooms, clock, limiter: localLimiter, metrics, log, prepareImage: deps.prepareImage });
   const gateway = createGateway({
     rooms,
     messages,

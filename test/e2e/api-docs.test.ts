@@ -33,11 +33,18 @@ describe('API documentation', () => {
       'GET /api/v1/rooms/{roomId}/messages',
       'POST /api/v1/invites/{code}/accept',
       'PUT /api/v1/rooms/{roomId}/bans/{userId}',
+      'POST /api/v1/rooms/{roomId}/files',
+      'GET /api/v1/files/{fileId}',
+      'GET /api/v1/files/{fileId}/thumbnail',
     ]) {
       expect(documented).toContain(route);
     }
     const register = spec.paths['/api/v1/auth/register']!.post!.requestBody!.content['application/json']!.schema;
     expect(register.required).toEqual(['username', 'email', 'password', 'confirmPassword']);
+    // The upload is a multipart body (a stream the handler reads), documented as such.
+    const upload = spec.paths['/api/v1/rooms/{roomId}/files']!.post!.requestBody!.content;
+    expect(Object.keys(upload)).toEqual(['multipart/form-data']);
+    expect(upload['multipart/form-data']!.schema.required).toEqual(['file']);
   });
 
   it('renders the documentation page in the browser without CSP violations', async () => {

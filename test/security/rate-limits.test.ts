@@ -1,10 +1,11 @@
 /**
  * Rate limits answer 429 with Retry-After: sign-in per IP and per account and IP (growing
  * delays after failures; sign-in-throttle.test.ts has the rest), registration per IP,
- * sends per user, frames per connection.
+ * sends per user, file uploads per user, frames per connection.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { as, signUp, startTestApp, TEST_PASSWORD, uniqueName, type TestApp } from '../support/app.js';
+import { postFile } from '../support/files.js';
 import { connectWs } from '../support/ws-client.js';
 
 describe('rate limits', () => {
@@ -83,6 +84,24 @@ describe('rate limits', () => {
     const error = await client.waitFor((frame) => frame.type === 'error' && frame.clientId === 'ws-1');
     expect(error).toMatchObject({ error: { code: 'rate_limited' } });
     await client.close();
+  });
+
+  it('limits file uploads per user, keeping nothing of a refused one', async () => {
+    t = await startTestApp('sqlite', { RATE_LIMIT_UPLOADS_PER_MINUTE: '2' });
+    const [alice, bob] = [await signUp(t.app), await signUp(t.app)];
+    const generalOf = async (session: typeof alice) => (await t!.app.inject({ method: 'GET', url: '/api/v1/rooms', headers: as(session) })).json()[0].id as string;
+    const roomId = await generalOf(alice);
+    const upload = (session: typeof alice) => postFile(t!.app, session, roomId, { name: 'note.txt', data: Buffer.from('a note') });
+    for (let i = 0; i < 2; i += 1) expect((await upload(alice)).statusCode).toBe(201);
+    const limited = await upload(alice);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await t.database.db.selectFrom('files').select('id').execute()).toHaveLength(2);
+    // Per user: bob has his own budget; alice's comes back with the next window.
+    expect((await upload(bob)).statusCode).toBe(201);
+    t.clock.advance(61_000);
+    expect((await upload(alice)).statusCode).toBe(201);
   });
 
   it('limits frames per connection without closing it', async () => {

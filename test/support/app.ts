@@ -3,7 +3,10 @@
  * movable clock and a cheaper scrypt cost (the production cost is covered by the
  * password unit tests; here it would only slow every registration down).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
@@ -90,10 +93,12 @@ export async function listenOnLoopback(app: FastifyInstance): Promise<BaseUrl> {
 export async function startTestApp(
   dialect: Dialect,
   env: Record<string, string> = {},
-  deps: Partial<Pick<ServicesDeps, 'passwords' | 'counters'>> = {},
+  deps: Partial<Pick<ServicesDeps, 'passwords' | 'counters' | 'prepareImage'>> = {},
 ): Promise<TestApp> {
   const testDatabase = await createTestDatabase(dialect);
-  const config = { ...loadConfig({ ...TEST_ENV, ...env }), database: testDatabase.target };
+  // Uploaded files go to a folder of this app's own (never the working copy's data/), removed on close.
+  const filesDir = env.FILES_DIR === undefined ? await mkdtemp(path.join(os.tmpdir(), 'securechat-files-')) : undefined;
+  const config = { ...loadConfig({ ...TEST_ENV, ...(filesDir ? { FILES_DIR: filesDir } : {}), ...env }), database: testDatabase.target };
   const queries: string[] = [];
   const database = openDatabase(testDatabase.target, { onQuery: (sql) => queries.push(sql) });
   const keyring = createKeyring(generateFernetKey());
@@ -115,6 +120,7 @@ export async function startTestApp(
       await app.close();
       await database.close();
       await testDatabase.drop();
+      if (filesDir) await rm(filesDir, { recursive: true, force: true });
     },
   };
 }

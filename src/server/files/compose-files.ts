@@ -12,8 +12,8 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { createFilesRepository } from './files.repository.js';
-import { createFilesService } from './files.service.js';
-import { prepareImage } from './images.js';
+import { createFilesService, type PrepareImage } from './files.service.js';
+import { prepareImage as prepareRasterImage } from './images.js';
 import { createFileStorages } from './storages.js';
 
 const SWEEP_MS = 60 * 60 * 1000;
@@ -31,8 +31,11 @@ export function composeFiles(deps: {
   limiter: RateLimiter;
   metrics: Metrics;
   log: FastifyBaseLogger;
+  /** The image step; tests pass their own. */
+  prepareImage?: PrepareImage;
 }) {
   const { config, db, log } = deps;
+  const prepareImage: PrepareImage = deps.prepareImage ?? prepareRasterImage;
   const files = createFilesService({
     ...deps,
     files: createFilesRepository(),

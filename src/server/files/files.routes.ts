@@ -18,7 +18,8 @@ import type { FilesService, IncomingFile, OpenedFile } from './files.service.js'
 
 const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) });
 const FileParams = Type.Object({ fileId: Type.String({ minLength: 1, maxLength: 64 }) });
-const Bytes = Type.String({ format: 'binary', description: 'The file’s bytes (or the asked range of them).' });
+/** The bytes, in whatever type the serving policy gives them (file-types.ts). */
+const bytes = (description: string) => ({ description, content: { '*/*': { schema: Type.String({ format: 'binary' }) } } });
 
 /** Headers of every file answer: never sniffed, never run, never kept in a cache (a shared computer keeps nothing). */
 const FILE_HEADERS = {
@@ -121,7 +122,7 @@ export const filesRoutes: FastifyPluginAsyncTypebox<{ files: FilesService; guard
     summary,
     params: FileParams,
     headers: Type.Object({ range: Type.Optional(Type.String({ description: 'One range, `bytes=a-b`, `bytes=a-` or `bytes=-n` (several ranges: the whole file).' })) }),
-    response: { 200: Bytes, 206: Bytes, 401: ErrorSchema, 404: ErrorSchema, 416: ErrorSchema },
+    response: { 200: bytes('The file’s bytes.'), 206: bytes('The asked range of them, with Content-Range.'), 401: ErrorSchema, 404: ErrorSchema, 416: ErrorSchema },
   });
 
   app.get(

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import { DIALECTS } from '../../support/databases.js';
+import { multipart } from '../../support/files.js';
 import { apiRoutes, changedTables, routeKey, snapshotDatabase } from '../security-harness.js';
 import { answerProblems, createKit, refused, type Kit, type Probe } from './kit.js';
 
@@ -188,6 +189,14 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
       key: 'DELETE /api/v1/rooms/:roomId',
       build: async () => ({ session: cw.caller, probe: { method: 'DELETE', url: `/api/v1/rooms/${cw.privateRoom.id}` } }),
     },
+    {
+      // A cross-site form can send multipart/form-data with the cookie: the token is what stops it.
+      key: 'POST /api/v1/rooms/:roomId/files',
+      build: async () => {
+        const { payload, contentType } = multipart([{ name: 'file', filename: 'forged.txt', data: Buffer.from('forged upload') }]);
+        return { session: cw.caller, probe: { method: 'POST', url: `/api/v1/rooms/${cw.ownRoom.id}/files`, payload, headers: { 'content-type': contentType } } };
+      },
+    },
     // Last: a successful password change ends the caller's other sessions.
     {
       key: 'POST /api/v1/auth/password',
@@ -254,7 +263,7 @@ describe.each(DIALECTS)('CSRF on every cookie-authenticated state change, on %s'
       const response = await t.app.inject({
         method: probe.method as 'POST',
         url: probe.url,
-        headers: headers as Record<string, string>,
+        headers: { ...probe.headers, ...(headers as Record<string, string>) },
         ...(probe.payload === undefined ? {} : { payload: probe.payload as object }),
       });
       const changed = changedTables(before, await snapshotDatabase(t.database.db));

@@ -54,7 +54,9 @@ export const HIDDEN = refused(404, 'not_found');
 export interface Probe {
   method: string;
   url: string;
+  /** Sent as JSON, unless `headers` give another Content-Type (then a string or Buffer, e.g. a multipart body). */
   payload?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** A row about one room (R or P in its URL): the answer depends on membership. */
@@ -124,6 +126,8 @@ export interface World {
   membershipAtStart: string[];
   /** Per room (R, P): the seq of a message by the owner O and of one by the bystander T (edits, deletes, reactions). */
   notes: Record<string, { byOwner: number; byBystander: number }>;
+  /** Files uploaded by the owner O: attached to O's note in R and in P, and one in R no message names yet (file-rows.ts). */
+  files: { attachedInR: string; attachedInP: string; pendingInR: string };
 }
 
 export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
@@ -154,7 +158,7 @@ export function createKit(t: TestApp) {
     return t.app.inject({
       method: probe.method as 'GET',
       url: probe.url,
-      headers: session ? as(session) : {},
+      headers: { ...(session ? as(session) : {}), ...probe.headers },
       ...(probe.payload === undefined ? {} : { payload: probe.payload as object }),
     });
   }

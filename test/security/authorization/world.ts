@@ -18,6 +18,7 @@ import type { Room } from '../../../src/shared/protocol.js';
 import { signUp, startTestApp, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
+import { uploadWorldFiles } from './file-rows.js';
 import { createKit, isMember, isMessageIn, SIGNED_IN_KINDS, type Kit, type World } from './kit.js';
 
 /** A running app with a world in it, and what the tests do with both. */
@@ -165,6 +166,7 @@ async function buildWorld(stage: Stage): Promise<World> {
     memberSocket: undefined as unknown as WsClient,
     membershipAtStart: [],
     notes: {},
+    files: { attachedInR: '', attachedInP: '', pendingInR: '' },
   };
 
   // Every socket is open before anything happens in R.
@@ -223,6 +225,7 @@ async function buildWorld(stage: Stage): Promise<World> {
       (await post(session, `/api/v1/rooms/${room.id}/messages`, { body, clientId: randomUUID() }, 201)).json().message.seq as number;
     world.notes[room.id] = { byOwner: await seqOf(O, `${mark} by the owner`), byBystander: await seqOf(T, `${mark} by the bystander`) };
   }
+  world.files = await uploadWorldFiles(t, world);
   stage.world = world;
   world.membershipAtStart = await stage.membershipOfRP();
   return world;

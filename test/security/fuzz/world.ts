@@ -10,6 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
+import { uploadFile } from '../../support/files.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
 import type { Fixture } from './targets.js';
 
@@ -86,6 +87,8 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       (await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/messages`, headers: as(w.fuzzer), payload: { body: fresh('target '), clientId: fresh('t') } })).json()
         .message.seq as number;
     const editSeq = await newMessageSeq();
+    // The fuzzer's own upload (no message names it: only the fuzzer sees it); a text file has no thumbnail.
+    const fileId = (await uploadFile(t.app, w.fuzzer, w.room.id, { name: 'fuzz.txt', data: Buffer.from('fuzzed file') })).id;
     let doomedSeq = await newMessageSeq();
     const onMessage = { roomId: () => w.room.id, seq: () => String(editSeq) };
     const onReaction = { ...onMessage, emoji: () => '👍' };
@@ -161,6 +164,10 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       'POST /api/v1/rooms/:roomId/messages': { params: inRoom, validBody: () => ({ body: fresh('fuzz message '), clientId: fresh('c') }) },
       // The fuzzer's DM with `other`: opening it again is a 200, nothing to undo.
       'POST /api/v1/dms': { validBody: () => ({ userIds: [w.other.user.id] }) },
+      // A JSON body is never an upload, whatever it says: every case is refused (mostly 415).
+      'POST /api/v1/rooms/:roomId/files': { params: inRoom, alwaysRefused: true },
+      'GET /api/v1/files/:fileId': { params: { fileId: () => fileId } },
+      'GET /api/v1/files/:fileId/thumbnail': { params: { fileId: () => fileId }, alwaysRefused: true },
       // A plain HTTP GET (no Upgrade) from this site with a live cookie: never a socket.
       'GET /api/v1/ws': { alwaysRefused: true, headers: { origin: 'http://localhost:80' } },
     };
