@@ -12,6 +12,7 @@ import { DIALECTS } from '../../support/databases.js';
 import { answerProblems, HIDDEN, ok, refused, SIGNED_IN_KINDS, type Expectation } from './kit.js';
 import { ROOM_ROWS } from './rows.js';
 import { useWorld } from './world.js';
+import { storedUpload } from '../../support/files.js';
 
 /** What a DM member gets for each row key (rows not named: as a plain member of a room). */
 const FOR_MEMBERS: Record<string, Expectation | 'skip'> = {
@@ -39,6 +40,9 @@ describe.each(DIALECTS)('the authorization matrix on a DM, on %s', (dialect) => 
     const dm = (await kit.post(world.O, '/api/v1/dms', { userIds: [world.M.user.id] }, 201)).json().room as Room;
     const mark = `dm-secret-${dm.id}`;
     await kit.sendHttp(world.M, dm, mark);
+    // Its members' uploads, for the rows that send one.
+    world.uploads[dm.id] = {};
+    for (const session of [world.O, world.M]) world.uploads[dm.id]![session.user.id] = (await storedUpload(stage.t, { roomId: dm.id, uploaderId: session.user.id })).id;
     return { dm, mark };
   }
 

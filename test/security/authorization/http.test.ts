@@ -160,6 +160,10 @@ describe.each(DIALECTS)('every HTTP endpoint, for every caller, on %s', (dialect
       .execute();
     const outsiders = new Set(SIGNED_IN_KINDS.map((k) => stage.world.callers[k].session!.user.id));
     expect(rows.filter((row) => outsiders.has(row.sender_id))).toEqual([]);
+    // And attached no file: every upload in R and P is still waiting to be sent.
+    const files = await stage.t.database.db.selectFrom('files').select(['id', 'message_seq']).where('room_id', 'in', [stage.world.R.id, stage.world.P.id]).execute();
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.filter((file) => file.message_seq !== null)).toEqual([]);
   });
 
   it('left who is in R and P, with which role, and who is banned as it was: every refused remove, ban, unban and role change changed nothing', async () => {

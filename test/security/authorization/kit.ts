@@ -128,6 +128,11 @@ export interface World {
   notes: Record<string, { byOwner: number; byBystander: number }>;
   /** Files uploaded by the owner O: attached to O's note in R and in P, and one in R no message names yet (file-rows.ts). */
   files: { attachedInR: string; attachedInP: string; pendingInR: string };
+  /**
+   * Per room (R, P), per user: a stored upload of theirs, not yet sent, made while they were
+   * members (O, D, M, T, and the removed, kicked and banned members): what `attachments` names.
+   */
+  uploads: Record<string, Record<string, string>>;
 }
 
 export type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;

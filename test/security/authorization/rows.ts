@@ -179,6 +179,29 @@ export const ROOM_ROWS: RoomRow[] = [
     ...everyone(ok(201)),
   },
   {
+    key: 'POST /api/v1/rooms/:roomId/messages',
+    // With the caller's own upload to that room (the removed, kicked and banned members made
+    // theirs while members): the room's answer comes before anything about the file.
+    probe: (room, world, self) => ({
+      method: 'POST',
+      url: `/api/v1/rooms/${room.id}/messages`,
+      payload: { body: sendBody(world, room), clientId: randomUUID(), attachments: [(self && world.uploads[room.id]?.[self.user.id]) ?? randomUUID()] },
+    }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(ok(201)),
+  },
+  {
+    key: 'POST /api/v1/rooms/:roomId/messages',
+    // Naming another member's upload (the bystander T's): members get 400, outsiders the room's answer.
+    probe: (room, world) => ({
+      method: 'POST',
+      url: `/api/v1/rooms/${room.id}/messages`,
+      payload: { body: sendBody(world, room), clientId: randomUUID(), attachments: [world.uploads[room.id]?.[world.T.user.id] ?? randomUUID()] },
+    }),
+    onPublic: refused(403, 'not_member'),
+    ...everyone(refused(400, 'invalid_attachment')),
+  },
+  {
     key: 'PUT /api/v1/rooms/:roomId/notifications',
     probe: (room) => ({ method: 'PUT', url: `/api/v1/rooms/${room.id}/notifications`, payload: { level: 'mentions' } }),
     onPublic: refused(403, 'not_member'),

@@ -71,7 +71,7 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
     const caller = stage.world.callers[kind];
     const client = stage.world.listeners.find((l) => l.label === `${kind} socket`)!.client;
     const problems: string[] = [];
-    const sendAndAwait = async (roomId: string, extra: { replyTo?: number } = {}) => {
+    const sendAndAwait = async (roomId: string, extra: { replyTo?: number; attachments?: string[] } = {}) => {
       const clientId = randomUUID();
       client.send({ type: 'send', roomId, body: `${roomId === stage.world.R.id ? stage.world.rMark : stage.world.pMark} from ${kind}`, clientId, ...extra });
       return client.waitFor<Frame<'error'> | Frame<'ack'>>((f) => (f.type === 'error' || f.type === 'ack') && f.clientId === clientId);
@@ -89,6 +89,19 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
     const replyToP = await sendAndAwait(stage.world.P.id, { replyTo: 1 });
     if (replyToR.type !== 'error' || JSON.stringify(replyToR.error) !== JSON.stringify((toUnknown as Frame<'error'>).error)) problems.push(`reply in R: ${JSON.stringify(replyToR)}`);
     if (replyToP.type !== 'error' || replyToP.error.code !== 'not_member') problems.push(`reply in P: ${JSON.stringify(replyToP)}`);
+    // Naming their own upload (made while a member) or the bystander's: the room's answer, and the file stays unsent.
+    const own = (roomId: string) => stage.world.uploads[roomId]?.[caller.session!.user.id] ?? randomUUID();
+    const bystanders = (roomId: string) => stage.world.uploads[roomId]![stage.world.T.user.id]!;
+    for (const attachments of [[own(stage.world.R.id)], [bystanders(stage.world.R.id)]]) {
+      const withFile = await sendAndAwait(stage.world.R.id, { attachments });
+      if (withFile.type !== 'error' || JSON.stringify(withFile.error) !== JSON.stringify((toUnknown as Frame<'error'>).error)) problems.push(`send with a file in R: ${JSON.stringify(withFile)}`);
+    }
+    for (const attachments of [[own(stage.world.P.id)], [bystanders(stage.world.P.id)]]) {
+      const withFile = await sendAndAwait(stage.world.P.id, { attachments });
+      if (withFile.type !== 'error' || withFile.error.code !== 'not_member') problems.push(`send with a file in P: ${JSON.stringify(withFile)}`);
+    }
+    const attached = await stage.t.database.db.selectFrom('files').select('id').where('room_id', 'in', [stage.world.R.id, stage.world.P.id]).where('message_seq', 'is not', null).execute();
+    if (attached.length > 0) problems.push(`files attached by refused sends: ${JSON.stringify(attached)}`);
     for (const frame of [toR, toP]) {
       const problem = frame.type === 'error' ? errorBodyProblem({ error: frame.error }) : undefined;
       if (problem) problems.push(`error frame: ${problem}`);

@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { signUp, startTestApp, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
+import { storedUpload } from '../../support/files.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
 import { uploadWorldFiles } from './file-rows.js';
 import { createKit, isMember, isMessageIn, SIGNED_IN_KINDS, type Kit, type World } from './kit.js';
@@ -44,7 +45,8 @@ export function useWorld(dialect: Dialect, options: { perTest?: boolean } = {}):
     sockets = [];
   };
   beforeAll(async () => {
-    stage.t = await startTestApp(dialect);
+    // Files in the database: the uploads below leave nothing on disk.
+    stage.t = await startTestApp(dialect, { FILE_STORAGE: 'database' });
     await stage.t.app.listen({ port: 0, host: '127.0.0.1' });
     stage.base = `http://127.0.0.1:${(stage.t.app.server.address() as AddressInfo).port}`;
     stage.kit = createKit(stage.t);
@@ -125,6 +127,14 @@ async function buildWorld(stage: Stage): Promise<World> {
   const ender = await signUp(t.app, uniqueName('ender'));
   await post(ender, `/api/v1/invites/${await inviteCode(O, R.id)}/accept`);
   const loginTarget = await signUp(t.app, uniqueName('target'));
+  // Uploads waiting to be sent, made while everyone here was still a member of R and P.
+  const uploads: World['uploads'] = {};
+  for (const room of [R, P]) {
+    uploads[room.id] = {};
+    for (const session of [O, D, M, T, leaver, kicked, banned]) {
+      uploads[room.id]![session.user.id] = (await storedUpload(t, { roomId: room.id, uploaderId: session.user.id, name: `${room === R ? rMark : pMark}.txt` })).id;
+    }
+  }
 
   // The expired invite: issued for one hour, accepted after the clock passed it.
   const expiredCode = await inviteCode(O, R.id, { expiresInHours: 1 });
@@ -167,6 +177,7 @@ async function buildWorld(stage: Stage): Promise<World> {
     membershipAtStart: [],
     notes: {},
     files: { attachedInR: '', attachedInP: '', pendingInR: '' },
+    uploads,
   };
 
   // Every socket is open before anything happens in R.

@@ -55,6 +55,7 @@ describe.each(DIALECTS)('fuzzing frames on %s', (dialect) => {
       'send-bad-room',
       'send-others-room',
       'send-bad-reply',
+      'send-bad-attachments',
       'typing-missing',
       'typing-wrong-type',
       'typing-over-limit',
@@ -90,6 +91,24 @@ describe.each(DIALECTS)('fuzzing frames on %s', (dialect) => {
       case 'send-bad-reply':
         // Wrong types, out of bounds, or a seq no message of this room has.
         return json(send({ replyTo: random.pick([0, -1, 1.5, '1', null, true, [1], { seq: 1 }, 2 ** 53, 1e9, random.int(100_000, 1e9)]) }));
+      case 'send-bad-attachments':
+        // Malformed lists (also with the empty body only files allow), or files one may not attach:
+        // someone else's, another room's, one already sent, an id nobody has, repeats, too many.
+        return json(
+          send({
+            ...(random.int(0, 1) === 0 ? { body: '' } : {}),
+            attachments: random.pick([
+              ...WRONG_VALUES.array,
+              [],
+              [random.pick(w.unattachable)],
+              [randomId(random)],
+              [w.unattachable[0], w.unattachable[0]],
+              Array.from({ length: 11 }, () => randomId(random)),
+              '\u0000',
+              ['a\u0000b'],
+            ]),
+          }),
+        );
       case 'typing-missing':
         return json({ type: 'typing' });
       case 'typing-wrong-type':

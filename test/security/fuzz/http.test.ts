@@ -130,6 +130,7 @@ it(
     };
     expect(fieldsOf('POST /api/v1/auth/register').sort()).toEqual(['confirmPassword', 'email', 'password', 'username']);
     expect(byKey.get('POST /api/v1/rooms/:roomId/messages')?.body).toContainEqual({ name: 'clientId', type: 'string', required: true, min: 1, max: 64 });
+    expect(byKey.get('POST /api/v1/rooms/:roomId/messages')?.body).toContainEqual({ name: 'attachments', type: 'array', required: false });
     expect(byKey.get('PUT /api/v1/rooms/:roomId/members/:userId/role')?.body).toEqual([{ name: 'role', type: 'string', required: true, min: 6, max: 9 }]);
     expect(byKey.get('GET /api/v1/rooms/:roomId/messages')?.query.map((q) => q.name).sort()).toEqual(['after', 'before', 'changedAfter', 'events', 'limit']);
     expect(byKey.get('PATCH /api/v1/rooms/:roomId/messages/:seq')?.body).toEqual([{ name: 'body', type: 'string', required: true, min: 1, max: 4000, trimmed: true }]);

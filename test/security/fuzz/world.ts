@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
-import { uploadFile } from '../../support/files.js';
+import { storedUpload, uploadFile } from '../../support/files.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
 import type { Fixture } from './targets.js';
 
@@ -30,6 +30,11 @@ export interface FuzzWorld {
   othersPrivate: Room;
   /** Public, someone else's; the fuzzer is not in it. */
   othersPublic: Room;
+  /**
+   * Files the fuzzer may not attach to a message in `room`: another member's upload there,
+   * the fuzzer's own upload to its private room, and one of its uploads already sent.
+   */
+  unattachable: string[];
   fixtures: Record<string, Fixture>;
   /** A socket of the fuzzer, closed with the world. */
   connect(): Promise<WsClient>;
@@ -39,7 +44,8 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
   const w = {} as FuzzWorld;
   const sockets: WsClient[] = [];
   beforeAll(async () => {
-    const t = await startTestApp(dialect);
+    // Files in the database: the uploads below leave nothing on disk.
+    const t = await startTestApp(dialect, { FILE_STORAGE: 'database' });
     w.t = t;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     w.base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
@@ -82,6 +88,13 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
 
     let counter = 0;
     const fresh = (prefix: string) => `${prefix}${++counter}x${Math.floor(Math.random() * 1e6)}`;
+    const sent = await storedUpload(t, { roomId: w.room.id, uploaderId: w.fuzzer.user.id });
+    await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/messages`, headers: as(w.fuzzer), payload: { body: '', clientId: 'sent-file', attachments: [sent.id] } });
+    w.unattachable = [
+      (await storedUpload(t, { roomId: w.room.id, uploaderId: w.other.user.id })).id,
+      (await storedUpload(t, { roomId: w.privateRoom.id, uploaderId: w.fuzzer.user.id })).id,
+      sent.id,
+    ];
     // The fuzzer's messages that the edit, reaction and delete endpoints aim at; a delete that succeeds is repaired with a new one.
     const newMessageSeq = async () =>
       (await t.app.inject({ method: 'POST', url: `/api/v1/rooms/${w.room.id}/messages`, headers: as(w.fuzzer), payload: { body: fresh('target '), clientId: fresh('t') } })).json()
