@@ -162,7 +162,8 @@ export function Composer({ roomId, roomName, draft = '', onDraft, onSend, onTypi
         </button>
       </div>
       <div class="d-flex justify-content-between gap-2 small text-body-secondary mt-1">
-        <span id={`${id}-hint`} class="composer-hint" data-testid="composer-hint">
+        {/* Why Send waits stays visible on a phone, where the keyboard hint is hidden. */}
+        <span id={`${id}-hint`} class={tray.reason ? '' : 'composer-hint'} data-testid="composer-hint">
           {tray.reason ?? 'Enter to send, Shift+Enter for a new line'}
         </span>
         {remaining <= COUNTER_FROM_REMAINING && (
