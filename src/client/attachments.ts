@@ -10,9 +10,9 @@ import type { IconName } from './components/Icon.js';
 /** The largest box a thumbnail is shown in (CSS pixels); it shrinks further on a narrow screen. */
 export const THUMBNAIL_BOX = { width: 320, height: 240 } as const;
 
-/** The message's files; [] for a message without (or from a server that has no attachments yet). */
+/** The message's files; [] also for a message from a server older than attachments. */
 export function attachmentsOf(message: Message): readonly FileInfo[] {
-  return (message as Message & { attachments?: readonly FileInfo[] }).attachments ?? [];
+  return message.attachments ?? [];
 }
 
 /** "0 B", "512 B", "1.5 KB", "23 KB", "4.2 MB": binary units, as FILE_MAX_MB counts them. */

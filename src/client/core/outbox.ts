@@ -129,8 +129,7 @@ export class Outbox {
   private deliver(roomId: string, clientId: string, body: string): void {
     const entry = this.unsent.get(clientId);
     const attachments = fileIds(entry);
-    // Typed wider than ClientFrame until the shared send frame names attachments.
-    const frame: ClientFrame & { attachments?: string[] } = {
+    const frame: ClientFrame = {
       type: 'send',
       roomId,
       body,
