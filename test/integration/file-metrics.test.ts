@@ -1,7 +1,8 @@
 /**
  * Files in /metrics, over real sockets on both databases: an upload in flight while its body
  * is still arriving (and its 'uploading' row, readable by nobody), the bytes received and
- * served, the bytes stored; and a client that hangs up half-way leaves nothing behind.
+ * served, the bytes stored; chunks stored while the body still arrives; and a client that
+ * hangs up half-way leaves nothing behind.
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -29,17 +30,17 @@ describe.each(DIALECTS)('file metrics and interrupted uploads on %s', (dialect) 
   const rowsOf = () => t.database.db.selectFrom('files').select(['id', 'state']).where('uploader_id', '=', alice.user.id).execute();
 
   /** Starts an upload over a real connection and sends the first `sent` bytes of the body; the rest is up to the test. */
-  function startUpload(data: Buffer, sent: number) {
+  function startUpload(data: Buffer, sent: number, declaredLength?: number) {
     const { payload, contentType } = multipart([{ name: 'file', filename: 'slow.bin', data }]);
     const request = http.request(`${base}/api/v1/rooms/${room.id}/files`, {
       method: 'POST',
-      headers: { ...as(alice), 'content-type': contentType, 'content-length': String(payload.length) },
+      headers: { ...as(alice), 'content-type': contentType, 'content-length': String(declaredLength ?? payload.length) },
     });
-    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = new Promise<{ status: number; body: string; connection?: string }>((resolve, reject) => {
       request.on('response', (response) => {
         let body = '';
         response.on('data', (piece: Buffer) => (body += piece.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
       });
       request.on('error', reject);
     });
@@ -78,6 +79,26 @@ describe.each(DIALECTS)('file metrics and interrupted uploads on %s', (dialect) 
     ] as const) {
       expect(after.get(name)?.type, name).toBe(type);
     }
+  });
+
+  it('streams: chunks are stored while the rest of the body is still on its way, so no upload is held whole in memory', async () => {
+    const data = randomFile(3 * 1024 * 1024);
+    const upload = startUpload(data, 2 * 1024 * 1024);
+    const partial = () => t.database.db.selectFrom('file_chunks').select('idx').where('blob_id', 'like', '%.partial').execute();
+    // 2 MiB sent of 3: encrypted chunks of it are already in the database (written in batches of 8).
+    await vi.waitFor(async () => expect((await partial()).length).toBeGreaterThanOrEqual(8), { timeout: 5_000 });
+    upload.request.end(upload.rest);
+    const { status, body } = await upload.answer;
+    expect(status, body).toBe(201);
+    expect(await partial()).toEqual([]);
+    expect((await downloadFile(t.app, alice, (JSON.parse(body) as { file: { id: string } }).file.id)).rawPayload.equals(data)).toBe(true);
+  });
+
+  it('answers a declared length far over FILE_MAX_MB at once, before the body has arrived, and closes the connection', async () => {
+    const upload = startUpload(randomFile(100 * 1024), 100 * 1024, 30 * 1024 * 1024);
+    const { status, body, connection } = await upload.answer;
+    expect([status, JSON.parse(body).error.code, connection]).toEqual([413, 'file_too_large', 'close']);
+    upload.request.destroy();
   });
 
   it('removes the row and every chunk of an upload whose client hung up half-way', async () => {

@@ -98,8 +98,14 @@ export const filesRoutes: FastifyPluginAsyncTypebox<{ files: FilesService; guard
         const keepMetadata = keep !== undefined && !Array.isArray(keep) && keep.type === 'field' && keep.value === 'true';
         return { name: part.filename, stream: part.file, keepMetadata, truncated: () => part.file.truncated };
       };
-      const file = await files.upload(callerOf(request).user, request.params.roomId, { contentLength: Number.isFinite(length) ? length : undefined, receive });
-      return reply.status(201).send({ file });
+      try {
+        const file = await files.upload(callerOf(request).user, request.params.roomId, { contentLength: Number.isFinite(length) ? length : undefined, receive });
+        return await reply.status(201).send({ file });
+      } catch (error) {
+        // Refused before the body ended: close the connection after the answer rather than read the rest of it.
+        if (!request.raw.complete) reply.header('connection', 'close');
+        throw error;
+      }
     },
   );
 

@@ -15,7 +15,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { chunkSpan, decryptChunks } from './chunk-cipher.js';
-import { CHUNK, createFileIntake, fileTooLarge, quotaExceeded, type FileMeta, type IncomingFile, type PrepareImage, type UploadLimits } from './file-intake.js';
+import { CHUNK, createFileIntake, fileTooLarge, presentFile, quotaExceeded, type FileMeta, type IncomingFile, type PrepareImage, type UploadLimits } from './file-intake.js';
 import { thumbnailBlobId } from './file-storage.js';
 import type { FileRow, FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
@@ -40,6 +40,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_BATCH = 100;
 /** Multipart headers and boundaries around the file: a Content-Length more than this over the limit is refused unread. */
 const ENVELOPE_BYTES = 64 * 1024;
+
+/** A stored row as the API shows it (`file` of api.md): its encrypted meta read, nothing else of the row. */
+export function presentFileRow(row: Pick<FileRow, 'id' | 'size' | 'meta_ciphertext' | 'meta_key_id'>, keyring: Keyring): FileInfo {
+  return presentFile(row.id, JSON.parse(keyring.decrypt(row.meta_ciphertext, row.meta_key_id)) as FileMeta, Number(row.size));
+}
 
 /** The answer for a file the caller may not see, and for one that does not exist: the same, byte for byte. */
 export const fileNotFound = () => errors.notFound('That file');
