@@ -45,6 +45,17 @@ describe('API documentation', () => {
     const upload = spec.paths['/api/v1/rooms/{roomId}/files']!.post!.requestBody!.content;
     expect(Object.keys(upload)).toEqual(['multipart/form-data']);
     expect(upload['multipart/form-data']!.schema.required).toEqual(['file']);
+    // Attachments: the send takes file ids (1 to 10, each once), and every message lists its files.
+    const send = spec.paths['/api/v1/rooms/{roomId}/messages']!.post! as unknown as {
+      requestBody: { content: Record<string, { schema: { properties: Record<string, object>; required: string[] } }> };
+      responses: Record<string, { content: Record<string, { schema: { properties: { message: { properties: Record<string, object>; required: string[] } } } }> }>;
+    };
+    const sendBody = send.requestBody.content['application/json']!.schema;
+    expect(sendBody.properties.attachments).toMatchObject({ type: 'array', minItems: 1, maxItems: 10, uniqueItems: true, items: { type: 'string' }, description: expect.stringContaining('invalid_attachment') });
+    expect(sendBody.required).not.toContain('attachments');
+    const message = send.responses['201']!.content['application/json']!.schema.properties.message;
+    expect(message.required).toContain('attachments');
+    expect(message.properties.attachments).toMatchObject({ type: 'array', items: { required: ['id', 'name', 'size', 'mime'] } });
   });
 
   it('renders the documentation page in the browser without CSP violations', async () => {

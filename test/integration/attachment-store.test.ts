@@ -3,7 +3,8 @@
  * each only if it is still attachable, on SQLite (the writer thread) and PostgreSQL (one
  * statement in a transaction). A batch naming a taken file stores nothing; the group
  * commit then writes its messages one by one, so only the send that lost the file fails;
- * two transactions at once naming one file: exactly one commits it.
+ * two transactions at once naming one file: exactly one commits it. And a delete that
+ * released files calls onFilesReleased once it has committed.
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +12,15 @@ import { AttachmentUnavailableError } from '../../src/server/messages/message-ba
 import { createMessageStore } from '../../src/server/messages/message-store.js';
 import { createMessageWriter } from '../../src/server/messages/message-writer.js';
 import type { MessageStore } from '../../src/server/messages/message-batch.js';
+import { composeMessages } from '../../src/server/messages/compose-messages.js';
+import { createMetrics } from '../../src/server/http/metrics.js';
+import { createRateLimiter } from '../../src/server/http/rate-limit.js';
+import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
+import { createMemoryCounterStore } from '../../src/server/platform/cluster/counters.js';
 import { signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { createRoom, newMessageRow } from '../support/factories.js';
-import { fileRow, storedUpload, testFilesDir } from '../support/files.js';
+import { fileRow, storedUpload, testFilesDir } from '../support/stored-uploads.js';
 
 describe.each(DIALECTS)('the message store attaching files on %s', (dialect) => {
   const filesDir = testFilesDir();
@@ -92,5 +98,30 @@ describe.each(DIALECTS)('the message store attaching files on %s', (dialect) => 
       expect(await fileRow(t, file.id)).toEqual({ state: 'stored', message_seq: seq });
       expect(await count()).toBe(before + 1);
     }
+  });
+
+  it('calls onFilesReleased after a delete that released files has committed, and not for a message without files', async () => {
+    const seen: Array<Promise<unknown>> = [];
+    const file = await upload(alice);
+    const composed = composeMessages({
+      config: t.config,
+      database: t.database,
+      keyring: t.keyring,
+      clock: t.clock,
+      bus: createMemoryBus(),
+      rooms: t.services.rooms,
+      limiter: createRateLimiter(createMemoryCounterStore(), t.clock),
+      metrics: createMetrics({ poolStats: t.database.poolStats }),
+      // Read on another connection: the release must already be committed when it is called.
+      onFilesReleased: () => void seen.push(fileRow(t, file.id)),
+    });
+    stores.push(composed.messageStore);
+    const { message } = await composed.messages.send(alice.user, roomId, '', 'released-1', { attachments: [file.id] });
+    const { message: plain } = await composed.messages.send(alice.user, roomId, 'no files', 'released-2');
+    await composed.messageChanges.remove(alice.user.id, roomId, plain.seq);
+    expect(seen).toHaveLength(0);
+    await composed.messageChanges.remove(alice.user.id, roomId, message.seq);
+    expect(seen).toHaveLength(1);
+    expect(await seen[0]).toEqual({ state: 'released', message_seq: message.seq });
   });
 });

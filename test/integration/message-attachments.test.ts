@@ -12,7 +12,7 @@ import { FILE_LIMITS, type FileInfo, type Message } from '../../src/shared/proto
 import { listenOnLoopback, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { createRoom, sendMessage } from '../support/factories.js';
-import { fileRow, storedUpload, testFilesDir } from '../support/files.js';
+import { fileRow, storedUpload, testFilesDir } from '../support/stored-uploads.js';
 import { isAck, isError, type Frame } from '../support/frames.js';
 import { httpClient } from '../support/http.js';
 import { messageChanges, roomOfFour } from '../support/message-changes.js';
@@ -118,17 +118,17 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
       expect(error.error, what).toMatchObject({ code: 'invalid_attachment' });
     }
     const tooMany = Array.from({ length: FILE_LIMITS.attachmentsPerMessageMax + 1 }, () => randomUUID());
-    const shapes: Array<[string, unknown]> = [
-      ['too many', tooMany],
-      ['the same file twice', [mine.id, mine.id]],
-      ['none', []],
-      ['not a list', mine.id],
-      ['not ids', [42]],
+    const shapes: Array<[string, unknown, string]> = [
+      ['too many', tooMany, 'attachments may have at most 10 items.'],
+      ['the same file twice', [mine.id, mine.id], 'attachments must not name the same item twice.'],
+      ['none', [], 'attachments must have at least 1 item.'],
+      ['not a list', mine.id, 'attachments must be an array.'],
+      ['not ids', [42], 'attachments.0 must be a string.'],
     ];
-    for (const [what, attachments] of shapes) {
+    for (const [what, attachments, sentence] of shapes) {
       const answer = await send(alice, room.id, { body: what, attachments });
       expect(answer.status, what).toBe(400);
-      expect(answer.body.error, what).toMatchObject({ code: 'validation_failed', field: expect.stringMatching(/^attachments/) });
+      expect(answer.body.error, what).toEqual({ code: 'validation_failed', message: sentence, field: expect.stringMatching(/^attachments/) });
       const clientId = randomUUID();
       aliceSocket.send({ type: 'send', roomId: room.id, body: what, clientId, attachments });
       expect((await aliceSocket.waitFor<Frame<'error'>>(isError(clientId))).error.code, what).toBe('invalid_frame');
@@ -175,6 +175,10 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
     const again = await send(alice, room.id, { body: 'retried', clientId, attachments: [file.id] });
     expect(again.status).toBe(200);
     expect(again.body.message).toEqual(first.body.message);
+    // And over the socket: the ack is the same message.
+    const socket = await open(alice);
+    socket.send({ type: 'send', roomId: room.id, body: 'retried', clientId, attachments: [file.id] });
+    expect((await socket.waitFor<Frame<'ack'>>(isAck(clientId))).message).toEqual(first.body.message);
 
     // Two at once with the same clientId: one message either way.
     const other = await upload(room.id, alice);

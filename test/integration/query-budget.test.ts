@@ -9,9 +9,11 @@ import { myRooms, sendMessage } from '../support/factories.js';
 import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
 import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
 import { randomUUID } from 'node:crypto';
+import { storedUpload } from '../support/stored-uploads.js';
 
 describe.each(DIALECTS)('query budget on %s', (dialect) => {
-  const t = useTestApp(dialect);
+  // Files in the database storage: the uploads below leave nothing on disk.
+  const t = useTestApp(dialect, { FILE_STORAGE: 'database' });
   let alice: Session;
   let roomId: string;
 
@@ -39,6 +41,20 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
           ['begin immediate', 'update "rooms" set', 'insert into "messages"', 'update "room_members" set', 'commit']
         : ['with locked as'];
     expect(queries.map((sql) => sql.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['select "rooms"."id", "rooms"."is_private",', ...write]);
+  });
+
+  it('sends a message with files with one more read (their check) and attaches them in the write’s own transaction', async () => {
+    const files = [await storedUpload(t, { roomId, uploaderId: alice.user.id }), await storedUpload(t, { roomId, uploaderId: alice.user.id })];
+    const queries = await queriesFor(() =>
+      t.app.inject({ method: 'POST', url: `/api/v1/rooms/${roomId}/messages`, headers: as(alice), payload: { body: 'files', clientId: 'budget-files', attachments: files.map((f) => f.id) } }),
+    );
+    const write =
+      dialect === 'sqlite'
+        ? ['begin immediate', 'update "rooms" set', 'insert into "messages"', 'update "files" set', 'update "room_members" set', 'commit']
+        : ['begin', 'with locked as', 'commit'];
+    const heads = queries.map((sql) => sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    expect(heads.slice(0, 2).sort()).toEqual(['select "id", "room_id",', 'select "rooms"."id", "rooms"."is_private",'].sort());
+    expect(heads.slice(2)).toEqual(write);
   });
 
   it('writes a batch of several messages with the same statement texts as a batch of one', async () => {

@@ -12,7 +12,7 @@ import { DIALECTS } from '../../support/databases.js';
 import { answerProblems, HIDDEN, ok, refused, SIGNED_IN_KINDS, type Expectation } from './kit.js';
 import { ROOM_ROWS } from './rows.js';
 import { useWorld } from './world.js';
-import { storedUpload } from '../../support/files.js';
+import { storedUpload } from '../../support/stored-uploads.js';
 
 /** What a DM member gets for each row key (rows not named: as a plain member of a room). */
 const FOR_MEMBERS: Record<string, Expectation | 'skip'> = {

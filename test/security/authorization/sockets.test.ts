@@ -100,9 +100,8 @@ describe.each(DIALECTS)('sockets and isolation on %s', (dialect) => {
       const withFile = await sendAndAwait(stage.world.P.id, { attachments });
       if (withFile.type !== 'error' || withFile.error.code !== 'not_member') problems.push(`send with a file in P: ${JSON.stringify(withFile)}`);
     }
-    // The world's uploads (not the files it attached to O's notes on purpose, file-rows.ts).
-    const uploadIds = Object.values(stage.world.uploads).flatMap((byUser) => Object.values(byUser));
-    const attached = await stage.t.database.db.selectFrom('files').select('id').where('id', 'in', uploadIds).where('message_seq', 'is not', null).execute();
+    const named = Object.values(stage.world.uploads).flatMap((byUser) => Object.values(byUser));
+    const attached = await stage.t.database.db.selectFrom('files').select('id').where('id', 'in', named).where('message_seq', 'is not', null).execute();
     if (attached.length > 0) problems.push(`files attached by refused sends: ${JSON.stringify(attached)}`);
     for (const frame of [toR, toP]) {
       const problem = frame.type === 'error' ? errorBodyProblem({ error: frame.error }) : undefined;

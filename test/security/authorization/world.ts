@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { signUp, startTestApp, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
-import { storedUpload } from '../../support/files.js';
+import { storedUpload } from '../../support/stored-uploads.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
 import { uploadWorldFiles } from './file-rows.js';
 import { createKit, isMember, isMessageIn, SIGNED_IN_KINDS, type Kit, type World } from './kit.js';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll } from 'vitest';
 import type { Room } from '../../../src/shared/protocol.js';
 import { as, logIn, signUp, startTestApp, TEST_PASSWORD, uniqueName, type Session, type TestApp } from '../../support/app.js';
 import type { Dialect } from '../../support/databases.js';
-import { storedUpload, uploadFile } from '../../support/files.js';
+import { uploadFile } from '../../support/files.js';
+import { storedUpload } from '../../support/stored-uploads.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
 import type { Fixture } from './targets.js';
 
