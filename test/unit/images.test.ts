@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_MAX_PIXELS, INLINE_IMAGE_TYPES, prepareImage } from '../../src/server/files/images.js';
+import { IMAGE_MAX_PIXELS, ImageTooLargeError, INLINE_IMAGE_TYPES, prepareImage } from '../../src/server/files/images.js';
 import { FILE_LIMITS } from '../../src/shared/file-shapes.js';
 import { animatedGif, exifHasGps, gifWithComment, jpegWithExifMarker, pngOf } from '../support/images.js';
 
@@ -164,7 +164,7 @@ describe('prepareImage: thumbnails and types', () => {
 });
 
 describe('prepareImage: decompression bombs', () => {
-  it(`refuses to decode an image of more than ${IMAGE_MAX_PIXELS / 1e6} megapixels (kept as a plain file)`, async () => {
+  it(`refuses an image of more than ${IMAGE_MAX_PIXELS / 1e6} megapixels without decoding it (a plain file only if its metadata is kept)`, async () => {
     // 60 megapixels of one colour: under 200 kB on disk, 180 MB once decoded.
     const bomb = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: '#ffffff' } })
       .png({ compressionLevel: 9 })
@@ -174,7 +174,11 @@ describe('prepareImage: decompression bombs', () => {
     const unlimited = await sharp(bomb, { limitInputPixels: false }).metadata();
     expect([unlimited.format, unlimited.width, unlimited.height]).toEqual(['png', 10_000, 6_000]);
 
-    expect(await prepareImage(bomb, 'image/png', { keepMetadata: false })).toBeUndefined();
+    // Its metadata cannot be stripped without decoding it: refused, with a message for the uploader.
+    const refusal = await prepareImage(bomb, 'image/png', { keepMetadata: false }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ImageTooLargeError);
+    expect((refusal as Error).message).toBe('This image has 60 megapixels; at most 50 can be processed. Send a smaller one, or zipped.');
+    // Kept with its metadata, as the uploader asked: stored as a plain file, never decoded.
     expect(await prepareImage(bomb, 'image/png', { keepMetadata: true })).toBeUndefined();
   });
 
@@ -195,6 +199,6 @@ describe('prepareImage: decompression bombs', () => {
     expect(2000 * 2500).toBeLessThan(IMAGE_MAX_PIXELS);
     const unlimited = await sharp(bomb, { animated: true, limitInputPixels: false }).metadata();
     expect([unlimited.format, unlimited.pages, unlimited.pageHeight]).toEqual(['gif', frames, 2500]);
-    expect(await prepareImage(bomb, 'image/gif', { keepMetadata: false })).toBeUndefined();
+    await expect(prepareImage(bomb, 'image/gif', { keepMetadata: false })).rejects.toBeInstanceOf(ImageTooLargeError);
   });
 });

@@ -31,10 +31,19 @@ export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(Object.keys(DECOD
 
 /**
  * Decompression bombs: an image whose header claims more pixels than this (all frames of
- * an animation counted) is never decoded; prepareImage answers undefined and the upload
- * is kept as a plain download, as for any image sharp cannot read.
+ * an animation counted) is never decoded. Its metadata cannot be stripped then, so
+ * prepareImage throws ImageTooLargeError (the upload is refused) — unless the uploader
+ * keeps metadata: then it answers undefined and the upload is kept as a plain file.
  */
 export const IMAGE_MAX_PIXELS = 50_000_000;
+
+/** An image over IMAGE_MAX_PIXELS whose metadata was to be stripped: refuse the upload with this message. */
+export class ImageTooLargeError extends Error {
+  override readonly name = 'ImageTooLargeError';
+  constructor(readonly pixels: number) {
+    super(`This image has ${Math.round(pixels / 1e6)} megapixels; at most ${IMAGE_MAX_PIXELS / 1e6} can be processed. Send a smaller one, or zipped.`);
+  }
+}
 
 /** A bound on one image's work, so a pathological file cannot hold a libuv thread for long. */
 const SHARP_TIMEOUT_SECONDS = 20;
@@ -43,8 +52,8 @@ const THUMBNAIL_MIME = 'image/webp';
 
 /**
  * For a detected raster image type: the stored bytes and a thumbnail. undefined for a
- * non-image type, for bytes sharp cannot decode as that type, or for an image over
- * IMAGE_MAX_PIXELS (the upload is then kept as a plain file).
+ * non-image type or bytes sharp cannot decode as that type (the upload is then kept as a
+ * plain file). Over IMAGE_MAX_PIXELS: throws ImageTooLargeError, or undefined with keepMetadata.
  */
 export async function prepareImage(
   input: Buffer,
@@ -53,9 +62,20 @@ export async function prepareImage(
 ): Promise<PreparedImage | undefined> {
   const decoder = DECODER[mime];
   if (decoder === undefined) return undefined;
+  let meta: Metadata;
   try {
-    const meta = await open(input, true).metadata();
-    if (meta.format !== decoder || (mime === 'image/avif' && meta.compression !== 'av1')) return undefined;
+    // The header only (no pixels decoded yet), read without the limit so a bomb is told from damage.
+    meta = await sharp(input, { animated: true, limitInputPixels: false }).metadata();
+  } catch {
+    return undefined;
+  }
+  if (meta.format !== decoder || (mime === 'image/avif' && meta.compression !== 'av1')) return undefined;
+  const pixels = meta.width * meta.height; // with animated: true, height covers every frame
+  if (pixels > IMAGE_MAX_PIXELS) {
+    if (options.keepMetadata) return undefined;
+    throw new ImageTooLargeError(pixels);
+  }
+  try {
     const animated = (meta.pages ?? 1) > 1 && (mime === 'image/gif' || mime === 'image/webp');
     const stored = options.keepMetadata
       ? { bytes: input, ...orientedSize(meta, animated) }
@@ -63,7 +83,7 @@ export async function prepareImage(
     const thumbnail = await thumbnailOf(input);
     return { bytes: stored.bytes, mime, width: stored.width, height: stored.height, thumbnail };
   } catch {
-    // Undecodable, truncated, over the pixel limit or too slow: a plain file, not an image.
+    // Undecodable, truncated or too slow: a plain file, not an image.
     return undefined;
   }
 }
