@@ -25,9 +25,9 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** The real app, listening on a free loopback port, serving the built client. */
-export async function startServer(): Promise<TestApp & { url: string }> {
-  const t = await startTestApp('sqlite', { PASSWORD_MIN_LENGTH: '8' });
+/** The real app, listening on a free loopback port, serving the built client (`env`: extra settings, e.g. FILE_MAX_MB). */
+export async function startServer(env: Record<string, string> = {}): Promise<TestApp & { url: string }> {
+  const t = await startTestApp('sqlite', { PASSWORD_MIN_LENGTH: '8', ...env });
   return { ...t, url: await listenOnLoopback(t.app) };
 }
 

@@ -1,19 +1,32 @@
-/** The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit, the room's draft kept. */
-import type { TargetedEvent, TargetedKeyboardEvent } from 'preact';
+/**
+ * The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit, the
+ * room's draft kept. Files come by the paperclip, a drop on the room or a paste; they upload
+ * at once into the tray above the box, and Send waits until all of them are stored.
+ */
+import type { RefObject, TargetedClipboardEvent, TargetedEvent, TargetedKeyboardEvent } from 'preact';
 import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { FileInfo } from '../../shared/file-shapes.js';
 import { excerptOf } from '../../shared/mentions.js';
 import type { Member, Message } from '../../shared/protocol.js';
+import { sendState } from '../core/upload-tray.js';
 import { useSession } from '../session.js';
 import { Icon } from './Icon.js';
 import { useMentionAutocomplete } from './MentionSuggestions.js';
+import { UploadTray } from './UploadTray.js';
+import { useFileDrop } from './use-file-drop.js';
+import { useUploads } from './use-uploads.js';
 
 interface ComposerProps {
+  roomId: string;
   roomName: string;
   /** The room's saved draft, shown when the composer mounts (it is keyed by room). */
   draft?: string;
   /** Called with the text after each change, and with '' once it is sent. */
   onDraft?: (text: string) => void;
-  onSend: (body: string) => void;
+  /** The text (may be '' when files go) and the stored files that go with it. */
+  onSend: (body: string, files: FileInfo[]) => void;
+  /** Where dropped files are taken (the open room). */
+  dropZone?: RefObject<HTMLElement | null>;
   onTyping: () => void;
   /** The message being replied to, shown above the box until sent or cancelled. */
   replyTo?: Message | null;
@@ -26,11 +39,14 @@ interface ComposerProps {
 const COUNTER_FROM_REMAINING = 500;
 const MAX_ROWS = 8;
 
-export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, replyTo, onCancelReply, members }: ComposerProps) {
+export function Composer({ roomId, roomName, draft = '', onDraft, onSend, onTyping, replyTo, onCancelReply, members, dropZone }: ComposerProps) {
   const [text, setText] = useState(draft);
   const id = useId();
   const session = useSession();
   const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const uploads = useUploads(roomId);
+  useFileDrop(dropZone, uploads.add);
   // Where the caret goes once a picked mention is rendered (before the next key arrives).
   const caretAfterRender = useRef<number | null>(null);
   const mentions = useMentionAutocomplete(id, members, session.status === 'signed-in' ? session.user.id : '', (next, caret) => {
@@ -48,13 +64,23 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, repl
   // UTF-16 length, as the server's limit is counted; never more lenient than the server.
   const remaining = maxLength - body.length;
   const tooLong = remaining < 0;
-  const canSend = body.length > 0 && !tooLong;
+  const tray = sendState(uploads.items, body.length, tooLong);
+  const canSend = tray.canSend;
 
   function submit() {
     if (!canSend) return;
-    onSend(body);
+    onSend(body, tray.files);
+    uploads.clear();
     setText('');
     onDraft?.('');
+  }
+
+  // Files on the clipboard (a screenshot, an image copied from a page) are attached; text pastes as usual.
+  function onPaste(event: TargetedClipboardEvent<HTMLTextAreaElement>) {
+    const files = [...(event.clipboardData?.files ?? [])];
+    if (files.length === 0) return;
+    event.preventDefault();
+    uploads.add(files);
   }
 
   function onKeyDown(event: TargetedKeyboardEvent<HTMLTextAreaElement>) {
@@ -94,8 +120,26 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, repl
           <button type="button" class="btn-close btn-sm ms-auto" aria-label="Cancel the reply" onClick={onCancelReply} />
         </div>
       )}
+      <UploadTray uploads={uploads} />
       {mentions.list}
       <div class="d-flex gap-2 align-items-end">
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          class="d-none"
+          data-testid="attach-input"
+          tabIndex={-1}
+          onChange={(event) => {
+            uploads.add([...(event.currentTarget.files ?? [])]);
+            // The same file can be picked again (after removing it).
+            event.currentTarget.value = '';
+          }}
+        />
+        <button type="button" class="btn btn-outline-secondary" data-testid="attach" title="Attach files" onClick={() => picker.current?.click()}>
+          <Icon name="paperclip" />
+          <span class="visually-hidden">Attach files</span>
+        </button>
         <textarea
           ref={input}
           {...mentions.inputProps}
@@ -108,6 +152,7 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, repl
           value={text}
           onInput={onInput}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           aria-invalid={tooLong ? 'true' : undefined}
           aria-describedby={`${id}-hint${tooLong ? ` ${id}-error` : ''}`}
         />
@@ -117,8 +162,9 @@ export function Composer({ roomName, draft = '', onDraft, onSend, onTyping, repl
         </button>
       </div>
       <div class="d-flex justify-content-between gap-2 small text-body-secondary mt-1">
-        <span id={`${id}-hint`} class="composer-hint">
-          Enter to send, Shift+Enter for a new line
+        {/* Why Send waits stays visible on a phone, where the keyboard hint is hidden. */}
+        <span id={`${id}-hint`} class={tray.reason ? '' : 'composer-hint'} data-testid="composer-hint">
+          {tray.reason ?? 'Enter to send, Shift+Enter for a new line'}
         </span>
         {remaining <= COUNTER_FROM_REMAINING && (
           <span class={tooLong ? 'text-danger' : ''} data-testid="composer-counter">

@@ -11,9 +11,11 @@ interface DialogProps {
   onClose: () => void;
   /** `.modal-body` / `.modal-footer` content (a form may wrap both). */
   children: ComponentChildren;
+  /** Bootstrap's extra-large, centred dialog (an image viewed full size). */
+  wide?: boolean;
 }
 
-export function Dialog({ title, onClose, children }: DialogProps) {
+export function Dialog({ title, onClose, children, wide = false }: DialogProps) {
   const container = useRef<HTMLDivElement>(null);
   const titleId = useId();
 
@@ -48,7 +50,7 @@ export function Dialog({ title, onClose, children }: DialogProps) {
         onKeyDown={onKeyDown}
         onMouseDown={(event) => event.target === event.currentTarget && onClose()}
       >
-        <div class="modal-dialog modal-dialog-scrollable">
+        <div class={`modal-dialog modal-dialog-scrollable${wide ? ' modal-xl modal-dialog-centered' : ''}`}>
           <div class="modal-content">
             <div class="modal-header">
               <h2 class="modal-title fs-5" id={titleId}>

@@ -8,9 +8,11 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Message } from '../../shared/protocol.js';
+import { attachmentsOf } from '../attachments.js';
 import { formatFullTime, formatMessageTime, formatTimeOfDay } from '../format.js';
 import type { PendingMessage } from '../core/timeline.js';
 import { memo } from '../memo.js';
+import { Attachments } from './Attachments.js';
 import { Avatar } from './Avatar.js';
 import { EditedMarker } from './EditedMarker.js';
 import { MessageActions } from './MessageActions.js';
@@ -83,6 +85,7 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
             <MessageText text={message.body} renderText={renderText} />
           )}
         </div>
+        {!message.deletedAt && <Attachments files={attachmentsOf(message)} />}
         {continued && edited}
         <Reactions message={message} />
         {children}
@@ -123,6 +126,7 @@ export function PendingItem({ pending, sender, onRetry, onDiscard }: PendingItem
         <div class="message-body">
           <MessageText text={pending.body} />
         </div>
+        {pending.attachments && <Attachments files={pending.attachments} />}
         {failed && (
           <div class="small text-danger-emphasis d-flex flex-wrap align-items-center gap-2 mt-1" role="alert">
             <span>{pending.error}</span>

@@ -90,12 +90,22 @@ async function request<T>(method: Method, path: string, options: RequestOptions 
 }
 
 async function readError(response: Response): Promise<ApiError> {
+  return errorFromAnswer(response.status, await response.text().catch(() => ''));
+}
+
+/** The ApiError for a refusal whose body is `text` (the error shape, or anything else a proxy sent). */
+export function errorFromAnswer(status: number, text: string): ApiError {
   try {
-    const { error } = (await response.json()) as ErrorBody;
-    return new ApiError(response.status, error.code, error.message, error.field);
+    const { error } = JSON.parse(text) as ErrorBody;
+    return new ApiError(status, error.code, error.message, error.field);
   } catch {
-    return new ApiError(response.status, 'http_error', `The server answered ${response.status}. Try again shortly.`);
+    return new ApiError(status, 'http_error', `The server answered ${status}. Try again shortly.`);
   }
+}
+
+/** The headers a state-changing request needs besides its body's (for requests made without `request`, e.g. uploads). */
+export function stateChangeHeaders(): Record<string, string> {
+  return csrfToken ? { Accept: 'application/json', 'X-CSRF-Token': csrfToken } : { Accept: 'application/json' };
 }
 
 const segment = encodeURIComponent;
@@ -183,8 +193,10 @@ export function listMessages(roomId: string, query: MessageQuery = {}): Promise<
   return request<MessagePage>('GET', `/rooms/${segment(roomId)}/messages${search ? `?${search}` : ''}`);
 }
 
-export const postMessage = (roomId: string, body: string, clientId: string, replyTo?: number) =>
-  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, { body: { body, clientId, ...(replyTo ? { replyTo } : {}) } });
+export const postMessage = (roomId: string, body: string, clientId: string, replyTo?: number, attachments: readonly string[] = []) =>
+  request<{ message: Message }>('POST', `/rooms/${segment(roomId)}/messages`, {
+    body: { body, clientId, ...(replyTo ? { replyTo } : {}), ...(attachments.length > 0 ? { attachments } : {}) },
+  });
 
 const messagePath = (roomId: string, seq: number) => `/rooms/${segment(roomId)}/messages/${seq}`;
 /** The author only; answers the new state. */

@@ -5,6 +5,7 @@
  * snapshots (whole, or slices through selectors) and call the methods; nothing here
  * knows about Preact. Sending lives in Outbox, timelines in Sync, unread in ReadMarkers.
  */
+import type { FileInfo } from '../../shared/file-shapes.js';
 import type { Member, Message, NotificationLevel, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
 import { Alerts } from './alerts.js';
 import * as api from './api.js';
@@ -198,8 +199,8 @@ export class ChatStore implements Readable<ChatSnapshot> {
   }
 
   /** Sends a message: shown as pending at once, confirmed by the ack (or the HTTP answer). */
-  send(roomId: string, body: string, replyTo?: number): void {
-    this.outbox.send(roomId, body, replyTo);
+  send(roomId: string, body: string, replyTo?: number, attachments: readonly FileInfo[] = []): void {
+    this.outbox.send(roomId, body, replyTo, attachments);
   }
 
   retry(roomId: string, clientId: string): void {

@@ -3,10 +3,12 @@
  * sent over HTTP when the socket is down, no ack comes in time, or the link drops.
  * What could not reach the server waits for the link to come back and then goes out by
  * itself; what the server refused can be retried (same clientId, so the server keeps
- * one) or discarded. Every unsent message is also kept in localStorage (outbox-persist.ts),
+ * one) or discarded. A message with files names them by id: they were uploaded before
+ * it was written, so it takes this same path (offline included). Every unsent message is also kept in localStorage (outbox-persist.ts),
  * so a reload shows it again and sends it.
  */
-import type { Message } from '../../shared/protocol.js';
+import type { FileInfo } from '../../shared/file-shapes.js';
+import type { ClientFrame, Message } from '../../shared/protocol.js';
 import * as api from './api.js';
 import { ApiError } from './api.js';
 import { messageOf, setTimeline, timelineOf, type ChatContext } from './chat-state.js';
@@ -40,17 +42,17 @@ export class Outbox {
     for (const entry of loadUnsent(this.userId)) {
       if (this.unsent.has(entry.clientId)) continue;
       this.unsent.set(entry.clientId, entry);
-      let timeline = tl.addPending(timelineOf(this.ctx.state, entry.roomId), entry.clientId, entry.body);
+      let timeline = tl.addPending(timelineOf(this.ctx.state, entry.roomId), entry.clientId, entry.body, entry.attachments);
       if (entry.refused !== undefined) timeline = tl.markFailed(timeline, entry.clientId, entry.refused);
       else this.awaitingLink.add(entry.clientId);
       setTimeline(this.ctx.state, entry.roomId, timeline);
     }
   }
 
-  send(roomId: string, body: string, replyTo?: number): void {
+  send(roomId: string, body: string, replyTo?: number, attachments: readonly FileInfo[] = []): void {
     const clientId = newClientId();
-    this.remember({ roomId, clientId, body, ...(replyTo !== undefined ? { replyTo } : {}) });
-    setTimeline(this.ctx.state, roomId, tl.addPending(timelineOf(this.ctx.state, roomId), clientId, body));
+    this.remember({ roomId, clientId, body, ...(replyTo !== undefined ? { replyTo } : {}), ...(attachments.length > 0 ? { attachments } : {}) });
+    setTimeline(this.ctx.state, roomId, tl.addPending(timelineOf(this.ctx.state, roomId), clientId, body, attachments));
     this.deliver(roomId, clientId, body);
   }
 
@@ -125,8 +127,17 @@ export class Outbox {
   }
 
   private deliver(roomId: string, clientId: string, body: string): void {
-    const replyTo = this.unsent.get(clientId)?.replyTo;
-    if (!this.ctx.socket.send({ type: 'send', roomId, body, clientId, ...(replyTo !== undefined ? { replyTo } : {}) })) {
+    const entry = this.unsent.get(clientId);
+    const attachments = fileIds(entry);
+    const frame: ClientFrame = {
+      type: 'send',
+      roomId,
+      body,
+      clientId,
+      ...(entry?.replyTo !== undefined ? { replyTo: entry.replyTo } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
+    };
+    if (!this.ctx.socket.send(frame)) {
       void this.postOverHttp(roomId, clientId, body);
       return;
     }
@@ -145,7 +156,8 @@ export class Outbox {
 
   private async postOverHttp(roomId: string, clientId: string, body: string): Promise<void> {
     try {
-      const { message } = await api.postMessage(roomId, body, clientId, this.unsent.get(clientId)?.replyTo);
+      const entry = this.unsent.get(clientId);
+      const { message } = await api.postMessage(roomId, body, clientId, entry?.replyTo, fileIds(entry));
       this.acknowledge(clientId, message);
     } catch (error) {
       // Unreachable, or a server error: nothing was refused, so it goes again with the link.
@@ -153,4 +165,8 @@ export class Outbox {
       this.fail(clientId, unreachable ? OFFLINE_REASON : messageOf(error), { awaitLink: unreachable });
     }
   }
+}
+
+function fileIds(entry: UnsentMessage | undefined): string[] {
+  return entry?.attachments?.map((file) => file.id) ?? [];
 }

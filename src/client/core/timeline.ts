@@ -4,11 +4,14 @@
  * function returns a new timeline (or the same one when nothing changed), so the UI
  * can compare by identity.
  */
+import type { FileInfo } from '../../shared/file-shapes.js';
 import type { Message, MessagePage } from '../../shared/protocol.js';
 
 export interface PendingMessage {
   clientId: string;
   body: string;
+  /** Files already stored that go with it (absent: none). */
+  attachments?: readonly FileInfo[];
   status: 'sending' | 'failed';
   /** Why the server refused it, shown next to the retry button. */
   error?: string;
@@ -105,8 +108,9 @@ export function applyOlderPage(timeline: Timeline, page: MessagePage): Timeline 
 }
 
 /** Adds an own message that is on its way to the server. */
-export function addPending(timeline: Timeline, clientId: string, body: string): Timeline {
-  return { ...timeline, pending: [...timeline.pending, { clientId, body, status: 'sending' }] };
+export function addPending(timeline: Timeline, clientId: string, body: string, attachments: readonly FileInfo[] = []): Timeline {
+  const pending: PendingMessage = { clientId, body, status: 'sending', ...(attachments.length > 0 ? { attachments } : {}) };
+  return { ...timeline, pending: [...timeline.pending, pending] };
 }
 
 /** Replaces the pending message `clientId` by its committed form (which may reveal a gap too). */
@@ -116,12 +120,12 @@ export function acknowledge(timeline: Timeline, clientId: string, message: Messa
 
 /** Marks a pending message as refused, keeping it for a retry. */
 export function markFailed(timeline: Timeline, clientId: string, error: string): Timeline {
-  return updatePending(timeline, clientId, (p) => ({ clientId: p.clientId, body: p.body, status: 'failed', error }));
+  return updatePending(timeline, clientId, ({ error: _, ...p }) => ({ ...p, status: 'failed', error }));
 }
 
 /** Marks a failed message as being sent again. */
 export function markSending(timeline: Timeline, clientId: string): Timeline {
-  return updatePending(timeline, clientId, (p) => ({ clientId: p.clientId, body: p.body, status: 'sending' }));
+  return updatePending(timeline, clientId, ({ error: _, ...p }) => ({ ...p, status: 'sending' }));
 }
 
 /** Drops a pending message the user gave up on. */

@@ -51,6 +51,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
   const totalMentions = Object.values(snapshot.mentions).reduce((sum, count) => sum + count, 0);
   useDocumentTitle(unreadTitle(room ? room.name : 'Chat', totalUnread, totalMentions));
   useUnreadSignal(totalUnread, totalMentions);
+  const chatMain = useRef<HTMLElement>(null);
   const replies = useRoomMessages(chat, room?.id ?? null, room ? snapshot.members[room.id] : undefined);
 
   // Only a room known to be ours is opened, so a stale link never fetches what we can't read.
@@ -130,7 +131,7 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
         <RoomsSidebar chat={chat} snapshot={snapshot} activeRoomId={roomId} onOpen={setDialog} onNavigate={() => setRoomsOpen(false)} />
       </SidePanel>
 
-      <section class="chat-main" aria-label={room ? `Room ${room.name}` : 'Conversation'}>
+      <section ref={chatMain} class="chat-main" aria-label={room ? `Room ${room.name}` : 'Conversation'}>
         {notice && (
           <div class="alert alert-warning alert-dismissible small m-2 mb-0" role="alert" data-testid="chat-notice">
             {notice.text}
@@ -157,7 +158,9 @@ export function ChatView({ chat, roomId }: { chat: ChatStore; roomId: string | n
             <TypingIndicator names={typingSelector(room.id)(snapshot)} />
             <Composer
               key={room.id}
+              roomId={room.id}
               roomName={room.name}
+              dropZone={chatMain}
               draft={draft}
               onDraft={(text) => saveDraft(selfId, room.id, text)}
               onSend={replies.composer.send}

@@ -4,6 +4,7 @@
  * highlighted), and the context message items read (message-context.ts).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { FileInfo } from '../../shared/file-shapes.js';
 import type { Member, Message } from '../../shared/protocol.js';
 import type { ChatStore } from '../core/chat-store.js';
 import type { MessageContextValue } from '../components/message-context.js';
@@ -63,9 +64,9 @@ export function useRoomMessages(chat: ChatStore, roomId: string | null, members:
       replyTo,
       onCancelReply: () => setReplyTo(null),
       members,
-      send: (body: string) => {
+      send: (body: string, files: readonly FileInfo[] = []) => {
         if (!roomId) return;
-        chat.send(roomId, body, replyTo?.seq);
+        chat.send(roomId, body, replyTo?.seq, files);
         setReplyTo(null);
       },
     },

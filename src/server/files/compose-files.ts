@@ -13,6 +13,7 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { createFilesRepository } from './files.repository.js';
 import { createFilesService, type PrepareImage } from './files.service.js';
+import { prepareImage as prepareRasterImage } from './images.js';
 import { createFileStorages } from './storages.js';
 
 const SWEEP_MS = 60 * 60 * 1000;
@@ -34,8 +35,7 @@ export function composeFiles(deps: {
   prepareImage?: PrepareImage;
 }) {
   const { config, db, log } = deps;
-  // wired to images.ts at merge
-  const prepareImage: PrepareImage = deps.prepareImage ?? (async () => undefined);
+  const prepareImage: PrepareImage = deps.prepareImage ?? prepareRasterImage;
   const files = createFilesService({
     ...deps,
     files: createFilesRepository(),
