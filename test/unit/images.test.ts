@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_MAX_PIXELS, ImageTooLargeError, INLINE_IMAGE_TYPES, prepareImage } from '../../src/server/files/images.js';
+import { IMAGE_MAX_PIXELS, ImageRefusedError, ImageTooLargeError, ImageUnreadableError, INLINE_IMAGE_TYPES, prepareImage } from '../../src/server/files/images.js';
 import { FILE_LIMITS } from '../../src/shared/file-shapes.js';
 import { animatedGif, exifHasGps, gifWithComment, jpegWithExifMarker, pngOf } from '../support/images.js';
 
@@ -155,11 +155,17 @@ describe('prepareImage: thumbnails and types', () => {
     expect(await prepareImage(await pngOf(10, 10), 'application/pdf', { keepMetadata: false })).toBeUndefined();
   });
 
-  it('answers undefined for bytes that are not the image type they are said to be', async () => {
-    expect(await prepareImage(Buffer.from('not a picture at all'), 'image/png', { keepMetadata: false })).toBeUndefined();
-    expect(await prepareImage(await pngOf(10, 10), 'image/jpeg', { keepMetadata: false })).toBeUndefined();
-    const truncated = (await pngOf(200, 200)).subarray(0, 40);
-    expect(await prepareImage(truncated, 'image/png', { keepMetadata: false })).toBeUndefined();
+  it('refuses bytes it cannot decode as their type (their metadata could not be removed), and keeps them as a plain file when metadata is kept', async () => {
+    const truncatedJpeg = (await jpegWithExifMarker('secret-place')).subarray(0, 400);
+    const unreadable = [Buffer.from('not a picture at all'), await pngOf(10, 10), (await pngOf(200, 200)).subarray(0, 40), truncatedJpeg];
+    const types = ['image/png', 'image/jpeg', 'image/png', 'image/jpeg'];
+    for (const [i, bytes] of unreadable.entries()) {
+      const refusal = await prepareImage(bytes, types[i]!, { keepMetadata: false }).catch((error: unknown) => error);
+      expect(refusal, `case ${i}`).toBeInstanceOf(ImageUnreadableError);
+      expect(refusal).toBeInstanceOf(ImageRefusedError);
+      expect((refusal as Error).message).toMatch(/metadata \(such as where it was taken\) could not be removed/);
+      expect(await prepareImage(bytes, types[i]!, { keepMetadata: true }), `case ${i}`).toBeUndefined();
+    }
   });
 });
 

@@ -21,6 +21,7 @@ import { detectType, isInlineImage, SNIFF_BYTES } from './file-types.js';
 import type { FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
 import { presentFile, type FileMeta } from './file-view.js';
+import { ImageRefusedError } from './images.js';
 
 /** What the image step (images.ts) makes of a raster image: the bytes to store (metadata stripped) and a thumbnail. */
 export interface PreparedImage {
@@ -163,9 +164,10 @@ export function createFileIntake(deps: {
         let prepared: PreparedImage | undefined;
         try {
           prepared = await prepareImage(original, mime, { keepMetadata: incoming.keepMetadata });
-        } catch {
-          // Its metadata could not be stripped either: better refused than stored with a location in it.
-          throw errors.validation('This image could not be read; it may be damaged. Send it as another format, or zipped.', 'file');
+        } catch (error) {
+          // Its metadata could not be stripped: better refused than stored with a location in it.
+          const message = error instanceof ImageRefusedError ? error.message : 'This image could not be read; it may be damaged. Send it as another format, or zipped.';
+          throw errors.validation(message, 'file');
         }
         const bytes = prepared?.bytes ?? original;
         if (prepared) {

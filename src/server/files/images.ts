@@ -37,8 +37,21 @@ export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(Object.keys(DECOD
  */
 export const IMAGE_MAX_PIXELS = 50_000_000;
 
+/** An image whose metadata was to be stripped but cannot be: the upload is refused with this message. */
+export class ImageRefusedError extends Error {
+  override readonly name: string = 'ImageRefusedError';
+}
+
+/** Bytes of a detected image type that sharp cannot decode: kept as they are, they could carry a location. */
+export class ImageUnreadableError extends ImageRefusedError {
+  override readonly name = 'ImageUnreadableError';
+  constructor() {
+    super('This image could not be read, so its metadata (such as where it was taken) could not be removed. Send it as another format, or zipped.');
+  }
+}
+
 /** An image over IMAGE_MAX_PIXELS whose metadata was to be stripped: refuse the upload with this message. */
-export class ImageTooLargeError extends Error {
+export class ImageTooLargeError extends ImageRefusedError {
   override readonly name = 'ImageTooLargeError';
   constructor(readonly pixels: number) {
     super(`This image has ${Math.round(pixels / 1e6)} megapixels; at most ${IMAGE_MAX_PIXELS / 1e6} can be processed. Send a smaller one, or zipped.`);
@@ -51,9 +64,10 @@ const SHARP_TIMEOUT_SECONDS = 20;
 const THUMBNAIL_MIME = 'image/webp';
 
 /**
- * For a detected raster image type: the stored bytes and a thumbnail. undefined for a
- * non-image type or bytes sharp cannot decode as that type (the upload is then kept as a
- * plain file). Over IMAGE_MAX_PIXELS: throws ImageTooLargeError, or undefined with keepMetadata.
+ * For a detected raster image type: the stored bytes and a thumbnail; undefined for a
+ * non-image type. Bytes sharp cannot decode as that type throw ImageUnreadableError, over
+ * IMAGE_MAX_PIXELS ImageTooLargeError — or, when the uploader keeps metadata, undefined
+ * (the upload is then kept as a plain file, as it came).
  */
 export async function prepareImage(
   input: Buffer,
@@ -67,9 +81,9 @@ export async function prepareImage(
     // The header only (no pixels decoded yet), read without the limit so a bomb is told from damage.
     meta = await sharp(input, { animated: true, limitInputPixels: false }).metadata();
   } catch {
-    return undefined;
+    return unreadable(options);
   }
-  if (meta.format !== decoder || (mime === 'image/avif' && meta.compression !== 'av1')) return undefined;
+  if (meta.format !== decoder || (mime === 'image/avif' && meta.compression !== 'av1')) return unreadable(options);
   const pixels = meta.width * meta.height; // with animated: true, height covers every frame
   if (pixels > IMAGE_MAX_PIXELS) {
     if (options.keepMetadata) return undefined;
@@ -83,9 +97,14 @@ export async function prepareImage(
     const thumbnail = await thumbnailOf(input);
     return { bytes: stored.bytes, mime, width: stored.width, height: stored.height, thumbnail };
   } catch {
-    // Undecodable, truncated or too slow: a plain file, not an image.
-    return undefined;
+    // Undecodable, truncated or too slow.
+    return unreadable(options);
   }
+}
+
+function unreadable(options: { keepMetadata: boolean }): undefined {
+  if (options.keepMetadata) return undefined;
+  throw new ImageUnreadableError();
 }
 
 function open(input: Buffer, animated: boolean): Sharp {
