@@ -39,7 +39,7 @@ import { createRoomViews } from './rooms/room-views.js';
 import { createRoomEventsRepository } from './rooms/room-events.repository.js';
 import { createRoomEvents } from './rooms/room-events.service.js';
 import { createRoomManagementRepository } from './rooms/room-management.repository.js';
-import { createRoomManagementService } from './rooms/room-management.service.js';
+import { createRoomManagementService, type RoomFiles } from './rooms/room-management.service.js';
 import { createRoomAccess } from './rooms/rooms.access.js';
 import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
@@ -97,7 +97,12 @@ export function composeServices(deps: ServicesDeps) {
   const views = createRoomViews({ db, dms: dmsRepository, keyring, presence });
   const dms = createDmsService({ db, rooms: roomsRepository, dms: dmsRepository, users: usersRepository, views, events: roomEvents, clock, bus, limiter: localLimiter, opensPerMinute: config.rateLimits.dmOpensPerMinute });
   const users = createUsersService({ db, users: usersRepository, limiter: localLimiter, searchesPerMinute: config.rateLimits.userSearchesPerMinute });
-  const management = createRoomManagementService({ db, rooms: roomsRepository, invites: invitesRepository, management: createRoomManagementRepository(), access, clock, bus, presence });
+  // The files service is built below (it needs `rooms`); a room is deleted only once requests come in.
+  const roomFiles: RoomFiles = {
+    collectRoomBlobs: (trx, roomId) => files.collectRoomBlobs(trx, roomId),
+    afterRoomDeleted: (deleteBytes) => void deleteBytes().catch((error: unknown) => log.warn({ err: error }, "deleting a deleted room's files failed")),
+  };
+  const management = createRoomManagementService({ db, rooms: roomsRepository, invites: invitesRepository, management: createRoomManagementRepository(), access, clock, bus, presence, files: roomFiles });
   const rooms = createRoomsService({
     db,
     rooms: roomsRepository,

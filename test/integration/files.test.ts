@@ -275,6 +275,19 @@ describe.each(DIALECTS)('files on %s', (dialect) => {
       }
     });
 
+    it('deletes a deleted room’s files, rows and bytes, thumbnails too', async () => {
+      const doomed = await api.createRoom(alice, { isPrivate: true });
+      const before = await everythingStored();
+      const photo = await uploadFile(t.app, alice, doomed.id, { name: 'dot.png', data: TINY_PNG });
+      await uploadFile(t.app, alice, doomed.id, { name: 'notes.txt', data: Buffer.from('to be deleted with the room') });
+      expect((await everythingStored()).rows).toBe(before.rows + 2);
+      expect((await everythingStored()).blobs).toContain(`${photo.id}.thumb`);
+      const deleted = await t.app.inject({ method: 'DELETE', url: `/api/v1/rooms/${doomed.id}`, headers: as(alice) });
+      expect(deleted.statusCode).toBe(204);
+      await expect.poll(everythingStored).toEqual(before);
+      expect((await downloadFile(t.app, alice, photo.id)).statusCode).toBe(404);
+    });
+
     it('sweeps uploads never attached after a day, and purges released files, bytes first', async () => {
       const fresh = await uploadFile(t.app, alice, room.id, { name: 'fresh.txt', data: Buffer.from('fresh') });
       const stale = await uploadFile(t.app, alice, room.id, { name: 'stale.txt', data: Buffer.from('stale') });

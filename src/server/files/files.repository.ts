@@ -50,6 +50,11 @@ export function createFilesRepository() {
       return asNumber(row?.bytes);
     },
 
+    /** Every file of a room, whose blobs are to go with it. */
+    async ofRoom(db: Db, roomId: string): Promise<DoomedFileRow[]> {
+      return db.selectFrom('files').select(['id', 'storage', 'thumbnail_chunks']).where('room_id', '=', roomId).execute();
+    },
+
     /** Up to `limit` released files, whose blobs and rows are to go. */
     async released(db: Db, limit: number): Promise<DoomedFileRow[]> {
       return db.selectFrom('files').select(['id', 'storage', 'thumbnail_chunks']).where('state', '=', 'released').limit(limit).execute();

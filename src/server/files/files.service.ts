@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { FileInfo, User } from '../../shared/protocol.js';
 import type { Clock } from '../clock.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Database, FileStorageKind } from '../db/schema.js';
+import type { Database, Db, FileStorageKind } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
@@ -18,7 +18,7 @@ import { chunkSpan, decryptChunks } from './chunk-cipher.js';
 import { CHUNK, createFileIntake, fileTooLarge, quotaExceeded, type IncomingFile, type PrepareImage, type UploadLimits } from './file-intake.js';
 import { decryptMeta } from './file-view.js';
 import { thumbnailBlobId } from './file-storage.js';
-import type { FileRow, FilesRepository } from './files.repository.js';
+import type { DoomedFileRow, FileRow, FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
 
 export type { IncomingFile, PreparedImage, PrepareImage } from './file-intake.js';
@@ -76,15 +76,19 @@ export function createFilesService(deps: {
   }
 
   /** Removes the blobs, then the rows, of files in state 'released' (their message was deleted); the number removed. */
+  async function deleteBlobs(rows: readonly DoomedFileRow[]): Promise<void> {
+    for (const row of rows) {
+      const storage = storages.of(row.storage);
+      await storage.delete(row.id);
+      if (row.thumbnail_chunks) await storage.delete(thumbnailBlobId(row.id));
+    }
+  }
+
   async function purgeReleased(): Promise<number> {
     let purged = 0;
     for (;;) {
       const rows = await files.released(db, PURGE_BATCH);
-      for (const row of rows) {
-        const storage = storages.of(row.storage);
-        await storage.delete(row.id);
-        if (row.thumbnail_chunks) await storage.delete(thumbnailBlobId(row.id));
-      }
+      await deleteBlobs(rows);
       purged += await files.deleteReleased(db, rows.map((row) => row.id));
       if (rows.length < PURGE_BATCH) break;
     }
@@ -144,6 +148,15 @@ export function createFilesService(deps: {
     },
 
     purgeReleased,
+
+    /**
+     * A room being deleted (`trx` is its transaction): its file rows go with it by the
+     * cascade; the returned function deletes their bytes, to be called after the commit.
+     */
+    async collectRoomBlobs(trx: Db, roomId: string): Promise<() => Promise<void>> {
+      const rows = await files.ofRoom(trx, roomId);
+      return () => deleteBlobs(rows);
+    },
 
     /** Releases uploads that never finished and files never attached, a day old at `now`, then purges every released file. */
     async sweep(now: number = clock.now()): Promise<number> {

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { normaliseName } from '../../shared/names.js';
 import type { Ban, InvitePreview, Member } from '../../shared/protocol.js';
 import { isoTime, type Clock } from '../clock.js';
-import type { Database } from '../db/schema.js';
+import type { Database, Db } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { Bus } from '../platform/cluster/bus.js';
 import type { Presence } from '../platform/cluster/presence.js';
@@ -22,6 +22,13 @@ import type { RoomsRepository } from './rooms.repository.js';
 
 const inviteNotFound = () => new AppError(404, 'invite_not_found', 'This invite link is not valid; ask for a new one.');
 
+/** A room's files, deleted with it: the rows by the cascade, the bytes once the delete committed. */
+export interface RoomFiles {
+  collectRoomBlobs(trx: Db, roomId: string): Promise<() => Promise<void>>;
+  /** Runs the deletion of the bytes (it reports its own failure: the room is gone either way). */
+  afterRoomDeleted(deleteBytes: () => Promise<void>): void;
+}
+
 export function createRoomManagementService(deps: {
   db: Kysely<Database>;
   rooms: RoomsRepository;
@@ -31,16 +38,20 @@ export function createRoomManagementService(deps: {
   clock: Clock;
   bus: Bus;
   presence: Presence;
+  files: RoomFiles;
 }) {
-  const { db, rooms, invites, management, access, clock, bus, presence } = deps;
+  const { db, rooms, invites, management, access, clock, bus, presence, files } = deps;
 
-  /** Deletes the room (its room row first, as the message batch locks it) and tells its sockets. */
+  /** Deletes the room (its room row first, as the message batch locks it), then its files' bytes, and tells its sockets. */
   async function deleteLocked(roomId: string, check: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    const deleteFiles = await db.transaction().execute(async (trx) => {
       await rooms.lockRoom(trx, roomId);
       await check(trx);
+      const collected = await files.collectRoomBlobs(trx, roomId);
       if (!(await management.deleteRoom(trx, roomId))) throw roomNotFound();
+      return collected;
     });
+    files.afterRoomDeleted(deleteFiles);
     await bus.publish({ kind: 'room-deleted', roomId });
   }
 
