@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
-import { myRooms, sendMessage } from '../support/factories.js';
+import { createRoom, myRooms, sendMessage } from '../support/factories.js';
 import { createSessionsRepository } from '../../src/server/auth/sessions.repository.js';
 import { createRoomsRepository } from '../../src/server/rooms/rooms.repository.js';
 import { randomUUID } from 'node:crypto';
@@ -44,9 +44,11 @@ describe.each(DIALECTS)('query budget on %s', (dialect) => {
   });
 
   it('sends a message with files with one more read (their check) and attaches them in the write’s own transaction', async () => {
-    const files = [await storedUpload(t, { roomId, uploaderId: alice.user.id }), await storedUpload(t, { roomId, uploaderId: alice.user.id })];
+    // A room of its own: the pages read below stay without files (a page with files costs one more query).
+    const filesRoom = (await createRoom(t.app, alice)).id;
+    const files = [await storedUpload(t, { roomId: filesRoom, uploaderId: alice.user.id }), await storedUpload(t, { roomId: filesRoom, uploaderId: alice.user.id })];
     const queries = await queriesFor(() =>
-      t.app.inject({ method: 'POST', url: `/api/v1/rooms/${roomId}/messages`, headers: as(alice), payload: { body: 'files', clientId: 'budget-files', attachments: files.map((f) => f.id) } }),
+      t.app.inject({ method: 'POST', url: `/api/v1/rooms/${filesRoom}/messages`, headers: as(alice), payload: { body: 'files', clientId: 'budget-files', attachments: files.map((f) => f.id) } }),
     );
     const write =
       dialect === 'sqlite'
