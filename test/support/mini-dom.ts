@@ -108,6 +108,21 @@ export class MiniElement extends MiniNode {
     return this.localName.toUpperCase();
   }
 
+  /** The `class` attribute as a token list (what hooks that mark an element use). */
+  get classList(): { add(name: string): void; remove(name: string): void; contains(name: string): boolean } {
+    const names = () => new Set((this.getAttribute('class') ?? '').split(/\s+/).filter(Boolean));
+    const write = (set: Set<string>) => this.setAttribute('class', [...set].join(' '));
+    return {
+      add: (name) => write(names().add(name)),
+      remove: (name) => {
+        const set = names();
+        set.delete(name);
+        write(set);
+      },
+      contains: (name) => names().has(name),
+    };
+  }
+
   setAttribute(name: string, value: unknown): void {
     this.attributes.set(name, String(value));
   }
