@@ -7,7 +7,8 @@
  * the main connection's transactions begin immediate and wait for the lock (db/database.ts).
  * The database file storage's chunk writes come through here too (`chunks`), so an upload
  * neither blocks the event loop on its fsyncs nor competes with the batches for the lock:
- * the thread serves both in the order they were posted.
+ * the thread serves both in the order they were posted, with at most one chunk request
+ * ahead of a batch.
  */
 import { extname } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
@@ -87,7 +88,22 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       inFlight.set(id, { thread, resolve, reject });
     });
   }
-  const done = async (request: ChunkRequest): Promise<void> => void (await post(request));
+  // One chunk request on the thread at a time, the others wait here: a message batch posted
+  // meanwhile then waits for that one transaction, not for one of every upload in progress.
+  const chunkQueue: Array<() => void> = [];
+  let chunkBusy = false;
+  const nextChunk = () => {
+    const start = chunkQueue.shift();
+    if (start) start();
+    else chunkBusy = false;
+  };
+  const done = (request: ChunkRequest): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const start = () => void post(request).then(() => resolve(), reject).finally(nextChunk);
+      if (chunkBusy) return void chunkQueue.push(start);
+      chunkBusy = true;
+      start();
+    });
 
   return {
     async insertBatch(messages: readonly NewMessage[]): Promise<number[]> {
