@@ -119,10 +119,10 @@ export function composeServices(deps: ServicesDeps) {
   const moderation = createModerationService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock, bus, events: roomEvents });
   const invites = createInvitesService({ db, rooms: roomsRepository, invites: invitesRepository, access, clock });
   const roomActivity = createRoomActivityService({ db, activity: createRoomActivityRepository(), rooms, bus });
-  const { files, close: closeFiles } = composeFiles({ config, db, keyring, rooms, clock, limiter: localLimiter, metrics, log, prepareImage: deps.prepareImage });
   // A deleted message's files stop being served in its transaction; their bytes go after it.
   const onFilesReleased = () => void files.purgeReleased().catch((error: unknown) => log.warn({ err: error }, 'file purge failed'));
   const { messages, messageChanges, messageStore } = composeMessages({ config, database, keyring, clock, bus, rooms, limiter: localLimiter, metrics, onFilesReleased });
+  const { files, close: closeFiles } = composeFiles({ config, db, chunkWriter: messageStore.chunks, keyring, rooms, clock, limiter: localLimiter, metrics, log, prepareImage: deps.prepareImage });
   const sessions = createSessionsService({
     db,
     sessions: createSessionsRepository(database.dialect),

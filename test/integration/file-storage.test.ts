@@ -1,7 +1,9 @@
 /**
  * The two blob storages behind files (data folder, database table) on SQLite and
  * PostgreSQL: tokens round-trip in order, a range reads only its chunks, a replaced blob
- * is whole, a failed write leaves nothing, and the data folder's modes are private.
+ * is whole, a failed write leaves nothing, and the data folder's modes are private. On
+ * SQLite the database storage runs both on the main connection (the CLI's) and through
+ * the message writer's thread (the server's).
  */
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { chunkSpan, decryptChunks, encryptChunks, rechunk } from '../../src/serv
 import { createDatabaseFileStorage } from '../../src/server/files/database-file-storage.js';
 import type { FileStorage } from '../../src/server/files/file-storage.js';
 import { createLocalFileStorage } from '../../src/server/files/local-file-storage.js';
+import { createSqliteMessageStore } from '../../src/server/messages/sqlite-message-store.js';
 import { useTestApp } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 
@@ -46,10 +49,19 @@ describe.each(DIALECTS)('file storages on %s', (dialect) => {
     folder = await mkdtemp(path.join(os.tmpdir(), 'securechat-files-'));
   });
   afterAll(async () => rm(folder, { recursive: true, force: true }));
+  let writerThread: ReturnType<typeof createSqliteMessageStore> | undefined;
+  afterAll(async () => writerThread?.close());
+  const throughWriterThread = (): FileStorage => {
+    const target = t.testDatabase.target;
+    if (target.dialect !== 'sqlite') throw new Error('expected SQLite');
+    writerThread ??= createSqliteMessageStore(target.file);
+    return createDatabaseFileStorage(t.database.db, writerThread.chunks);
+  };
 
   const storages: Array<[string, () => FileStorage]> = [
     ['local', () => createLocalFileStorage(path.join(folder, dialect))],
     ['database', () => createDatabaseFileStorage(t.database.db)],
+    ...(dialect === 'sqlite' ? [['database through the writer thread', throughWriterThread] as [string, () => FileStorage]] : []),
   ];
 
   describe.each(storages)('%s', (_kind, storageOf) => {

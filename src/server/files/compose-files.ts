@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/schema.js';
 import type { Metrics } from '../http/metrics.js';
+import type { ChunkWriter } from './chunk-writer.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { RoomAction } from '../rooms/rooms.policy.js';
 import { createFilesRepository } from './files.repository.js';
@@ -24,6 +25,8 @@ const MIB = 1024 * 1024;
 export function composeFiles(deps: {
   config: Pick<Config, 'files'>;
   db: Kysely<Database>;
+  /** On SQLite, the message writer thread's chunk writes (see chunk-writer.ts). */
+  chunkWriter?: ChunkWriter | undefined;
   keyring: Keyring;
   rooms: { authorize(userId: string, roomId: string, action: RoomAction): Promise<unknown> };
   clock: Clock;
@@ -39,7 +42,7 @@ export function composeFiles(deps: {
   const files = createFilesService({
     ...deps,
     files: createFilesRepository(),
-    storages: createFileStorages(config.files, db),
+    storages: createFileStorages(config.files, db, deps.chunkWriter),
     limits: { maxBytes: config.files.maxMb * MIB, quotaBytes: config.files.quotaMb * MIB, uploadsPerMinute: config.files.uploadsPerMinute },
     prepareImage,
   });

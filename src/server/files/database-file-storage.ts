@@ -2,42 +2,52 @@
  * Blobs as rows of `file_chunks`, one token per row, so every instance reads what any
  * instance wrote with no shared folder. Chunks go in under `<blobId>.partial` as they
  * arrive (no transaction held open for an upload's length) and are renamed in one
- * transaction at the end.
+ * transaction at the end. The writes go through `writer` (on SQLite, the message writer's
+ * thread: see chunk-writer.ts), or the main connection when none is given; reads always
+ * use the main connection (WAL readers do not wait for the writer).
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { kyselyChunkWriter, type ChunkWriter } from './chunk-writer.js';
 import { MissingBlobError, type FileStorage } from './file-storage.js';
 
+// Tokens per insert (~700 KB): a message batch queued behind an upload waits for one of these, not the whole file.
 const INSERT_BATCH = 8;
 const READ_BATCH = 16;
 
-export function createDatabaseFileStorage(db: Kysely<Database>): FileStorage {
+export function createDatabaseFileStorage(db: Kysely<Database>, writer: ChunkWriter = kyselyChunkWriter(db)): FileStorage {
   return {
     kind: 'database',
 
     async write(blobId, tokens) {
       const partial = `${blobId}.partial`;
-      await db.deleteFrom('file_chunks').where('blob_id', '=', partial).execute();
-      let batch: Array<{ blob_id: string; idx: number; token: string }> = [];
+      await writer.delete([partial]);
+      let batch: string[] = [];
       let count = 0;
+      // One insert in flight while the next batch is read and encrypted; never more, so an
+      // upload takes one place at a time in the writer's queue.
+      let pending: Promise<void> = Promise.resolve();
+      const flush = async () => {
+        await pending;
+        const inserting = writer.insert(partial, count - batch.length, batch);
+        inserting.catch(() => {}); // awaited at the next flush or the end; not unhandled meanwhile
+        pending = inserting;
+        batch = [];
+      };
       try {
         for await (const token of tokens) {
-          batch.push({ blob_id: partial, idx: count, token });
+          batch.push(token);
           count += 1;
-          if (batch.length === INSERT_BATCH) {
-            await db.insertInto('file_chunks').values(batch).execute();
-            batch = [];
-          }
+          if (batch.length === INSERT_BATCH) await flush();
         }
-        if (batch.length > 0) await db.insertInto('file_chunks').values(batch).execute();
+        if (batch.length > 0) await flush();
+        await pending;
       } catch (error) {
-        await db.deleteFrom('file_chunks').where('blob_id', '=', partial).execute();
+        await pending.catch(() => {});
+        await writer.delete([partial]);
         throw error;
       }
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('file_chunks').where('blob_id', '=', blobId).execute();
-        await trx.updateTable('file_chunks').set({ blob_id: blobId }).where('blob_id', '=', partial).execute();
-      });
+      await writer.rename(partial, blobId);
       return count;
     },
 
@@ -64,7 +74,7 @@ export function createDatabaseFileStorage(db: Kysely<Database>): FileStorage {
     },
 
     async delete(blobId) {
-      await db.deleteFrom('file_chunks').where('blob_id', 'in', [blobId, `${blobId}.partial`]).execute();
+      await writer.delete([blobId, `${blobId}.partial`]);
     },
   };
 }

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { FilesConfig } from '../config.js';
 import type { Database, FileStorageKind } from '../db/schema.js';
+import type { ChunkWriter } from './chunk-writer.js';
 import { createDatabaseFileStorage } from './database-file-storage.js';
 import type { FileStorage } from './file-storage.js';
 import { createLocalFileStorage } from './local-file-storage.js';
@@ -14,10 +15,11 @@ export interface FileStorages {
   of(kind: FileStorageKind): FileStorage;
 }
 
-export function createFileStorages(config: Pick<FilesConfig, 'storage' | 'folder'>, db: Kysely<Database>): FileStorages {
+/** `chunkWriter`: where the database storage writes (SQLite's writer thread); the main connection without one (the CLI). */
+export function createFileStorages(config: Pick<FilesConfig, 'storage' | 'folder'>, db: Kysely<Database>, chunkWriter?: ChunkWriter): FileStorages {
   const byKind: Record<FileStorageKind, FileStorage> = {
     local: createLocalFileStorage(config.folder),
-    database: createDatabaseFileStorage(db),
+    database: createDatabaseFileStorage(db, chunkWriter),
   };
   return { current: byKind[config.storage], of: (kind) => byKind[kind] };
 }

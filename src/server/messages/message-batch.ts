@@ -3,6 +3,7 @@
  * messages, the store's interface, and the helpers both stores use. The stores themselves
  * are in message-store.ts (PostgreSQL, and the choice) and sqlite-message-store.ts.
  */
+import type { ChunkWriter } from '../files/chunk-writer.js';
 import type { MessageRow } from './messages.repository.js';
 
 /**
@@ -36,6 +37,8 @@ export interface MessageStore {
    * be attached, AttachmentUnavailableError).
    */
   insertBatch(messages: readonly NewMessage[]): Promise<number[]>;
+  /** SQLite only: the database file storage's writes, queued with the batches on the same writer. */
+  readonly chunks?: ChunkWriter;
   close(): Promise<void>;
 }
 

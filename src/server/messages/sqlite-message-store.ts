@@ -5,9 +5,14 @@
  * On its own thread the commit overlaps the event loop, which meanwhile reads, checks and
  * encrypts the next sends; they join the next batch. SQLite allows one writer at a time:
  * the main connection's transactions begin immediate and wait for the lock (db/database.ts).
+ * The database file storage's chunk writes come through here too (`chunks`), so an upload
+ * neither blocks the event loop on its fsyncs nor competes with the batches for the lock:
+ * the thread serves both in the order they were posted, with at most one chunk request
+ * ahead of a batch.
  */
 import { extname } from 'node:path';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { ChunkRequest, ChunkWriter } from '../files/chunk-writer.js';
 import { ATTACHMENT_UNAVAILABLE, AttachmentUnavailableError, type MessageStore, type NewMessage } from './message-batch.js';
 import type { WriterReply, WriterRequest } from './sqlite-message-store.worker.js';
 
@@ -26,7 +31,8 @@ function startWorker(options: WorkerOptions): Worker {
 interface InFlight {
   /** The thread it was posted to: if that one dies, this request dies with it. */
   thread: Worker;
-  resolve(seqs: number[]): void;
+  /** Seqs for a message batch; nothing for a chunk request. */
+  resolve(seqs: number[] | undefined): void;
   reject(error: unknown): void;
 }
 
@@ -37,7 +43,7 @@ class WriterError extends Error {
   }
 }
 
-export function createSqliteMessageStore(file: string, options: { onQuery?: (sql: string) => void } = {}): MessageStore {
+export function createSqliteMessageStore(file: string, options: { onQuery?: (sql: string) => void } = {}): MessageStore & { chunks: ChunkWriter } {
   const inFlight = new Map<number, InFlight>();
   let nextId = 1;
   let worker: Worker | undefined;
@@ -63,6 +69,7 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
       inFlight.delete(reply.id);
       for (const statement of reply.statements ?? []) options.onQuery?.(statement);
       if ('seqs' in reply) request?.resolve(reply.seqs);
+      else if ('done' in reply) request?.resolve(undefined);
       else if (reply.error.code === ATTACHMENT_UNAVAILABLE && reply.error.fileId !== undefined) request?.reject(new AttachmentUnavailableError(reply.error.fileId));
       else request?.reject(new WriterError(reply.error.message, reply.error.code));
     });
@@ -72,16 +79,41 @@ export function createSqliteMessageStore(file: string, options: { onQuery?: (sql
     return started;
   }
 
+  function post(request: { kind: 'messages'; messages: readonly NewMessage[]; trace: boolean } | ChunkRequest): Promise<number[] | undefined> {
+    if (closed) return Promise.reject(new WriterError('message writer closed'));
+    return new Promise<number[] | undefined>((resolve, reject) => {
+      const id = nextId++;
+      const thread = writer();
+      thread.postMessage({ id, ...request } satisfies WriterRequest); // throws before anything is in flight
+      inFlight.set(id, { thread, resolve, reject });
+    });
+  }
+  // One chunk request on the thread at a time, the others wait here: a message batch posted
+  // meanwhile then waits for that one transaction, not for one of every upload in progress.
+  const chunkQueue: Array<() => void> = [];
+  let chunkBusy = false;
+  const nextChunk = () => {
+    const start = chunkQueue.shift();
+    if (start) start();
+    else chunkBusy = false;
+  };
+  const done = (request: ChunkRequest): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const start = () => void post(request).then(() => resolve(), reject).finally(nextChunk);
+      if (chunkBusy) return void chunkQueue.push(start);
+      chunkBusy = true;
+      start();
+    });
+
   return {
-    insertBatch(messages: readonly NewMessage[]): Promise<number[]> {
-      if (closed) return Promise.reject(new WriterError('message writer closed'));
-      return new Promise<number[]>((resolve, reject) => {
-        const id = nextId++;
-        const request: WriterRequest = { id, messages, trace: options.onQuery !== undefined };
-        const thread = writer();
-        thread.postMessage(request); // throws before anything is in flight
-        inFlight.set(id, { thread, resolve, reject });
-      });
+    async insertBatch(messages: readonly NewMessage[]): Promise<number[]> {
+      return (await post({ kind: 'messages', messages, trace: options.onQuery !== undefined }))!;
+    },
+
+    chunks: {
+      insert: (blobId, firstIdx, tokens) => done({ kind: 'insertChunks', blobId, firstIdx, tokens }),
+      rename: (from, to) => done({ kind: 'renameBlob', from, to }),
+      delete: (blobIds) => done({ kind: 'deleteBlobs', blobIds }),
     },
 
     /** Waits for the batches in flight, then stops the thread (its connection closes with it). */

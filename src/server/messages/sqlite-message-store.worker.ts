@@ -1,20 +1,27 @@
 /**
  * The SQLite message writer's thread (see sqlite-message-store.ts). It owns one
  * connection and answers each batch with its seqs once the transaction has committed.
+ * It also writes the database file storage's chunks (files/chunk-writer.ts), one request
+ * per transaction, in the order they come with the message batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { immediateTransaction, openSqliteConnection } from '../db/sqlite.js';
+import { sqliteChunkWrites, type ChunkRequest } from '../files/chunk-writer.js';
 import { AttachmentUnavailableError, positionsByRoom, type NewMessage } from './message-batch.js';
 
-export interface WriterRequest {
-  id: number;
-  messages: readonly NewMessage[];
-  /** Report the statements run (tests pin the number of queries per send). */
-  trace: boolean;
-}
+export type WriterRequest =
+  | {
+      id: number;
+      kind: 'messages';
+      messages: readonly NewMessage[];
+      /** Report the statements run (tests pin the number of queries per send). */
+      trace: boolean;
+    }
+  | ({ id: number } & ChunkRequest);
 
 export type WriterReply =
   | { id: number; seqs: number[]; statements?: string[] }
+  | { id: number; done: true; statements?: string[] }
   | { id: number; error: { message: string; code?: string; fileId?: string }; statements?: string[] };
 
 const TAKE_SEQS = 'update "rooms" set "last_seq" = "last_seq" + ? where "id" = ? returning "last_seq"';
@@ -36,6 +43,7 @@ const insert = connection.prepare(INSERT);
 const markRead = connection.prepare(MARK_READ);
 const mention = connection.prepare(MENTION);
 const attach = connection.prepare(ATTACH);
+const writeChunks = sqliteChunkWrites(connection);
 
 /** One transaction (BEGIN IMMEDIATE … COMMIT; rolled back if anything throws). */
 const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTransaction(connection, () => {
@@ -59,7 +67,22 @@ const insertBatch = (messages: readonly NewMessage[]): number[] => immediateTran
   return seqs;
 });
 
+/** A failure as the main thread rebuilds it: SQLite's code and the file id kept. */
+function failure(error: unknown): { message: string; code?: string; fileId?: string } {
+  const { message, code, fileId } = error as { message: string; code?: string; fileId?: string };
+  return { message, ...(typeof code === 'string' ? { code } : {}), ...(typeof fileId === 'string' ? { fileId } : {}) };
+}
+
 parentPort!.on('message', (request: WriterRequest) => {
+  if (request.kind !== 'messages') {
+    try {
+      writeChunks(request);
+      parentPort!.postMessage({ id: request.id, done: true } satisfies WriterReply);
+    } catch (error) {
+      parentPort!.postMessage({ id: request.id, error: failure(error) } satisfies WriterReply);
+    }
+    return;
+  }
   const mentions = request.messages.some((message) => message.mention_ids);
   const files = request.messages.some((message) => message.attachments?.length);
   const statements = request.trace ? ['begin immediate', TAKE_SEQS, INSERT, ...(mentions ? [MENTION] : []), ...(files ? [ATTACH] : []), MARK_READ, 'commit'] : undefined;
@@ -67,9 +90,7 @@ parentPort!.on('message', (request: WriterRequest) => {
   try {
     reply = { id: request.id, seqs: insertBatch(request.messages), ...(statements ? { statements } : {}) };
   } catch (error) {
-    const { message, code, fileId } = error as { message: string; code?: string; fileId?: string };
-    const details = { ...(typeof code === 'string' ? { code } : {}), ...(typeof fileId === 'string' ? { fileId } : {}) };
-    reply = { id: request.id, error: { message, ...details }, ...(statements ? { statements } : {}) };
+    reply = { id: request.id, error: failure(error), ...(statements ? { statements } : {}) };
   }
   parentPort!.postMessage(reply);
 });
