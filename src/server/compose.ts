@@ -19,6 +19,7 @@ import type { Keyring } from './crypto/keyring.js';
 import { createPasswordHasher, PASSWORD_HASH_PARAMS, type PasswordHasher } from './crypto/passwords.js';
 import type { DatabaseHandle } from './db/database.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createLogger } from './logger.js';
 import { createRateLimiter } from './http/rate-limit.js';
 import { composeFiles } from './files/compose-files.js';
 import type { PrepareImage } from './files/files.service.js';
@@ -45,11 +46,6 @@ import { createRoomsRepository } from './rooms/rooms.repository.js';
 import { createRoomsService } from './rooms/rooms.service.js';
 import { createUsersRepository } from './users/users.repository.js';
 import { createUsersService } from './users/users.service.js';
-
-import { createLogger } from './logger.js';
-
-/** Tests and tools build their loggers here too. */
-export { createLogger };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SESSION_SWEEP_MS = 60 * 60 * 1000;

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Room, ServerFrame, UserRef } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/logger.js';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';

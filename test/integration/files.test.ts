@@ -10,14 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presentFileRow } from '../../src/server/files/file-view.js';
 import type { Room } from '../../src/shared/protocol.js';
 import { apiClient, as, signUp, useTestApp, type Session } from '../support/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { downloadFile, postFile, randomFile, TINY_PNG, uploadFile } from '../support/files.js';
-import { exifHasGps, jpegWithExifMarker } from '../support/images.js';
 
 const STORAGES = ['local', 'database'] as const;
 const MIB = 1024 * 1024;
@@ -102,24 +100,6 @@ describe.each(DIALECTS)('files on %s', (dialect) => {
       expect(answer.headers['content-type']).toBe('image/png');
       expect(answer.headers['content-disposition']).toMatch(/^inline; /);
       expect(answer.rawPayload.equals(TINY_PNG)).toBe(true);
-    });
-
-    it('strips a photo’s location before storing it, and refuses one it cannot read rather than keep its metadata', async () => {
-      const photo = await jpegWithExifMarker('marker-lighthouse-road');
-      expect(photo.includes('marker-lighthouse-road')).toBe(true);
-      const file = await uploadFile(t.app, alice, room.id, { name: 'photo.jpg', data: photo });
-      expect(file).toMatchObject({ mime: 'image/jpeg', width: expect.any(Number), height: expect.any(Number) });
-      const stored = (await downloadFile(t.app, alice, file.id)).rawPayload;
-      expect(stored.includes('marker-lighthouse-road')).toBe(false);
-      expect(exifHasGps((await sharp(stored).metadata()).exif)).toBe(false);
-      const thumbnail = await downloadFile(t.app, alice, file.id, { thumbnail: true });
-      expect([thumbnail.statusCode, thumbnail.headers['content-type']]).toEqual([200, 'image/webp']);
-
-      const before = await everythingStored();
-      const damaged = await postFile(t.app, alice, room.id, { name: 'cut-off.jpg', data: photo.subarray(0, 600) });
-      expect(damaged.statusCode).toBe(400);
-      expect(damaged.json().error.message).toMatch(/could not be read, so its metadata \(such as where it was taken\) could not be removed/);
-      expect(await everythingStored()).toEqual(before);
     });
 
     it('serves an HTML page called x.png and claimed image/png as an application/octet-stream attachment', async () => {

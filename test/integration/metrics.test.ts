@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
 import { ConfigError, loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';

@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Member, Message, MessagePage, Room } from '../../src/shared/protocol.js';
 import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/http/metrics.js';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';

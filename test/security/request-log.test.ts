@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/compose.js';
+import { createLogger } from '../../src/server/logger.js';
 import { loadConfig } from '../../src/server/config.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';

@@ -6,10 +6,9 @@
  * knows about Preact. Sending lives in Outbox, timelines in Sync, unread in ReadMarkers.
  */
 import type { FileInfo } from '../../shared/file-shapes.js';
-import type { Member, Message, NotificationLevel, Role, Room, ServerFrame, User } from '../../shared/protocol.js';
+import type { Member, Message, NotificationLevel, Role, ServerFrame, User } from '../../shared/protocol.js';
 import { Alerts } from './alerts.js';
 import * as api from './api.js';
-import type { CreateRoomBody } from './api.js';
 import { initialSnapshot, timelineOf, type ChatContext, type ChatSnapshot, type ConnectionState } from './chat-state.js';
 import { MessageChanges } from './message-changes.js';
 import { Outbox } from './outbox.js';

@@ -11,7 +11,7 @@ export interface UploadHandle {
   abort(): void;
 }
 
-export interface UploadOptions {
+interface UploadOptions {
   /** Keep the image's EXIF metadata (location, camera); stripped by default. */
   keepMetadata?: boolean;
   onProgress?: (loaded: number, total: number) => void;

@@ -79,7 +79,7 @@ export function admit<T>(held: number, incoming: readonly T[], max: number = FIL
   return { admitted: incoming.slice(0, room), refused: Math.max(0, incoming.length - room) };
 }
 
-export interface SendState {
+interface SendState {
   canSend: boolean;
   /** Why Send waits, when it does for the tray's sake. */
   reason?: string;

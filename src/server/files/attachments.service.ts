@@ -19,12 +19,12 @@ export function invalidAttachment(fileId: string): AppError {
 }
 
 /** Whether a sender may attach this file to a new message in the room. */
-export function isAttachable(row: Pick<AttachmentRow, 'room_id' | 'uploader_id' | 'state' | 'message_seq'>, senderId: string, roomId: string): boolean {
+function isAttachable(row: Pick<AttachmentRow, 'room_id' | 'uploader_id' | 'state' | 'message_seq'>, senderId: string, roomId: string): boolean {
   return row.room_id === roomId && row.uploader_id === senderId && row.state === 'stored' && row.message_seq == null;
 }
 
 /** A message row as far as its files go: `has_files` is read with it (messages.repository.ts). */
-export interface RowWithFiles {
+interface RowWithFiles {
   seq: number;
   has_files?: number | boolean | null;
   deleted_at?: number | null;

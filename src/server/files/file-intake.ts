@@ -17,20 +17,14 @@ import type { Metrics } from '../http/metrics.js';
 import { encryptChunks, rechunk } from './chunk-cipher.js';
 import { sanitiseFileName } from './file-names.js';
 import { thumbnailBlobId, type FileStorage } from './file-storage.js';
-import { detectType, isInlineImage, SNIFF_BYTES } from './file-types.js';
+import { detectType, isInlineImage, OCTET_STREAM, SNIFF_BYTES } from './file-types.js';
 import type { FilesRepository } from './files.repository.js';
 import type { FileStorages } from './storages.js';
 import { presentFile, type FileMeta } from './file-view.js';
-import { ImageRefusedError } from './images.js';
+import { ImageRefusedError, type PreparedImage } from './images.js';
+import { roomNotFound } from '../rooms/rooms.access.js';
 
-/** What the image step (images.ts) makes of a raster image: the bytes to store (metadata stripped) and a thumbnail. */
-export interface PreparedImage {
-  bytes: Buffer;
-  mime: string;
-  width: number;
-  height: number;
-  thumbnail: { bytes: Buffer; mime: string; width: number; height: number };
-}
+export type { PreparedImage };
 
 /** The image step; undefined when it makes nothing of the image (then the original is stored as it is). */
 export type PrepareImage = (input: Buffer, mime: string, options: { keepMetadata: boolean }) => Promise<PreparedImage | undefined>;
@@ -170,6 +164,8 @@ export function createFileIntake(deps: {
           throw errors.validation(message, 'file');
         }
         const bytes = prepared?.bytes ?? original;
+        // Kept as it came (metadata kept, but unreadable or too large to decode): a plain download, never decoded inline.
+        if (!prepared) meta = { name, mime: OCTET_STREAM };
         if (prepared) {
           const { thumbnail } = prepared;
           meta = { name, mime: prepared.mime, width: prepared.width, height: prepared.height, thumbnail: { width: thumbnail.width, height: thumbnail.height, mime: thumbnail.mime, size: thumbnail.bytes.length } };
@@ -190,7 +186,8 @@ export function createFileIntake(deps: {
         meta_ciphertext: sealed.ciphertext,
         meta_key_id: sealed.keyId,
       });
-      if (!stored) throw new Error(`file ${id} stopped being an upload while it was written`);
+      // Its row went while the bytes arrived: the room was deleted meanwhile (the cascade).
+      if (!stored) throw roomNotFound();
       // Uploads running side by side each checked the quota before the others were counted.
       const usedNow = await files.usedBy(db, user.id);
       if (usedNow > limits.quotaBytes) throw quotaExceeded(limits, usedNow - size);
@@ -202,5 +199,3 @@ export function createFileIntake(deps: {
     }
   };
 }
-
-export type FileIntake = ReturnType<typeof createFileIntake>;

@@ -12,7 +12,7 @@ import { fileTypeFromBuffer } from 'file-type';
 export const SNIFF_BYTES = 4100;
 
 /** Raster images a browser shows inline (and the image step makes thumbnails of). */
-const INLINE_IMAGES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
 
 /** Passive types served with their own Content-Type, as a download. */
 const PASSIVE = new Set([
@@ -71,11 +71,11 @@ function withoutCutCharacter(head: Buffer): Buffer {
 }
 
 /** Whether the type is a raster image shown inline (and given to the image step). */
-export const isInlineImage = (mime: string): boolean => INLINE_IMAGES.has(mime);
+export const isInlineImage = (mime: string): boolean => INLINE_IMAGE_TYPES.has(mime);
 
 /** How a file of that type is served: its Content-Type and whether it is shown inline. */
 export function servingOf(mime: string): { contentType: string; inline: boolean } {
-  if (INLINE_IMAGES.has(mime)) return { contentType: mime, inline: true };
+  if (INLINE_IMAGE_TYPES.has(mime)) return { contentType: mime, inline: true };
   if (mime === 'text/plain') return { contentType: 'text/plain; charset=utf-8', inline: false };
   if (PASSIVE.has(mime)) return { contentType: mime, inline: false };
   return { contentType: OCTET_STREAM, inline: false };

@@ -35,16 +35,15 @@ export interface OpenedFile {
   keyId: string;
 }
 
-export type FileMetrics = Pick<Metrics, 'fileUploads' | 'fileBytesReceived' | 'fileBytesSent' | 'fileBytesStored'>;
+type FileMetrics = Pick<Metrics, 'fileUploads' | 'fileBytesReceived' | 'fileBytesSent' | 'fileBytesStored'>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_BATCH = 100;
 /** Multipart headers and boundaries around the file: a Content-Length more than this over the limit is refused unread. */
 const ENVELOPE_BYTES = 64 * 1024;
 
-/** A stored row as the API shows it (`file` of api.md): its encrypted meta read, nothing else of the row. */
 /** The answer for a file the caller may not see, and for one that does not exist: the same, byte for byte. */
-export const fileNotFound = () => errors.notFound('That file');
+const fileNotFound = () => errors.notFound('That file');
 
 export function createFilesService(deps: {
   db: Kysely<Database>;
@@ -75,7 +74,7 @@ export function createFilesService(deps: {
     }
   }
 
-  /** Removes the blobs, then the rows, of files in state 'released' (their message was deleted); the number removed. */
+  /** Deletes the files' blobs (and thumbnails) from the storage each row names. */
   async function deleteBlobs(rows: readonly DoomedFileRow[]): Promise<void> {
     for (const row of rows) {
       const storage = storages.of(row.storage);
@@ -84,6 +83,7 @@ export function createFilesService(deps: {
     }
   }
 
+  /** Removes the blobs, then the rows, of files in state 'released' (their message was deleted); the number removed. */
   async function purgeReleased(): Promise<number> {
     let purged = 0;
     for (;;) {

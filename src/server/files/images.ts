@@ -4,6 +4,7 @@
  */
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { FILE_LIMITS } from '../../shared/file-shapes.js';
+import { INLINE_IMAGE_TYPES } from './file-types.js';
 
 export interface PreparedImage {
   /** What is stored: metadata stripped unless keepMetadata. */
@@ -26,8 +27,8 @@ const DECODER: Record<string, keyof sharp.FormatEnum> = {
   'image/avif': 'heif',
 };
 
-/** Raster types shown inline and thumbnailed. Never svg (it can carry script). */
-export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(Object.keys(DECODER));
+// Every type shown inline (file-types.ts) has its decoder here; never svg (it can carry script).
+export { INLINE_IMAGE_TYPES };
 
 /**
  * Decompression bombs: an image whose header claims more pixels than this (all frames of

@@ -20,7 +20,7 @@ async function* reencrypted(keyring: Keyring, tokens: AsyncIterable<string>, key
   for await (const token of tokens) yield keyring.encryptBytes(keyring.decryptBytes(token, keyId)).ciphertext;
 }
 
-export interface FileRotationResult {
+interface FileRotationResult {
   /** Chunks rewritten under the primary key (thumbnails included). */
   chunks: number;
   /** Stored files whose blob is missing or short: left as they are, named for the operator. */

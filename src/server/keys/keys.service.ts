@@ -38,7 +38,6 @@ export interface RotationResult {
   brokenFiles?: string[];
 }
 
-
 /** The batch's rows that are ours and not yet under the primary key, re-encrypted under it. */
 export function reencryptBatch(keyring: Keyring, column: EncryptedColumn, batch: readonly CiphertextRow[]): CiphertextReplacement[] {
   const replacements: CiphertextReplacement[] = [];

@@ -24,7 +24,7 @@ import { createMessagesService } from './messages.service.js';
 import { createReactionsRepository } from './reactions.repository.js';
 import { createReplies } from './replies.js';
 
-export interface MessagesDeps {
+interface MessagesDeps {
   config: Config;
   database: DatabaseHandle;
   keyring: Keyring;

@@ -21,8 +21,7 @@ import { mentionedNames } from '../../shared/mentions.js';
 import type { MentionsRepository } from './mentions.repository.js';
 import type { ReactionsRepository } from './reactions.repository.js';
 import type { Replies } from './replies.js';
-import type { Attachments } from '../files/attachments.service.js';
-import { invalidAttachment } from '../files/attachments.service.js';
+import { invalidAttachment, type Attachments } from '../files/attachments.service.js';
 import { isAttachmentUnavailable } from './message-batch.js';
 
 export interface SendResult {

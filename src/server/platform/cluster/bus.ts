@@ -17,8 +17,10 @@ export type FanOutEvent =
   | { kind: 'room-deleted'; roomId: string }
   | { kind: 'presence'; userId: string; online: boolean; roomIds: string[] }
   | { kind: 'typing'; roomId: string; userId: string }
-  /** A DM was created (or people of its set came back): `userIds` are subscribed to it and told. */
-  /** `room` is as `openerId` sees it; the others get their own read marker and counts (fanout.ts). */
+  /**
+   * A DM was created (or people of its set came back): `userIds` are subscribed to it and told.
+   * `room` is as `openerId` sees it; the others get their own read marker and counts (fanout.ts).
+   */
   | { kind: 'dm'; roomId: string; room: Room; userIds: string[]; openerId: string }
   /** A member changed a room's notification level: their own sockets hear of it. */
   | { kind: 'notification-level'; userId: string; roomId: string; level: NotificationLevel }
