@@ -5,18 +5,15 @@
  * travels as a pointer that B reads back — and an edit made on B keeps them on A, a
  * delete on B releases them and A's sockets get the tombstone without files.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/shared/protocol.js';
-import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/logger.js';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
-import { connectCluster } from '../../src/server/platform/cluster/connect.js';
-import { listenOnLoopback, prepareDatabase, signUp, TestClock, testServices } from '../support/app.js';
+import { prepareDatabase, signUp, TestClock } from '../support/app.js';
 import { BUS_KINDS, clusterConfig, type BusKind } from '../support/cluster-config.js';
+import { startClusterInstances, type ClusterInstance } from '../support/cluster-instances.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createInvite, createRoom, readPage } from '../support/factories.js';
 import { fileRow, storedUpload } from '../support/stored-uploads.js';
@@ -39,7 +36,7 @@ describe.each(BUS_KINDS)('attachments across two instances on the %s bus', (kind
     let testDatabase: TestDatabase;
     let config: Config;
     let inspect: DatabaseHandle;
-    const instances: Array<{ app: FastifyInstance; base: string; close(): Promise<void> }> = [];
+    const instances: ClusterInstance[] = [];
     const sockets = closedAfterEach();
 
     beforeAll(async () => {
@@ -49,21 +46,7 @@ describe.each(BUS_KINDS)('attachments across two instances on the %s bus', (kind
       config = { ...base, messageMaxLength: 20_000, files: { ...base.files, storage: 'database' } };
       inspect = openDatabase(testDatabase.target);
       await prepareDatabase(inspect, keyring);
-      for (let i = 0; i < 2; i += 1) {
-        const database = openDatabase(testDatabase.target);
-        const log = createLogger(config);
-        const cluster = await connectCluster(config, { database, keyring, log });
-        const app = await buildApp(testServices({ config, database, keyring, bus: cluster.bus, presence: cluster.presence, sessionSecret: SESSION_SECRET, log }));
-        instances.push({
-          app,
-          base: await listenOnLoopback(app),
-          async close() {
-            await app.close();
-            await cluster.close();
-            await database.close();
-          },
-        });
-      }
+      instances.push(...(await startClusterInstances(2, config, keyring, SESSION_SECRET)));
     }, 30_000);
 
     afterAll(async () => {

@@ -4,18 +4,15 @@
  * socket on every instance as `message_updated`, all in the same order (the change
  * order), and a body too large for the bus travels as a pointer and is read back.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/shared/protocol.js';
-import { buildApp } from '../../src/server/app.js';
-import { createLogger } from '../../src/server/logger.js';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase } from '../../src/server/db/database.js';
-import { connectCluster } from '../../src/server/platform/cluster/connect.js';
-import { listenOnLoopback, prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
+import { prepareDatabase, signUp, type Session } from '../support/app.js';
 import { BUS_KINDS, clusterConfig, type BusKind } from '../support/cluster-config.js';
+import { startClusterInstances, type ClusterInstance } from '../support/cluster-instances.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { createInvite, createRoom, sendMessage } from '../support/factories.js';
 import { httpClient } from '../support/http.js';
@@ -37,7 +34,7 @@ describe.each(BUS_KINDS)('message changes across three instances on the %s bus',
     const prefix = uniqueRedisPrefix();
     let testDatabase: TestDatabase;
     let config: Config;
-    const instances: Array<{ app: FastifyInstance; base: string; close(): Promise<void> }> = [];
+    const instances: ClusterInstance[] = [];
     const sockets = closedAfterEach();
 
     beforeAll(async () => {
@@ -48,21 +45,7 @@ describe.each(BUS_KINDS)('message changes across three instances on the %s bus',
       const setUp = openDatabase(testDatabase.target);
       await prepareDatabase(setUp, keyring);
       await setUp.close();
-      for (let i = 0; i < 3; i += 1) {
-        const database = openDatabase(testDatabase.target);
-        const log = createLogger(config);
-        const cluster = await connectCluster(config, { database, keyring, log });
-        const app = await buildApp(testServices({ config, database, keyring, bus: cluster.bus, presence: cluster.presence, sessionSecret: SESSION_SECRET, log }));
-        instances.push({
-          app,
-          base: await listenOnLoopback(app),
-          async close() {
-            await app.close();
-            await cluster.close();
-            await database.close();
-          },
-        });
-      }
+      instances.push(...(await startClusterInstances(3, config, keyring, SESSION_SECRET)));
     }, 30_000);
 
     afterAll(async () => {
