@@ -49,20 +49,18 @@ export function useFileDrop(zone: RefObject<HTMLElement | null> | undefined, onF
       event.preventDefault();
       if (event.dataTransfer) event.dataTransfer.dropEffect = 'none';
     };
-    window.addEventListener('dragover', refuse);
-    window.addEventListener('drop', refuse);
-    element.addEventListener('dragover', over);
-    element.addEventListener('dragenter', enter);
-    element.addEventListener('dragleave', leave);
-    element.addEventListener('drop', drop);
+    const listeners: Array<[EventTarget, string, (event: DragEvent) => void]> = [
+      [window, 'dragover', refuse],
+      [window, 'drop', refuse],
+      [element, 'dragover', over],
+      [element, 'dragenter', enter],
+      [element, 'dragleave', leave],
+      [element, 'drop', drop],
+    ];
+    for (const [target, type, listener] of listeners) target.addEventListener(type, listener as EventListener);
     return () => {
       element.classList.remove(ACTIVE_CLASS);
-      window.removeEventListener('dragover', refuse);
-      window.removeEventListener('drop', refuse);
-      element.removeEventListener('dragover', over);
-      element.removeEventListener('dragenter', enter);
-      element.removeEventListener('dragleave', leave);
-      element.removeEventListener('drop', drop);
+      for (const [target, type, listener] of listeners) target.removeEventListener(type, listener as EventListener);
     };
   }, [zone]);
 }
