@@ -4,12 +4,15 @@
  *   securechat migrate          bring the database schema up to date
  *   securechat keys generate    print a new master key
  *   securechat keys rotate      re-encrypt everything under the primary key
+ *   securechat search reindex   build the search index again, here and on every running instance
  */
 import { generateFernetKey } from '../server/crypto/fernet.js';
 import { openPlatform, readConfig, StartupError } from '../server/boot.js';
 import { openDatabase } from '../server/db/database.js';
 import { migrateToLatest } from '../server/db/migrate.js';
 import { RotationBusyError, withRotationLock } from '../server/keys/rotation-lock.js';
+import { buildSearchIndex } from '../server/search/search-indexer.js';
+import { createSearchRepository } from '../server/search/search.repository.js';
 import { createProgressBar } from './progress.js';
 
 const USAGE = `Usage: securechat <command>
@@ -23,6 +26,9 @@ Commands:
                   old one in MASTER_ENCRYPTION_KEY_FALLBACKS (or new key first in the key
                   file) and restart them; then run this. Safe to stop and run again;
                   one at a time (a second one exits 5 while one runs).
+  search reindex  Build the search index from the database here (a check that every
+                  message decrypts, with its size), then have every running instance
+                  build its own again (within 5 seconds; the old one answers meanwhile).
 `;
 
 async function run(args: string[]): Promise<number> {
@@ -48,6 +54,9 @@ async function run(args: string[]): Promise<number> {
         return 0;
       }
       if (subcommand === 'rotate') return rotate();
+      break;
+    case 'search':
+      if (subcommand === 'reindex') return reindex();
       break;
     case undefined:
     case 'help':
@@ -89,6 +98,28 @@ async function rotate(): Promise<number> {
       return 3;
     }
     console.log('Every ciphertext is now under the primary key; the old key may be removed from the fallbacks.');
+    return 0;
+  } finally {
+    await services.database.close();
+  }
+}
+
+async function reindex(): Promise<number> {
+  const services = await openPlatform(readConfig());
+  try {
+    const repository = createSearchRepository();
+    const bar = createProgressBar('Indexing');
+    const started = Date.now();
+    const { index, undecryptable } = await buildSearchIndex({ db: services.database.db, repository, keyring: services.keyring }, ({ done, total }) => bar.update(done, total));
+    bar.finish();
+    const stats = index.stats();
+    console.log(`Indexed ${stats.messages} messages (${stats.words} distinct words, about ${Math.round(stats.bytes / 2 ** 20)} MiB of memory) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    await repository.bumpGeneration(services.database.db);
+    console.log('Every running instance builds its index again within 5 seconds; each answers from its old one until its new one is built.');
+    if (undecryptable > 0) {
+      console.log(`${undecryptable} messages could not be decrypted with the keys given and are not searchable: is a fallback key missing?`);
+      return 3;
+    }
     return 0;
   } finally {
     await services.database.close();

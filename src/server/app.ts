@@ -31,6 +31,7 @@ import { invitePreviewRoutes } from './rooms/invite-preview.routes.js';
 import { roomManagementRoutes } from './rooms/members.routes.js';
 import { roomsRoutes } from './rooms/rooms.routes.js';
 import { roomActivityRoutes } from './rooms/room-activity.routes.js';
+import { searchRoutes } from './search/search.routes.js';
 import { usersRoutes } from './users/users.routes.js';
 
 export interface AppOptions {
@@ -115,6 +116,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(messageChangesRoutes, { changes: services.messageChanges, guard });
       await api.register(roomManagementRoutes, { management: services.management, guard });
       await api.register(invitePreviewRoutes, { management: services.management, limiter: services.sharedLimiter, perMinute: config.rateLimits.invitePreviewsPerMinute });
+      await api.register(searchRoutes, { search: services.search, guard });
       await api.register(filesRoutes, { files: services.files, guard, maxBytes: config.files.maxMb * 1024 * 1024 });
       await api.register(realtimeRoutes, { gateway, guard, publicUrl: config.publicUrl });
     },

@@ -24,6 +24,7 @@ import { createRateLimiter } from './http/rate-limit.js';
 import { composeFiles } from './files/compose-files.js';
 import type { PrepareImage } from './files/files.service.js';
 import { composeMessages } from './messages/compose-messages.js';
+import { composeSearch } from './search/compose-search.js';
 import { createRoomActivityRepository } from './rooms/room-activity.repository.js';
 import { createRoomActivityService } from './rooms/room-activity.service.js';
 import type { Bus } from './platform/cluster/bus.js';
@@ -69,6 +70,8 @@ export interface ServicesDeps {
   metrics: Metrics;
   /** The image step of uploads (files/compose-files.ts has the default); tests pass their own. */
   prepareImage?: PrepareImage;
+  /** How often each instance reads the search reindex generation (default 5 s). */
+  searchGenerationPollMs?: number;
 }
 
 /** Repositories → services → gateway, on a platform that is already open. */
@@ -119,6 +122,7 @@ export function composeServices(deps: ServicesDeps) {
   const onFilesReleased = () => void files.purgeReleased().catch((error: unknown) => log.warn({ err: error }, 'file purge failed'));
   const { messages, messageChanges, messageStore } = composeMessages({ config, database, keyring, clock, bus, rooms, limiter: localLimiter, metrics, onFilesReleased });
   const { files, close: closeFiles } = composeFiles({ config, db, chunkWriter: messageStore.chunks, keyring, rooms, clock, limiter: localLimiter, metrics, log, prepareImage: deps.prepareImage });
+  const search = composeSearch({ config, db, keyring, bus, log, messages, dms: dmsRepository, limiter: localLimiter, generationPollMs: deps.searchGenerationPollMs });
   const sessions = createSessionsService({
     db,
     sessions: createSessionsRepository(database.dialect),
@@ -187,6 +191,9 @@ export function composeServices(deps: ServicesDeps) {
     messageChanges,
     roomActivity,
     files,
+    search: search.search,
+    /** Resolves once this instance's search index is built (search answers 503 before). */
+    searchReady: search.ready,
     gateway,
     sharedLimiter,
     /** After the gateway has closed its sockets and the server has stopped: no send is still on its way in. */
@@ -194,6 +201,7 @@ export function composeServices(deps: ServicesDeps) {
       clearInterval(sweep);
       clearInterval(counterSweep);
       closeFiles();
+      await search.close();
       await messageStore.close();
     },
   };

@@ -58,6 +58,8 @@ export interface Config {
   /** Connections open at once, WebSockets included; those over it are closed as they arrive. */
   maxConnections: number;
   files: FilesConfig;
+  /** `memory`: each instance keeps a search index in memory (built at start); `off`: GET /search answers 503. */
+  searchIndex: 'memory' | 'off';
 }
 
 /** Attachments: where their encrypted chunks go and how much one may upload. */
@@ -89,6 +91,8 @@ export interface RateLimitsConfig {
   framesPerMinute: number;
   /** People searches (GET /users?q=) per user per minute, per instance. */
   userSearchesPerMinute: number;
+  /** Message searches (GET /search) per user per minute, per instance. */
+  searchesPerMinute: number;
   /** DMs opened (POST /dms) per user per minute, per instance. */
   dmOpensPerMinute: number;
   /** Invite links looked at (GET /invites/:code, signed out too) per client IP per minute: codes cannot be guessed by trying. */
@@ -251,6 +255,7 @@ export function loadConfig(env: Env = process.env): Config {
       messagesPerMinute: integer(env, 'RATE_LIMIT_MESSAGES_PER_MINUTE', 300, 1, 100_000_000),
       framesPerMinute: integer(env, 'RATE_LIMIT_FRAMES_PER_MINUTE', 1200, 1, 100_000_000),
       userSearchesPerMinute: integer(env, 'RATE_LIMIT_USER_SEARCH_PER_MINUTE', 120, 1, 100_000_000),
+      searchesPerMinute: integer(env, 'RATE_LIMIT_SEARCH_PER_MINUTE', 60, 1, 100_000_000),
       dmOpensPerMinute: integer(env, 'RATE_LIMIT_DMS_PER_MINUTE', 30, 1, 100_000_000),
       invitePreviewsPerMinute: integer(env, 'RATE_LIMIT_INVITE_PREVIEWS_PER_MINUTE', 30, 1, 1_000_000),
     },
@@ -263,7 +268,14 @@ export function loadConfig(env: Env = process.env): Config {
     headersTimeoutSeconds,
     maxConnections: integer(env, 'MAX_CONNECTIONS', 20_000, 1, 1_000_000),
     files: filesConfig(env, dataDir),
+    searchIndex: searchIndexMode(env),
   };
+}
+
+function searchIndexMode(env: Env): Config['searchIndex'] {
+  const mode = env.SEARCH_INDEX?.trim() || 'memory';
+  if (mode !== 'memory' && mode !== 'off') throw new ConfigError(`SEARCH_INDEX must be memory or off (got "${env.SEARCH_INDEX}").`);
+  return mode;
 }
 
 function filesConfig(env: Env, dataDir: string): FilesConfig {

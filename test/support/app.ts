@@ -108,6 +108,7 @@ export async function startTestApp(
   const services = testServices({ config, database, keyring, clock, ...deps });
   const app = await buildApp(services);
   await app.ready();
+  await services.searchReady;
   return {
     app,
     services,

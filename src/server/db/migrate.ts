@@ -15,6 +15,7 @@ import * as messageChanges from './migrations/009-message-changes.js';
 import * as repliesMentions from './migrations/010-replies-mentions.js';
 import * as roomEvents from './migrations/011-room-events.js';
 import * as files from './migrations/012-files.js';
+import * as searchState from './migrations/013-search-state.js';
 import type { Database } from './schema.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-replies-mentions': repliesMentions,
   '011-room-events': roomEvents,
   '012-files': files,
+  '013-search-state': searchState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

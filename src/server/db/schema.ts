@@ -137,6 +137,12 @@ export interface RoomInviteExclusionsTable {
 }
 
 /** A known plaintext under the current key: start-up proves the key reads existing data. */
+/** One row: bumped by `securechat search reindex`; every instance rebuilds its in-memory index when it changes. */
+export interface SearchStateTable {
+  id: number;
+  generation: number;
+}
+
 export interface KeyCanaryTable {
   id: string;
   ciphertext: string;
@@ -240,6 +246,7 @@ export interface Database {
   room_invites: RoomInvitesTable;
   room_invite_exclusions: RoomInviteExclusionsTable;
   key_canary: KeyCanaryTable;
+  search_state: SearchStateTable;
   presence: PresenceTable;
   room_bans: RoomBansTable;
   rate_limit_counters: RateLimitCountersTable;

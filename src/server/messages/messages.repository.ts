@@ -49,6 +49,10 @@ export function createMessagesRepository() {
       return withSender(db).where('messages.room_id', '=', roomId).where('messages.seq', '=', seq).executeTakeFirst();
     },
 
+    async findBySeqs(db: Db, roomId: string, seqs: readonly number[]): Promise<MessageWithSenderRow[]> {
+      return withSender(db).where('messages.room_id', '=', roomId).where('messages.seq', 'in', [...seqs]).execute();
+    },
+
     /** The first `limit` messages after `afterSeq`, oldest first. */
     async pageAfter(db: Db, roomId: string, afterSeq: number, limit: number): Promise<MessageWithSenderRow[]> {
       return withSender(db)

@@ -183,6 +183,23 @@ export function createMessagesService(deps: {
     },
 
     /**
+     * Messages named by room and seq (search results), as members see them, in the order
+     * asked; one missing (its room was deleted meanwhile) is left out. No authorization:
+     * the caller has checked membership.
+     */
+    async loadMany(refs: readonly { roomId: string; seq: number }[]): Promise<Message[]> {
+      const seqsByRoom = new Map<string, number[]>();
+      for (const { roomId, seq } of refs) seqsByRoom.set(roomId, [...(seqsByRoom.get(roomId) ?? []), seq]);
+      const found = new Map<string, Message>();
+      await Promise.all(
+        [...seqsByRoom].map(async ([roomId, seqs]) => {
+          for (const message of await present(roomId, await messages.findBySeqs(db, roomId, seqs))) found.set(`${roomId}:${message.seq}`, message);
+        }),
+      );
+      return refs.flatMap(({ roomId, seq }) => found.get(`${roomId}:${seq}`) ?? []);
+    },
+
+    /**
      * One message as members see it, for fan-out: a remote bus sends a pointer when the
      * event is too large for the wire and each instance reads it here, once per event.
      * No authorization: it goes only to sockets already subscribed to the room.
