@@ -122,7 +122,6 @@ export function composeServices(deps: ServicesDeps) {
   const onFilesReleased = () => void files.purgeReleased().catch((error: unknown) => log.warn({ err: error }, 'file purge failed'));
   const { messages, messageChanges, messageStore } = composeMessages({ config, database, keyring, clock, bus, rooms, limiter: localLimiter, metrics, onFilesReleased });
   const { files, close: closeFiles } = composeFiles({ config, db, chunkWriter: messageStore.chunks, keyring, rooms, clock, limiter: localLimiter, metrics, log, prepareImage: deps.prepareImage });
-  const search = composeSearch({ config, db, keyring, bus, log, messages, dms: dmsRepository, limiter: localLimiter, generationPollMs: deps.searchGenerationPollMs });
   const sessions = createSessionsService({
     db,
     sessions: createSessionsRepository(database.dialect),
@@ -161,6 +160,9 @@ export function composeServices(deps: ServicesDeps) {
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
   });
+
+  // After the gateway: on the bus, sockets hear of a message before the index does.
+  const search = composeSearch({ config, db, keyring, bus, log, messages, dms: dmsRepository, limiter: localLimiter, generationPollMs: deps.searchGenerationPollMs });
 
   // Sessions nobody comes back for would otherwise stay in the table for ever.
   const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'session sweep failed')), SESSION_SWEEP_MS);
