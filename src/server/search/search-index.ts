@@ -6,6 +6,7 @@
  * against its current words, so a stale posting never matches, and a delete only marks the
  * slot. Rooms the caller may read are the caller's to pass in.
  */
+import { Dictionary } from './dictionary.js';
 import { newestFirst, Posting } from './postings.js';
 
 /** What the index needs of a message (the body in clear: it is indexed here and not kept). */
@@ -67,11 +68,10 @@ export function createSearchIndex() {
   const rooms: string[] = [];
   const roomNumbers = new Map<string, number>();
   const slotsBySeq: Int32Array[] = [];
+  const roomSizes: number[] = [];
   const senders = new Map<string, number>();
-  const dictionary = new Map<string, number>();
-  const postings: Posting[] = [];
-  /** Every word, sorted: a prefix is a range of it. */
-  const sortedWords: string[] = [];
+  const dictionary = new Dictionary();
+  const { postings } = dictionary;
   const all = new Posting();
   let live = 0;
   /** While loading, postings wait: they are filled once, in order, by `finishLoading`. */
@@ -101,6 +101,7 @@ export function createSearchIndex() {
       rooms.push(roomId);
       roomNumbers.set(roomId, number);
       slotsBySeq.push(new Int32Array(16).fill(NONE));
+      roomSizes.push(0);
     }
     return number;
   }
@@ -109,28 +110,6 @@ export function createSearchIndex() {
     let number = senders.get(userId);
     if (number === undefined) senders.set(userId, (number = senders.size));
     return number;
-  }
-
-  function wordId(word: string): number {
-    let id = dictionary.get(word);
-    if (id === undefined) {
-      id = postings.length;
-      dictionary.set(word, id);
-      postings.push(new Posting());
-      if (!loading) sortedWords.splice(lowerBound(word), 0, word);
-    }
-    return id;
-  }
-
-  function lowerBound(word: string): number {
-    let low = 0;
-    let high = sortedWords.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (sortedWords[middle]! < word) low = middle + 1;
-      else high = middle;
-    }
-    return low;
   }
 
   const comesBefore = (a: number, b: number): boolean => {
@@ -191,7 +170,8 @@ export function createSearchIndex() {
     changeOf[slot] = message.changeSeq;
     flags[slot] = message.hasFile ? HAS_FILE : 0;
     setSlot(room, message.seq, slot);
-    const ids = message.words.map(wordId);
+    roomSizes[room] = roomSizes[room]! + 1;
+    const ids = message.words.map((word) => dictionary.idOf(word));
     writeWords(slot, ids);
     live += 1;
     if (loading) return;
@@ -210,13 +190,19 @@ export function createSearchIndex() {
     }
     flags[slot] = message.hasFile ? HAS_FILE : 0;
     const before = wordsOf(slot);
-    const ids = message.words.map(wordId);
+    const ids = message.words.map((word) => dictionary.idOf(word));
     // A reaction changes no word: nothing to write.
     if (ids.length === before.length && ids.every((id, at) => before[at] === id)) return;
     const held = new Set(before);
     writeWords(slot, ids);
     if (loading) return;
     for (const id of ids) if (!held.has(id)) postings[id]!.insert(slot, comesBefore);
+  }
+
+  /** A room's slots before the cursor, newest first. */
+  function roomNewestFirst(room: number, isBeforeCursor: (slot: number) => boolean): number[] {
+    const slots = slotsBySeq[room]!.filter((slot) => slot !== NONE && isBeforeCursor(slot));
+    return Array.from(slots).sort((a, b) => (comesBefore(b, a) ? -1 : comesBefore(a, b) ? 1 : 0));
   }
 
   function matches(slot: number, required: readonly number[], prefixIds: Set<number> | undefined): boolean {
@@ -250,6 +236,7 @@ export function createSearchIndex() {
     /** Bulk loading: messages are added in any order and the postings built once at the end. */
     startLoading(): void {
       loading = true;
+      dictionary.startLoading();
     },
 
     finishLoading(): void {
@@ -259,23 +246,19 @@ export function createSearchIndex() {
         all.push(slot);
         for (const id of new Set(wordsOf(slot))) postings[id]!.push(slot);
       }
-      sortedWords.push(...dictionary.keys());
-      sortedWords.sort();
+      dictionary.finishLoading();
     },
 
     search(query: IndexQuery): IndexHit[] {
       const required: number[] = [];
       for (const word of query.words) {
-        const id = dictionary.get(word);
+        const id = dictionary.find(word);
         if (id === undefined) return [];
         required.push(id);
       }
       let prefixIds: Set<number> | undefined;
       if (query.prefix !== undefined) {
-        prefixIds = new Set();
-        for (let at = lowerBound(query.prefix); at < sortedWords.length && sortedWords[at]!.startsWith(query.prefix); at += 1) {
-          prefixIds.add(dictionary.get(sortedWords[at]!)!);
-        }
+        prefixIds = dictionary.startingWith(query.prefix);
         if (prefixIds.size === 0) return [];
       }
       const allowed = new Uint8Array(rooms.length);
@@ -286,8 +269,14 @@ export function createSearchIndex() {
       const sender = query.senderId === undefined ? undefined : (senders.get(query.senderId) ?? -1);
       const rarest = required.map((id) => postings[id]!).sort((a, b) => a.length - b.length)[0];
       const lists = rarest ? [rarest] : prefixIds ? [...prefixIds].map((id) => postings[id]!) : [all];
+      const only = query.roomIds.length === 1 ? roomNumbers.get(query.roomIds[0]!) : undefined;
+      // In one room, its own messages may be fewer to look at than the word's in every room.
+      const candidates =
+        only !== undefined && roomSizes[only]! < lists.reduce((sum, list) => sum + list.length, 0)
+          ? roomNewestFirst(only, cursorTest(query.before))
+          : newestFirst(lists, comesBefore, cursorTest(query.before));
       const hits: IndexHit[] = [];
-      for (const slot of newestFirst(lists, comesBefore, cursorTest(query.before))) {
+      for (const slot of candidates) {
         const flag = flags[slot]!;
         if ((flag & DELETED) !== 0 || allowed[roomOf[slot]!] !== 1) continue;
         if (sender !== undefined && senderOf[slot] !== sender) continue;
@@ -304,10 +293,8 @@ export function createSearchIndex() {
 
     /** Messages found, distinct words, and an estimate of the memory held (bytes). */
     stats(): { messages: number; words: number; bytes: number } {
-      let bytes = all.bytes + pool.byteLength;
+      let bytes = all.bytes + pool.byteLength + dictionary.bytes;
       for (const column of [roomOf, seqOf, senderOf, createdAt, changeOf, flags, wordsStart, wordsCount]) bytes += column.byteLength;
-      for (const posting of postings) bytes += posting.bytes + 48;
-      for (const word of sortedWords) bytes += 2 * (48 + word.length);
       for (const bySeq of slotsBySeq) bytes += bySeq.byteLength;
       return { messages: live, words: dictionary.size, bytes };
     },
