@@ -38,6 +38,11 @@ export class Posting {
     return low;
   }
 
+  /** Gives back the room kept for growth (after a bulk load, most lists never grow again). */
+  trim(): void {
+    if (this.slots.length > this.length + 4) this.slots = this.slots.slice(0, this.length + 4);
+  }
+
   get bytes(): number {
     return this.slots.byteLength;
   }

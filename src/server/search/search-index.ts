@@ -143,6 +143,9 @@ export function createSearchIndex() {
     bySeq[seq] = slot;
   }
 
+  /** A message's distinct word ids. */
+  const idsOf = (words: readonly string[]) => [...new Set(words.map((word) => dictionary.idOf(word)))];
+
   function writeWords(slot: number, ids: readonly number[]): void {
     while (poolLength + ids.length > pool.length) {
       const next = new Int32Array(pool.length * 2);
@@ -171,7 +174,7 @@ export function createSearchIndex() {
     flags[slot] = message.hasFile ? HAS_FILE : 0;
     setSlot(room, message.seq, slot);
     roomSizes[room] = roomSizes[room]! + 1;
-    const ids = message.words.map((word) => dictionary.idOf(word));
+    const ids = idsOf(message.words);
     writeWords(slot, ids);
     live += 1;
     if (loading) return;
@@ -190,7 +193,7 @@ export function createSearchIndex() {
     }
     flags[slot] = message.hasFile ? HAS_FILE : 0;
     const before = wordsOf(slot);
-    const ids = message.words.map((word) => dictionary.idOf(word));
+    const ids = idsOf(message.words);
     // A reaction changes no word: nothing to write.
     if (ids.length === before.length && ids.every((id, at) => before[at] === id)) return;
     const held = new Set(before);
@@ -199,17 +202,35 @@ export function createSearchIndex() {
     for (const id of ids) if (!held.has(id)) postings[id]!.insert(slot, comesBefore);
   }
 
-  /** A room's slots before the cursor, newest first. */
-  function roomNewestFirst(room: number, isBeforeCursor: (slot: number) => boolean): number[] {
-    const slots = slotsBySeq[room]!.filter((slot) => slot !== NONE && isBeforeCursor(slot));
-    return Array.from(slots).sort((a, b) => (comesBefore(b, a) ? -1 : comesBefore(a, b) ? 1 : 0));
+  /**
+   * A room's slots before the cursor, newest first. Seq order is the index's order but for
+   * clocks that disagree between instances, so an insertion sort puts the few exceptions right.
+   */
+  function roomNewestFirst(room: number, isBeforeCursor: (slot: number) => boolean): Int32Array {
+    const slots = slotsBySeq[room]!.filter((slot) => slot !== NONE && isBeforeCursor(slot)).reverse();
+    for (let at = 1; at < slots.length; at += 1) {
+      const slot = slots[at]!;
+      let to = at;
+      while (to > 0 && comesBefore(slots[to - 1]!, slot)) {
+        slots[to] = slots[to - 1]!;
+        to -= 1;
+      }
+      slots[to] = slot;
+    }
+    return slots;
   }
 
+  /** The hot loop of a search: plain indexes into the pool, nothing allocated. */
   function matches(slot: number, required: readonly number[], prefixIds: Set<number> | undefined): boolean {
-    const words = wordsOf(slot);
-    for (const id of required) if (!words.includes(id)) return false;
+    const start = wordsStart[slot]!;
+    const end = start + wordsCount[slot]!;
+    for (const id of required) {
+      let at = start;
+      while (at < end && pool[at] !== id) at += 1;
+      if (at === end) return false;
+    }
     if (!prefixIds) return true;
-    for (const id of words) if (prefixIds.has(id)) return true;
+    for (let at = start; at < end; at += 1) if (prefixIds.has(pool[at]!)) return true;
     return false;
   }
 
@@ -244,9 +265,11 @@ export function createSearchIndex() {
       const order = Array.from({ length: count }, (_, slot) => slot).sort((a, b) => (comesBefore(a, b) ? -1 : comesBefore(b, a) ? 1 : 0));
       for (const slot of order) {
         all.push(slot);
-        for (const id of new Set(wordsOf(slot))) postings[id]!.push(slot);
+        for (let at = wordsStart[slot]!, end = at + wordsCount[slot]!; at < end; at += 1) postings[pool[at]!]!.push(slot);
       }
       dictionary.finishLoading();
+      for (const posting of [all, ...postings]) posting.trim();
+      pool = pool.slice(0, poolLength + 1024);
     },
 
     search(query: IndexQuery): IndexHit[] {
