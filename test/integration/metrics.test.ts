@@ -4,7 +4,7 @@
  * this host, or a bearer of METRICS_TOKEN; never another host, nor a request relayed by a
  * proxy on this host. The traffic part runs on both databases, with the bus main.ts would
  * pick (LISTEN/NOTIFY on PostgreSQL, so the bus lag is measured too). And the message
- * cache's hits, misses and size, with MESSAGE_CACHE_MB on and off.
+ * cache's hits, misses and size, with MESSAGE_CACHE_MB on and off; the search index's size.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -111,6 +111,21 @@ describe.each(DIALECTS)('metrics on %s', (dialect) => {
     } else {
       expect(poolMetrics).toEqual([]);
     }
+  });
+
+  it("reports the search index this instance answers from: one build, its messages (a new one counted once heard) and its memory", async () => {
+    let families = await scrape();
+    for (let tries = 0; !families.has('securechat_search_index_messages') && tries < 100; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      families = await scrape();
+    }
+    expect(families.get('securechat_search_index_build_seconds')?.type).toBe('histogram');
+    expect(value(families, 'securechat_search_index_build_seconds_count')).toBe(1);
+    expect(value(families, 'securechat_search_index_bytes')).toBeGreaterThan(0);
+    const before = value(families, 'securechat_search_index_messages');
+    const sent = await app.inject({ method: 'POST', url: `/api/v1/rooms/${generalId}/messages`, headers: as(alice), payload: { body: 'indexed and counted', clientId: randomUUID() } });
+    expect(sent.statusCode, sent.body).toBe(201);
+    await vi.waitFor(async () => expect(value(await scrape(), 'securechat_search_index_messages')).toBe(before + 1));
   });
 
   it('counts a message sent over HTTP, its frame written to a socket, and the socket itself', async () => {

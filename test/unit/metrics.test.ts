@@ -1,6 +1,7 @@
 /** The Prometheus text the metrics registry writes: what Prometheus expects, and nothing else. */
 import { describe, expect, it } from 'vitest';
-import { createMetrics, createRegistry, formatValue } from '../../src/server/http/metrics.js';
+import { createMetrics } from '../../src/server/http/metrics.js';
+import { createRegistry, formatValue } from '../../src/server/http/metrics-registry.js';
 import { parsePrometheus, value } from '../support/prometheus.js';
 
 describe('the metrics registry', () => {

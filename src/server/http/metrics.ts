@@ -1,7 +1,6 @@
 /**
- * Metrics for Prometheus: a small registry (counters, gauges, histograms) rendered in the
- * text exposition format 0.0.4, the `metrics` object the gateway, the messages service
- * and the bus report to, and `GET /metrics`.
+ * Metrics for Prometheus: the `metrics` object the gateway, the messages service, the bus
+ * and the search index report to (on metrics-registry.ts), and `GET /metrics`.
  *
  * Each instance reports only itself: Prometheus scrapes every instance directly (not
  * through the load balancer) and derives rates with `rate()`. The endpoint answers a
@@ -11,126 +10,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { PoolStats } from '../db/database.js';
 import { errors } from './errors.js';
+import { createRegistry } from './metrics-registry.js';
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** Seconds, from 1 ms (times are stamped in whole milliseconds) up to a bus that is badly behind. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-export interface Counter {
-  inc(by?: number): void;
-}
-
-export interface Gauge {
-  set(value: number): void;
-  inc(by?: number): void;
-  dec(by?: number): void;
-}
-
-export interface Histogram {
-  observe(value: number): void;
-}
-
-export interface Registry {
-  counter(name: string, help: string): Counter;
-  gauge(name: string, help: string): Gauge;
-  /** A gauge read when scraped; left out of the output while `read` returns undefined. */
-  gaugeFn(name: string, help: string, read: () => number | undefined): void;
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram;
-  /** Every metric in the text exposition format, ending with a newline. */
-  render(): string;
-}
-
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-/** A sample value as Prometheus writes it (Go's ParseFloat reads all of these). */
-export function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
-}
-
-const escapeHelp = (text: string) => text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-/** An empty registry; metrics are rendered in the order they were created. */
-export function createRegistry(): Registry {
-  const families: Array<() => string> = [];
-  const names = new Set<string>();
-
-  function declare(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', body: () => string | undefined): void {
-    if (!NAME.test(name)) throw new Error(`invalid metric name: ${name}`);
-    if (names.has(name)) throw new Error(`metric declared twice: ${name}`);
-    names.add(name);
-    families.push(() => {
-      const samples = body();
-      return samples === undefined ? '' : `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n${samples}`;
-    });
-  }
-
-  return {
-    counter(name, help) {
-      let value = 0;
-      declare(name, help, 'counter', () => `${name} ${formatValue(value)}\n`);
-      return {
-        inc(by = 1) {
-          // Counters only go up: a negative step would read as a restart to rate().
-          if (by > 0) value += by;
-        },
-      };
-    },
-
-    gauge(name, help) {
-      let value = 0;
-      declare(name, help, 'gauge', () => `${name} ${formatValue(value)}\n`);
-      return {
-        set: (next) => void (value = next),
-        inc: (by = 1) => void (value += by),
-        dec: (by = 1) => void (value -= by),
-      };
-    },
-
-    gaugeFn(name, help, read) {
-      declare(name, help, 'gauge', () => {
-        const value = read();
-        return value === undefined ? undefined : `${name} ${formatValue(value)}\n`;
-      });
-    },
-
-    histogram(name, help, buckets) {
-      const bounds = [...buckets].sort((a, b) => a - b);
-      if (bounds.some((bound) => !Number.isFinite(bound))) throw new Error(`histogram ${name}: bucket bounds must be finite`);
-      // counts[i]: observations in (bounds[i-1], bounds[i]]; the last slot is above every bound.
-      const counts = new Array<number>(bounds.length + 1).fill(0);
-      let sum = 0;
-      let count = 0;
-      declare(name, help, 'histogram', () => {
-        let cumulative = 0;
-        let text = '';
-        bounds.forEach((bound, i) => {
-          cumulative += counts[i]!;
-          text += `${name}_bucket{le="${formatValue(bound)}"} ${cumulative}\n`;
-        });
-        text += `${name}_bucket{le="+Inf"} ${count}\n${name}_sum ${formatValue(sum)}\n${name}_count ${count}\n`;
-        return text;
-      });
-      return {
-        observe(value) {
-          if (Number.isNaN(value)) return;
-          let i = 0;
-          while (i < bounds.length && value > bounds[i]!) i += 1;
-          counts[i]! += 1;
-          sum += value;
-          count += 1;
-        },
-      };
-    },
-
-    render() {
-      return families.map((family) => family()).join('');
-    },
-  };
-}
 
 /** What the server reports; one object per app, handed to the parts that count. */
 export interface Metrics {
@@ -161,6 +46,8 @@ export interface Metrics {
   fileBytesReceived(bytes: number): void;
   fileBytesSent(bytes: number): void;
   fileBytesStored(bytes: number): void;
+  /** A search index was built (in `seconds`); `read` gives the one answering now, undefined before the first. */
+  searchIndexBuilt(seconds: number, read: () => { messages: number; bytes: number } | undefined): void;
   render(): string;
 }
 
@@ -203,6 +90,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const served = registry.counter('securechat_file_download_bytes_total', 'Bytes of files and thumbnails served by this instance (rate() gives the download rate).');
   const stored = registry.gauge('securechat_file_stored_bytes', 'Plaintext bytes of every stored file, all instances (read from the database after each change and every minute).');
 
+  const indexBuilds = registry.histogram('securechat_search_index_build_seconds', 'Builds of this instance\'s search index (at start, after a resync, on reindex) and how long each took.', [1, 2.5, 5, 10, 25, 50, 100, 250]);
+  let searchIndex: () => { messages: number; bytes: number } | undefined = () => undefined;
+  registry.gaugeFn('securechat_search_index_messages', 'Messages in the search index this instance answers from.', () => searchIndex()?.messages);
+  registry.gaugeFn('securechat_search_index_bytes', 'Memory the search index takes, roughly (the words of every message, in this process only).', () => searchIndex()?.bytes);
+
   const pool = options.poolStats;
   if (pool) {
     registry.gaugeFn('securechat_db_pool_connections', 'PostgreSQL connections held by the pool (busy and idle).', () => pool().total);
@@ -237,6 +129,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     fileBytesReceived: (bytes) => received.inc(bytes),
     fileBytesSent: (bytes) => served.inc(bytes),
     fileBytesStored: (bytes) => stored.set(bytes),
+    searchIndexBuilt(seconds, read) {
+      indexBuilds.observe(seconds);
+      searchIndex = read;
+    },
     render: () => registry.render(),
   };
 }
@@ -257,6 +153,7 @@ export const noMetrics: Metrics = {
   fileBytesReceived: () => undefined,
   fileBytesSent: () => undefined,
   fileBytesStored: () => undefined,
+  searchIndexBuilt: () => undefined,
   render: () => '',
 };
 

@@ -6,6 +6,7 @@
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Db } from '../db/schema.js';
+import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { Bus, BusLog } from '../platform/cluster/bus.js';
@@ -23,6 +24,7 @@ export function composeSearch(deps: {
   messages: MessagesService;
   dms: DmsRepository;
   limiter: RateLimiter;
+  metrics: Metrics;
   /** How often the reindex generation is read (tests shorten it). */
   generationPollMs?: number;
 }) {
@@ -30,7 +32,7 @@ export function composeSearch(deps: {
   const repository = createSearchRepository();
   const indexer =
     config.searchIndex === 'memory'
-      ? createSearchIndexer({ db, repository, keyring: deps.keyring, bus: deps.bus, loadMessage: messages.loadForFanOut, log: deps.log, generationPollMs: deps.generationPollMs })
+      ? createSearchIndexer({ db, repository, keyring: deps.keyring, bus: deps.bus, loadMessage: messages.loadForFanOut, log: deps.log, metrics: deps.metrics, generationPollMs: deps.generationPollMs })
       : undefined;
   const ready = indexer ? indexer.start() : Promise.resolve();
   const search = createSearchService({ db, repository, indexer, messages, dms: deps.dms, limiter: deps.limiter, searchesPerMinute: config.rateLimits.searchesPerMinute });

@@ -9,6 +9,7 @@ import type { Message } from '../../shared/protocol.js';
 import { searchWords } from '../../shared/search-words.js';
 import type { Db } from '../db/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Bus, BusLog } from '../platform/cluster/bus.js';
 import { resolvingPointers, type PointerReader, type ResolvedEvent } from '../realtime/pointers.js';
 import { createSearchIndex, type IndexedMessage, type SearchIndex } from './search-index.js';
@@ -89,6 +90,7 @@ export function createSearchIndexer(deps: {
   /** Reads a message a pointer names (messages.loadForFanOut). */
   loadMessage: PointerReader['loadMessage'];
   log: BusLog;
+  metrics: Pick<Metrics, 'searchIndexBuilt'>;
   /** How often the reindex generation is read. */
   generationPollMs?: number;
 }) {
@@ -133,6 +135,8 @@ export function createSearchIndexer(deps: {
       for (const change of heard) change(built.index);
       current = built.index;
       const stats = built.index.stats();
+      // The stats are read when scraped: the index grows after its build.
+      deps.metrics.searchIndexBuilt((Date.now() - started) / 1000, () => current?.stats());
       log.info({ messages: stats.messages, words: stats.words, megabytes: Math.round(stats.bytes / 2 ** 20), ms: Date.now() - started, undecryptable: built.undecryptable }, 'search index built');
     } catch (error) {
       log.error({ err: error }, 'building the search index failed; the previous one (if any) goes on answering');
