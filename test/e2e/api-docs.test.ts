@@ -36,9 +36,20 @@ describe('API documentation', () => {
       'POST /api/v1/rooms/{roomId}/files',
       'GET /api/v1/files/{fileId}',
       'GET /api/v1/files/{fileId}/thumbnail',
+      'GET /api/v1/search',
     ]) {
       expect(documented).toContain(route);
     }
+    // Search: its query (words and filters), the page it answers and the 503 while the index is built.
+    const search = spec.paths['/api/v1/search']!.get! as unknown as {
+      parameters: Array<{ name: string; in: string; required?: boolean }>;
+      responses: Record<string, { content: Record<string, { schema: { required: string[]; properties: Record<string, { items?: { required: string[] } }> } }> }>;
+    };
+    expect(search.parameters.map((p) => `${p.in}:${p.name}${p.required ? '!' : ''}`).sort()).toEqual(['query:before', 'query:limit', 'query:q!', 'query:roomId']);
+    const searchPage = search.responses['200']!.content['application/json']!.schema;
+    expect(searchPage.required).toEqual(['results']);
+    expect(searchPage.properties.results!.items!.required).toEqual(['message', 'room']);
+    expect(Object.keys(search.responses)).toEqual(expect.arrayContaining(['400', '401', '404', '429', '503']));
     const register = spec.paths['/api/v1/auth/register']!.post!.requestBody!.content['application/json']!.schema;
     expect(register.required).toEqual(['username', 'email', 'password', 'confirmPassword']);
     // The upload is a multipart body (a stream the handler reads), documented as such.
