@@ -8,6 +8,7 @@
  */
 import { Dictionary } from './dictionary.js';
 import { newestFirst, Posting } from './postings.js';
+import { WordPool } from './word-pool.js';
 
 /** What the index needs of a message (the body in clear: it is indexed here and not kept). */
 export interface IndexedMessage {
@@ -61,10 +62,7 @@ export function createSearchIndex() {
   let createdAt = new Float64Array(capacity);
   let changeOf = new Float64Array(capacity);
   let flags = new Uint8Array(capacity);
-  let wordsStart = new Int32Array(capacity);
-  let wordsCount = new Int32Array(capacity);
-  let pool = new Int32Array(capacity * 8);
-  let poolLength = 0;
+  const words = new WordPool();
   const rooms: string[] = [];
   const roomNumbers = new Map<string, number>();
   const slotsBySeq: Int32Array[] = [];
@@ -90,8 +88,6 @@ export function createSearchIndex() {
     createdAt = widen(createdAt, (n) => new Float64Array(n));
     changeOf = widen(changeOf, (n) => new Float64Array(n));
     flags = widen(flags, (n) => new Uint8Array(n));
-    wordsStart = widen(wordsStart, (n) => new Int32Array(n));
-    wordsCount = widen(wordsCount, (n) => new Int32Array(n));
   }
 
   function roomNumber(roomId: string): number {
@@ -146,22 +142,6 @@ export function createSearchIndex() {
   /** A message's distinct word ids. */
   const idsOf = (words: readonly string[]) => [...new Set(words.map((word) => dictionary.idOf(word)))];
 
-  function writeWords(slot: number, ids: readonly number[]): void {
-    while (poolLength + ids.length > pool.length) {
-      const next = new Int32Array(pool.length * 2);
-      next.set(pool);
-      pool = next;
-    }
-    pool.set(ids, poolLength);
-    wordsStart[slot] = poolLength;
-    wordsCount[slot] = ids.length;
-    poolLength += ids.length;
-  }
-
-  function wordsOf(slot: number): Int32Array {
-    return pool.subarray(wordsStart[slot]!, wordsStart[slot]! + wordsCount[slot]!);
-  }
-
   function add(message: IndexedMessage): void {
     if (count === capacity) grow();
     const slot = count++;
@@ -175,7 +155,7 @@ export function createSearchIndex() {
     setSlot(room, message.seq, slot);
     roomSizes[room] = roomSizes[room]! + 1;
     const ids = idsOf(message.words);
-    writeWords(slot, ids);
+    words.set(slot, ids);
     live += 1;
     if (loading) return;
     all.insert(slot, comesBefore);
@@ -192,12 +172,12 @@ export function createSearchIndex() {
       return;
     }
     flags[slot] = message.hasFile ? HAS_FILE : 0;
-    const before = wordsOf(slot);
+    const before = words.of(slot);
     const ids = idsOf(message.words);
     // A reaction changes no word: nothing to write.
     if (ids.length === before.length && ids.every((id, at) => before[at] === id)) return;
     const held = new Set(before);
-    writeWords(slot, ids);
+    words.set(slot, ids);
     if (loading) return;
     for (const id of ids) if (!held.has(id)) postings[id]!.insert(slot, comesBefore);
   }
@@ -218,20 +198,6 @@ export function createSearchIndex() {
       slots[to] = slot;
     }
     return slots;
-  }
-
-  /** The hot loop of a search: plain indexes into the pool, nothing allocated. */
-  function matches(slot: number, required: readonly number[], prefixIds: Set<number> | undefined): boolean {
-    const start = wordsStart[slot]!;
-    const end = start + wordsCount[slot]!;
-    for (const id of required) {
-      let at = start;
-      while (at < end && pool[at] !== id) at += 1;
-      if (at === end) return false;
-    }
-    if (!prefixIds) return true;
-    for (let at = start; at < end; at += 1) if (prefixIds.has(pool[at]!)) return true;
-    return false;
   }
 
   return {
@@ -265,11 +231,11 @@ export function createSearchIndex() {
       const order = Array.from({ length: count }, (_, slot) => slot).sort((a, b) => (comesBefore(a, b) ? -1 : comesBefore(b, a) ? 1 : 0));
       for (const slot of order) {
         all.push(slot);
-        for (let at = wordsStart[slot]!, end = at + wordsCount[slot]!; at < end; at += 1) postings[pool[at]!]!.push(slot);
+        for (const id of words.of(slot)) postings[id]!.push(slot);
       }
       dictionary.finishLoading();
       for (const posting of [all, ...postings]) posting.trim();
-      pool = pool.slice(0, poolLength + 1024);
+      words.trim();
     },
 
     search(query: IndexQuery): IndexHit[] {
@@ -292,12 +258,16 @@ export function createSearchIndex() {
       const sender = query.senderId === undefined ? undefined : (senders.get(query.senderId) ?? -1);
       const rarest = required.map((id) => postings[id]!).sort((a, b) => a.length - b.length)[0];
       const lists = rarest ? [rarest] : prefixIds ? [...prefixIds].map((id) => postings[id]!) : [all];
+      // `until` is a cursor too: the walk starts at whichever comes first. ('' sorts before every room id.)
+      const until = query.until === undefined ? undefined : { createdAt: query.until, roomId: '', seq: 0 };
+      const cursor = !until || (query.before && query.before.createdAt < until.createdAt) ? query.before : until;
+      const startBefore = cursorTest(cursor);
       const only = query.roomIds.length === 1 ? roomNumbers.get(query.roomIds[0]!) : undefined;
       // In one room, its own messages may be fewer to look at than the word's in every room.
       const candidates =
         only !== undefined && roomSizes[only]! < lists.reduce((sum, list) => sum + list.length, 0)
-          ? roomNewestFirst(only, cursorTest(query.before))
-          : newestFirst(lists, comesBefore, cursorTest(query.before));
+          ? roomNewestFirst(only, startBefore)
+          : newestFirst(lists, comesBefore, startBefore);
       const hits: IndexHit[] = [];
       for (const slot of candidates) {
         const flag = flags[slot]!;
@@ -305,9 +275,8 @@ export function createSearchIndex() {
         if (sender !== undefined && senderOf[slot] !== sender) continue;
         if (query.hasFile && (flag & HAS_FILE) === 0) continue;
         const time = createdAt[slot]!;
-        if (query.until !== undefined && time >= query.until) continue;
         if (query.since !== undefined && time < query.since) break;
-        if (!matches(slot, required, prefixIds)) continue;
+        if (!words.matches(slot, required, prefixIds)) continue;
         hits.push({ roomId: rooms[roomOf[slot]!]!, seq: seqOf[slot]!, createdAt: time });
         if (hits.length === query.limit) break;
       }
@@ -316,8 +285,8 @@ export function createSearchIndex() {
 
     /** Messages found, distinct words, and an estimate of the memory held (bytes). */
     stats(): { messages: number; words: number; bytes: number } {
-      let bytes = all.bytes + pool.byteLength + dictionary.bytes;
-      for (const column of [roomOf, seqOf, senderOf, createdAt, changeOf, flags, wordsStart, wordsCount]) bytes += column.byteLength;
+      let bytes = all.bytes + words.bytes + dictionary.bytes;
+      for (const column of [roomOf, seqOf, senderOf, createdAt, changeOf, flags]) bytes += column.byteLength;
       for (const bySeq of slotsBySeq) bytes += bySeq.byteLength;
       return { messages: live, words: dictionary.size, bytes };
     },
