@@ -269,6 +269,18 @@ describe('the search index against a brute-force scan (seeded random corpus)', (
     expect(bulk.stats()).toMatchObject({ messages: oneByOne.stats().messages, words: oneByOne.stats().words });
   });
 
+  it('bulk-loads a dictionary of 200,000 distinct words (a large room history: numbers, names, typos)', () => {
+    const index = createSearchIndex();
+    index.startLoading();
+    for (let seq = 1; seq <= 20_000; seq += 1) {
+      index.upsert(message({ seq, words: Array.from({ length: 10 }, (_, at) => `w${seq * 10 + at}`) }));
+    }
+    expect(() => index.finishLoading()).not.toThrow();
+    expect(index.stats().words).toBe(200_000);
+    expect(seqsOf(ask(index, { words: ['w100005'] }))).toEqual([10_000]);
+    expect(seqsOf(ask(index, { prefix: 'w19999' }))).toEqual([19_999, 1_999]);
+  });
+
   it('takes changes heard while loading (edits and deletes before the postings are built)', () => {
     const index = createSearchIndex();
     index.startLoading();
