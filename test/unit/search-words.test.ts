@@ -40,6 +40,18 @@ describe('normalizeWord', () => {
     expect(normalizeWord('e\u0301'.repeat(SEARCH_WORD_MAX))).toBe('e'.repeat(SEARCH_WORD_MAX));
   });
 
+  it('never cuts a character in two (a letter outside the BMP at the cut keeps both halves or neither)', () => {
+    const word = normalizeWord(`${'a'.repeat(SEARCH_WORD_MAX - 1)}\u{10400}`);
+    expect(word.isWellFormed()).toBe(true);
+  });
+
+  it('folds the Greek final sigma: an upper-case prefix ending in Σ finds the word it begins', () => {
+    // 'ΟΔΟΣ'.toLowerCase() is 'οδος' (final ς) but 'ΟΔΟΣΤΡΩΜΑ' lower-cases to 'οδοστρωμα' (σ).
+    const query = parseSearchQuery('ΟΔΟΣ');
+    expect(matchesQueryWord(normalizeWord('ΟΔΟΣΤΡΩΜΑ'), query)).toBe(true);
+    expect(matchesQueryWord(normalizeWord('οδόστρωμα'), query)).toBe(true);
+  });
+
   it('makes nothing of marks alone', () => {
     expect(normalizeWord('\u0301\u0302')).toBe('');
   });
