@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Room } from '../../../src/shared/protocol.js';
 import { TEST_PASSWORD, uniqueName, type Session } from '../../support/app.js';
 import { FILE_ROOM_ROWS, FILE_USER_ROWS } from './file-rows.js';
+import { SEARCH_ROOM_ROWS, SEARCH_USER_ROWS } from './search-rows.js';
 import { HIDDEN, leakProblems, ok, refused, type Expectation, type RoomRow, type UserRow, type World } from './kit.js';
 
 /** The same answer to the plain member M, the moderator D and the owner O. */
@@ -324,6 +325,7 @@ export const ROOM_ROWS: RoomRow[] = [
     owner: 'skip',
   },
   ...FILE_ROOM_ROWS,
+  ...SEARCH_ROOM_ROWS,
 ];
 
 export const USER_ROWS: UserRow[] = [
@@ -481,6 +483,7 @@ export const USER_ROWS: UserRow[] = [
     loggedOut: refused(404, 'invite_not_found'),
   },
   ...FILE_USER_ROWS,
+  ...SEARCH_USER_ROWS,
 ];
 
 /** The WebSocket endpoint: tried with the handshake itself, not with inject. */

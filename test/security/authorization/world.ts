@@ -46,7 +46,8 @@ export function useWorld(dialect: Dialect, options: { perTest?: boolean } = {}):
   };
   beforeAll(async () => {
     // Files in the database: the uploads below leave nothing on disk.
-    stage.t = await startTestApp(dialect, { FILE_STORAGE: 'database' });
+    // Searches unthrottled too (test/support/unthrottled.ts does not lift this one).
+    stage.t = await startTestApp(dialect, { FILE_STORAGE: 'database', RATE_LIMIT_SEARCH_PER_MINUTE: '1000000' });
     await stage.t.app.listen({ port: 0, host: '127.0.0.1' });
     stage.base = `http://127.0.0.1:${(stage.t.app.server.address() as AddressInfo).port}`;
     stage.kit = createKit(stage.t);

@@ -248,8 +248,21 @@ export function generate(endpoint: Endpoint, random: Random, w: FuzzWorld): Case
       break;
   }
   if (endpoint.alwaysRefused) mustRefuse = true;
+  if (endpoint.validQuery) url = withValidQuery(url, endpoint.validQuery());
   if (payload !== undefined && contentType !== undefined) headers['content-type'] = contentType;
   return { endpoint: endpoint.key, kind, method, url, headers, payload, mustRefuse };
+}
+
+/** The URL with the valid query's parameters that it does not set itself (a mutated one stays as mutated). */
+function withValidQuery(url: string, valid: Record<string, string>): string {
+  const at = url.indexOf('?');
+  const own = at < 0 ? '' : url.slice(at + 1);
+  const named = new Set(own.split('&').map((part) => decodedOrRaw(part.split('=')[0]!)));
+  const added = Object.entries(valid)
+    .filter(([name]) => !named.has(name))
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  if (added.length === 0) return url;
+  return `${url}${at < 0 ? '?' : '&'}${added.join('&')}`;
 }
 
 function decodedOrRaw(text: string): string {

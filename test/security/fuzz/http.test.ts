@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../support/databases.js';
 import { apiRoutes, changedTables, createRandom, refusalProblem, routeKey, snapshotDatabase, type DatabaseSnapshot } from '../security-harness.js';
 import { generate } from './cases.js';
-import { describeCase, summarize, type Case, type Violation } from './mutations.js';
+import { as } from '../../support/app.js';
+import { describeCase, oddQueries, refusedQueries, summarize, type Case, type Violation } from './mutations.js';
 import { fuzzTargets, type Endpoint } from './targets.js';
 import { useFuzzWorld } from './world.js';
 
@@ -135,6 +136,40 @@ it(
     expect(byKey.get('GET /api/v1/rooms/:roomId/messages')?.query.map((q) => q.name).sort()).toEqual(['after', 'before', 'changedAfter', 'events', 'limit']);
     expect(byKey.get('PATCH /api/v1/rooms/:roomId/messages/:seq')?.body).toEqual([{ name: 'body', type: 'string', required: true, min: 1, max: 4000, trimmed: true }]);
     expect(endpoints.filter((e) => e.body !== 'none').every((e) => e.validBody !== undefined)).toBe(true);
+    expect(byKey.get('GET /api/v1/search')?.query).toEqual([
+      { name: 'q', type: 'string', required: false, max: 300 },
+      { name: 'roomId', type: 'string', required: false, min: 1, max: 64 },
+      { name: 'before', type: 'string', required: false, min: 1, max: 200 },
+      { name: 'limit', type: 'integer', required: false, min: 1, max: 100 },
+    ]);
+  });
+
+  it('refuses every search query that cannot be valid — by the schema or by the service — with a 4xx in the error shape, and answers the odd ones', async () => {
+    const search = endpoints.find((e) => e.key === 'GET /api/v1/search')!;
+    const problems: string[] = [];
+    const send = (query: string, method: 'GET' | 'HEAD' = 'GET') =>
+      w.t.app.inject({ method, url: `/api/v1/search?${query}`, headers: as(w.fuzzer) });
+    const refused = [...search.query.flatMap(refusedQueries), ...(search.refusedQueries ?? [])];
+    expect(refused.length).toBeGreaterThan(40);
+    for (const query of refused) {
+      const full = query.split('&').some((part) => part.startsWith('q=')) ? query : `q=seed&${query}`;
+      for (const method of ['GET', 'HEAD'] as const) {
+        const response = await send(full, method);
+        const problem = response.statusCode < 400 || response.statusCode >= 500 ? `answered ${response.statusCode}` : refusalProblem(response, method);
+        if (problem) problems.push(`${method} ${full.slice(0, 120)}: ${problem} ${response.body.slice(0, 200)}`);
+      }
+    }
+    for (const query of search.query.flatMap(oddQueries)) {
+      const full = query.split('&').some((part) => part.startsWith('q=')) ? query : `q=seed&${query}`;
+      const response = await send(full);
+      const problem = response.statusCode >= 500 ? `answered ${response.statusCode}` : response.statusCode >= 300 ? refusalProblem(response, 'GET') : undefined;
+      if (problem) problems.push(`GET ${full.slice(0, 120)}: ${problem} ${response.body.slice(0, 200)}`);
+    }
+    expect(problems).toEqual([]);
+    // The fuzzer's own search does work: the seed message of its room.
+    const found = await send(`q=seed&roomId=${w.room.id}`);
+    expect(found.statusCode).toBe(200);
+    expect(found.json().results.map((r: { message: { body: string } }) => r.message.body)).toContain('seed');
   });
 
 });

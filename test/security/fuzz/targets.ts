@@ -41,6 +41,8 @@ export interface Fixture {
   repair?(): Promise<void>;
   /** Query strings refused by a rule across parameters (e.g. both `before` and `after`). */
   refusedQueries?: string[];
+  /** A valid query string (a required parameter): every case sends it, less the parameters the case itself sets. */
+  validQuery?(): Record<string, string>;
   /** Extra headers every case sends (the WebSocket route's Origin). */
   headers?: Record<string, string>;
 }

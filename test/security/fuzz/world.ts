@@ -13,6 +13,7 @@ import type { Dialect } from '../../support/databases.js';
 import { uploadFile } from '../../support/files.js';
 import { storedUpload } from '../../support/stored-uploads.js';
 import { connectWs, type WsClient } from '../../support/ws-client.js';
+import { searchRefused } from './search-queries.js';
 import type { Fixture } from './targets.js';
 
 export interface FuzzWorld {
@@ -46,7 +47,8 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
   const sockets: WsClient[] = [];
   beforeAll(async () => {
     // Files in the database: the uploads below leave nothing on disk.
-    const t = await startTestApp(dialect, { FILE_STORAGE: 'database' });
+    // Searches unthrottled too (test/support/unthrottled.ts does not lift this one).
+    const t = await startTestApp(dialect, { FILE_STORAGE: 'database', RATE_LIMIT_SEARCH_PER_MINUTE: '1000000' });
     w.t = t;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     w.base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
@@ -182,6 +184,9 @@ export function useFuzzWorld(dialect: Dialect): FuzzWorld {
       'POST /api/v1/rooms/:roomId/files': { params: inRoom, alwaysRefused: true },
       'GET /api/v1/files/:fileId': { params: { fileId: () => fileId } },
       'GET /api/v1/files/:fileId/thumbnail': { params: { fileId: () => fileId }, alwaysRefused: true },
+      // Search: every case sends a q (it is required) unless it mutates q itself; searchRefused
+      // are queries only the service can refuse (filters, cursors, rooms the fuzzer is not in).
+      'GET /api/v1/search': { validQuery: () => ({ q: 'seed' }), refusedQueries: searchRefused(w) },
       // A plain HTTP GET (no Upgrade) from this site with a live cookie: never a socket.
       'GET /api/v1/ws': { alwaysRefused: true, headers: { origin: 'http://localhost:80' } },
     };
