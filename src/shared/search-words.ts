@@ -17,9 +17,17 @@ const MARKS = /\p{M}/gu;
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The compared form of one word: no accents (NFKD, marks dropped), lower case, cut to the maximum. */
+/**
+ * The compared form of one word: no accents (NFKD, marks dropped), lower case with a Greek
+ * final sigma as σ (so a prefix typed in capitals still finds the word it begins), cut to
+ * the maximum without splitting a character.
+ */
 export function normalizeWord(word: string): string {
-  return word.normalize('NFKD').replace(MARKS, '').toLowerCase().slice(0, SEARCH_WORD_MAX);
+  const folded = word.normalize('NFKD').replace(MARKS, '').toLowerCase().replaceAll('ς', 'σ');
+  if (folded.length <= SEARCH_WORD_MAX) return folded;
+  const last = folded.charCodeAt(SEARCH_WORD_MAX - 1);
+  const cut = last >= 0xd800 && last <= 0xdbff ? SEARCH_WORD_MAX - 1 : SEARCH_WORD_MAX;
+  return folded.slice(0, cut);
 }
 
 /** A word of a text: where it is in the text, and its compared form. */
@@ -58,14 +66,14 @@ export interface SearchQuery {
 /** A query that cannot be read; the message says which filter and how to write it. */
 export class SearchQueryError extends Error {}
 
+/** The start of a UTC day written YYYY-MM-DD, refused unless it is a real day from 1970 on. */
 function dayStart(text: string, filter: string): number {
-  const parts = DAY.exec(text);
-  const time = parts ? Date.UTC(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3])) : Number.NaN;
-  const date = new Date(time);
-  if (!parts || Number.isNaN(time) || date.getUTCDate() !== Number(parts[3])) {
-    throw new SearchQueryError(`${filter}: takes a day as YYYY-MM-DD, such as ${filter}:2026-03-01.`);
+  const [, year, month, day] = (DAY.exec(text) ?? []).map(Number) as [unknown, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (!(year >= 1970) || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    throw new SearchQueryError(`${filter}: takes a day as YYYY-MM-DD (from 1970 on), such as ${filter}:2026-03-01.`);
   }
-  return time;
+  return date.getTime();
 }
 
 export function parseSearchQuery(q: string): SearchQuery {
@@ -98,7 +106,8 @@ export function parseSearchQuery(q: string): SearchQuery {
   const distinct = [...new Set(words)];
   if (distinct.length > SEARCH_WORDS_MAX) throw new SearchQueryError(`A search may hold at most ${SEARCH_WORDS_MAX} words.`);
   query.prefix = words.at(-1);
-  query.words = distinct.filter((word) => word !== query.prefix);
+  // A word typed whole earlier stays whole, even when it is also the last one (`foo foo`).
+  query.words = distinct.filter((word) => word !== query.prefix || words.indexOf(word) < words.length - 1);
   return query;
 }
 
