@@ -16,6 +16,7 @@ import { createSearchIndex, type IndexedMessage, type SearchIndex } from './sear
 import type { IndexSourceRow, SearchRepository } from './search.repository.js';
 
 const PAGE = 2000;
+const RETRY_MS = 10_000;
 
 export interface BuildProgress {
   done: number;
@@ -140,6 +141,8 @@ export function createSearchIndexer(deps: {
       log.info({ messages: stats.messages, words: stats.words, megabytes: Math.round(stats.bytes / 2 ** 20), ms: Date.now() - started, undecryptable: built.undecryptable }, 'search index built');
     } catch (error) {
       log.error({ err: error }, 'building the search index failed; the previous one (if any) goes on answering');
+      // Without any index (the database was down at start) search would answer 503 for ever: try again.
+      if (!current && !closed) setTimeout(() => void rebuild(), RETRY_MS).unref();
     } finally {
       heard = undefined;
       progress = undefined;
