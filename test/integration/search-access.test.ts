@@ -12,7 +12,7 @@ import { DIALECTS } from '../support/databases.js';
 import { createRoom, inviteInto, joinRoom, sendMessage } from '../support/factories.js';
 import { call } from '../support/http.js';
 import { messageChanges } from '../support/message-changes.js';
-import { keyOf, search, searchKeys } from '../support/search.js';
+import { keyOf, search, searchKeys, type SearchParams } from '../support/search.js';
 
 /** A word no other test writes: letters only, so it is one search word. */
 const token = () => `tok${randomBytes(6).toString('hex').replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
@@ -98,7 +98,7 @@ describe.each(DIALECTS)('search access and refusals on %s', (dialect) => {
 
   it('answers 400 with the field and a message that says how to write it', async () => {
     const user = await signUp(t.app);
-    const refusals: Array<[Record<string, string>, string, RegExp]> = [
+    const refusals: Array<[SearchParams, string, RegExp]> = [
       [{ q: '' }, 'q', /Type a word/],
       [{ q: '   ' }, 'q', /Type a word/],
       [{ q: '!!! ?' }, 'q', /Type a word/],
