@@ -5,7 +5,6 @@
  * `securechat search reindex`'s generation bump makes every running instance build again:
  * a message written behind the bus's back (straight into the table) becomes findable.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
@@ -19,7 +18,7 @@ import { createRoom, inviteInto, sendMessage } from '../support/factories.js';
 import { messageChanges } from '../support/message-changes.js';
 import { waitUntil } from '../support/process.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
-import { corpusEntry, expectedKeys, keyOf, searchKeys, startSearchInstances, type CorpusMessage, type SearchInstance } from '../support/search.js';
+import { corpusEntry, expectedKeys, insertBehindTheBus, keyOf, searchKeys, startSearchInstances, type CorpusMessage, type SearchInstance } from '../support/search.js';
 
 const redis = await redisForTests();
 const SESSION_SECRET = 'search-cluster-session-secret-0123456789abcdef';
@@ -104,23 +103,13 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
       await expectAllAgree(alice, corpus, [room.id], ['durian']);
 
       // Written straight into the table, as a restore or a repair would: no instance hears of it.
-      const { db } = inspect;
       const body = 'durian written behind the bus';
-      const token = keyring.encrypt(body);
       const createdAt = Date.now();
-      await db.transaction().execute(async (trx) => {
-        const { last_seq } = await trx.selectFrom('rooms').select('last_seq').where('id', '=', room.id).executeTakeFirstOrThrow();
-        const seq = Number(last_seq) + 1;
-        await trx
-          .insertInto('messages')
-          .values({ id: randomUUID(), room_id: room.id, sender_id: alice.user.id, seq, client_id: randomUUID(), body_format: 'fernet', body_ciphertext: token.ciphertext, body_key_id: token.keyId, created_at: createdAt, edited_at: null })
-          .execute();
-        await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', room.id).execute();
-        corpus.set(`${room.id}/${seq}`, { roomId: room.id, seq, senderUsername: alice.user.username, body, createdAt, hasFile: false });
-      });
+      const key = await insertBehindTheBus(inspect.db, keyring, { roomId: room.id, senderId: alice.user.id, body, createdAt });
+      corpus.set(key, { roomId: room.id, seq: Number(key.split('/')[1]), senderUsername: alice.user.username, body, createdAt, hasFile: false });
       for (const instance of instances) expect(await searchKeys(instance.app, alice, { q: 'behind' })).toEqual([]);
 
-      await createSearchRepository().bumpGeneration(db);
+      await createSearchRepository().bumpGeneration(inspect.db);
       await expectAllAgree(alice, corpus, [room.id], ['durian', 'behind', 'bus']);
     });
   });

@@ -17,7 +17,7 @@ import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/data
 import { createRoom, sendMessage } from '../support/factories.js';
 import { messageChanges } from '../support/message-changes.js';
 import { waitUntil } from '../support/process.js';
-import { keyOf, searchKeys } from '../support/search.js';
+import { insertBehindTheBus, keyOf, search, searchKeys } from '../support/search.js';
 import { UNTHROTTLED } from '../support/unthrottled.js';
 
 describe.each(DIALECTS)('an instance started later on %s', (dialect) => {
@@ -26,6 +26,8 @@ describe.each(DIALECTS)('an instance started later on %s', (dialect) => {
   let testDatabase: TestDatabase;
   let config: Config;
   const started: Array<{ app: FastifyInstance; database: DatabaseHandle }> = [];
+  /** The first app's connection, for writes behind the API. */
+  const setUpDatabase = () => started[0]!.database;
 
   async function startApp(): Promise<{ app: FastifyInstance; services: Services }> {
     const database = openDatabase(testDatabase.target);
@@ -87,5 +89,21 @@ describe.each(DIALECTS)('an instance started later on %s', (dialect) => {
     });
     expect(agreed).toEqual({ apfel: [keyOf(late), keyOf(early[0]!)], birne: [], pflaume: [keyOf(early[2]!)] });
     expect(await searchKeys(first, alice, { q: 'apfel' })).toEqual(agreed.apfel);
+  });
+
+  it('builds at start an index of more distinct words than a call may take arguments (160 000)', async () => {
+    const first = (await startApp()).app;
+    const alice = await signUp(first);
+    const room = await createRoom(first, alice);
+    const keys: string[] = [];
+    for (let m = 0; m < 16; m += 1) {
+      const body = Array.from({ length: 10_000 }, (_, w) => `w${m}x${w}`).join(' ');
+      keys.push(await insertBehindTheBus(setUpDatabase().db, keyring, { roomId: room.id, senderId: alice.user.id, body }));
+    }
+    const second = (await startApp()).app;
+    const answer = await search(second, alice, { q: 'w7x1234' });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.body.results.map((r) => keyOf(r.message))).toEqual([keys[7]]);
+    expect(await searchKeys(second, alice, { q: 'w15x999' })).toEqual([keys[15]]);
   });
 });

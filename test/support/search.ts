@@ -7,12 +7,14 @@
  *   const expected = expectedKeys(corpus, 'café from:alice', viewerRoomIds);
  *   expect(await searchKeys(t.app, viewer, { q: 'café from:alice' })).toEqual(expected);
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/server/app.js';
 import type { Config } from '../../src/server/config.js';
 import type { Keyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase } from '../../src/server/db/database.js';
+import type { Db } from '../../src/server/db/schema.js';
 import { createLogger } from '../../src/server/logger.js';
 import { connectCluster } from '../../src/server/platform/cluster/connect.js';
 import type { Message } from '../../src/shared/protocol.js';
@@ -149,4 +151,33 @@ export async function startSearchInstances(count: number, config: Config, keyrin
     });
   }
   return instances;
+}
+
+/**
+ * A message written straight into the table under the keyring, as a restore or a repair
+ * would: no bus event, so only a build finds it. Its key, `roomId/seq`.
+ */
+export async function insertBehindTheBus(db: Db, keyring: Keyring, message: { roomId: string; senderId: string; body: string; createdAt?: number }): Promise<string> {
+  const token = keyring.encrypt(message.body);
+  return db.transaction().execute(async (trx) => {
+    const { last_seq } = await trx.selectFrom('rooms').select('last_seq').where('id', '=', message.roomId).executeTakeFirstOrThrow();
+    const seq = Number(last_seq) + 1;
+    await trx
+      .insertInto('messages')
+      .values({
+        id: randomUUID(),
+        room_id: message.roomId,
+        sender_id: message.senderId,
+        seq,
+        client_id: randomUUID(),
+        body_format: 'fernet',
+        body_ciphertext: token.ciphertext,
+        body_key_id: token.keyId,
+        created_at: message.createdAt ?? Date.now(),
+        edited_at: null,
+      })
+      .execute();
+    await trx.updateTable('rooms').set({ last_seq: seq }).where('id', '=', message.roomId).execute();
+    return `${message.roomId}/${seq}`;
+  });
 }
