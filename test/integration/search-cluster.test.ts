@@ -18,7 +18,8 @@ import { createRoom, inviteInto, sendMessage } from '../support/factories.js';
 import { messageChanges } from '../support/message-changes.js';
 import { waitUntil } from '../support/process.js';
 import { dropRedisPrefix, redisForTests, uniqueRedisPrefix } from '../support/redis.js';
-import { corpusEntry, expectedKeys, insertBehindTheBus, keyOf, searchKeys, startSearchInstances, type CorpusMessage, type SearchInstance } from '../support/search.js';
+import { corpusEntry, expectedKeys, insertBehindTheBus, keyOf, searchKeys, type CorpusMessage } from '../support/search.js';
+import { startClusterInstances, type ClusterInstance } from '../support/cluster-instances.js';
 
 const redis = await redisForTests();
 const SESSION_SECRET = 'search-cluster-session-secret-0123456789abcdef';
@@ -33,7 +34,7 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
     let testDatabase: TestDatabase;
     let inspect: DatabaseHandle;
     let config: Config;
-    let instances: SearchInstance[] = [];
+    let instances: ClusterInstance[] = [];
 
     beforeAll(async () => {
       testDatabase = await createTestDatabase('postgres');
@@ -42,7 +43,7 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
       config = { ...base, rateLimits: { ...base.rateLimits, searchesPerMinute: 1_000_000 } };
       inspect = openDatabase(testDatabase.target);
       await prepareDatabase(inspect, keyring);
-      instances = await startSearchInstances(3, config, keyring, SESSION_SECRET, 50);
+      instances = await startClusterInstances(3, config, keyring, SESSION_SECRET, { searchGenerationPollMs: 50 });
     }, 30_000);
 
     afterAll(async () => {
@@ -64,7 +65,7 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
     }
 
     it('answers the same on every instance after sends, edits and deletes made on different ones', async () => {
-      const [a, b, c] = instances as [SearchInstance, SearchInstance, SearchInstance];
+      const [a, b, c] = instances as [ClusterInstance, ClusterInstance, ClusterInstance];
       const alice = await signUp(a.app);
       const bob = await signUp(b.app);
       const room = await createRoom(a.app, alice);
@@ -95,7 +96,7 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
     });
 
     it('builds again on every instance when the reindex generation is bumped', async () => {
-      const [a] = instances as [SearchInstance];
+      const [a] = instances as [ClusterInstance];
       const alice = await signUp(a.app);
       const room = await createRoom(a.app, alice);
       const seen = await sendMessage(a.app, alice, room.id, 'durian heard on the bus');

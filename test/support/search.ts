@@ -8,19 +8,12 @@
  *   expect(await searchKeys(t.app, viewer, { q: 'café from:alice' })).toEqual(expected);
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/server/app.js';
-import type { Config } from '../../src/server/config.js';
 import type { Keyring } from '../../src/server/crypto/keyring.js';
-import { openDatabase } from '../../src/server/db/database.js';
 import type { Db } from '../../src/server/db/schema.js';
-import { createLogger } from '../../src/server/logger.js';
-import { connectCluster } from '../../src/server/platform/cluster/connect.js';
 import type { Message } from '../../src/shared/protocol.js';
 import type { SearchPage } from '../../src/shared/search-shapes.js';
 import { parseSearchQuery, searchWords } from '../../src/shared/search-words.js';
-import { testServices } from './app.js';
 import { call, type Answer, type HttpTarget, type Session } from './http.js';
 
 export interface SearchParams {
@@ -118,39 +111,6 @@ export function expectedKeys(corpus: Iterable<CorpusMessage>, q: string, roomIds
     .filter((message) => roomIds.includes(message.roomId) && matchesQuery(message, q))
     .sort(newestFirst)
     .map(keyOf);
-}
-
-/** A cluster instance with its search index built (`searchReady` awaited). */
-export interface SearchInstance {
-  app: FastifyInstance;
-  close(): Promise<void>;
-}
-
-/**
- * `count` instances of one cluster on `config.database` (already migrated), as
- * cluster-instances.ts starts them, with the reindex generation read every
- * `generationPollMs`; each has built its index when this returns.
- */
-export async function startSearchInstances(count: number, config: Config, keyring: Keyring, sessionSecret: string, generationPollMs: number): Promise<SearchInstance[]> {
-  const instances: SearchInstance[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const database = openDatabase(config.database);
-    const log = createLogger(config);
-    const cluster = await connectCluster(config, { database, keyring, log });
-    const services = testServices({ config, database, keyring, bus: cluster.bus, presence: cluster.presence, sessionSecret, log, searchGenerationPollMs: generationPollMs });
-    const app = await buildApp(services);
-    await app.ready();
-    await services.searchReady;
-    instances.push({
-      app,
-      async close() {
-        await app.close();
-        await cluster.close();
-        await database.close();
-      },
-    });
-  }
-  return instances;
 }
 
 /**
