@@ -1,0 +1,74 @@
+/**
+ * The index built again while it answers: a bus event that cannot be read back becomes a
+ * `resync` (events may have been lost), and the instance builds a new index from the
+ * database — finding what was written behind the bus — while sends, edits and deletes go
+ * on around it: whether heard before, during or after the build, each is in the new index.
+ * On both databases.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../src/server/app.js';
+import type { Services } from '../../src/server/compose.js';
+import { loadConfig } from '../../src/server/config.js';
+import { generateFernetKey } from '../../src/server/crypto/fernet.js';
+import { createKeyring } from '../../src/server/crypto/keyring.js';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
+import type { FastifyInstance } from 'fastify';
+import { prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
+import { createRoom, sendMessage } from '../support/factories.js';
+import { messageChanges } from '../support/message-changes.js';
+import { insertBehindTheBus, searchKeys } from '../support/search.js';
+import { UNTHROTTLED } from '../support/unthrottled.js';
+
+describe.each(DIALECTS)('the search index rebuilt after a resync on %s', (dialect) => {
+  let testDatabase: TestDatabase;
+  let database: DatabaseHandle;
+  let services: Services;
+  let app: FastifyInstance;
+  const bus = createMemoryBus();
+  const keyring = createKeyring(generateFernetKey());
+
+  beforeAll(async () => {
+    testDatabase = await createTestDatabase(dialect);
+    const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...UNTHROTTLED }), database: testDatabase.target };
+    database = openDatabase(testDatabase.target);
+    await prepareDatabase(database, keyring);
+    services = testServices({ config, database, keyring, bus });
+    app = await buildApp(services);
+    await app.ready();
+    await services.searchReady;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+    await testDatabase?.drop();
+  });
+
+  it('finds what was written behind the bus once a resync has rebuilt it, and keeps the changes made around the build', async () => {
+    const alice: Session = await signUp(app);
+    const room = await createRoom(app, alice);
+    const changes = messageChanges(() => app);
+    // Enough messages that the build takes several pages (each page yields to the event loop).
+    await Promise.all(Array.from({ length: 60 }, (_, i) => sendMessage(app, alice, room.id, `filler number ${i} walrus`)));
+    const toEdit = await sendMessage(app, alice, room.id, 'narwhal before the edit');
+    const toDelete = await sendMessage(app, alice, room.id, 'narwhal to be deleted');
+    const hidden = await insertBehindTheBus(database.db, keyring, { roomId: room.id, senderId: alice.user.id, body: 'narwhal restored from a backup' });
+    expect(await searchKeys(app, alice, { q: 'restored' })).toEqual([]);
+
+    // A pointer to a message that does not exist cannot be read back: the instance resyncs.
+    await bus.publish({ kind: 'message-ref', roomId: room.id, seq: 1_000_000 } as never);
+    const during = await sendMessage(app, alice, room.id, 'narwhal sent during the build', randomUUID());
+    await changes.edited(alice, room.id, toEdit.seq, 'narwhal after the edit');
+    expect((await changes.remove(alice, room.id, toDelete.seq)).status).toBe(204);
+
+    await vi.waitFor(async () => expect(await searchKeys(app, alice, { q: 'restored' })).toEqual([hidden]), { timeout: 10_000, interval: 50 });
+    const narwhals = await searchKeys(app, alice, { q: 'narwhal' });
+    expect(narwhals).toEqual([`${room.id}/${during.seq}`, hidden, `${room.id}/${toEdit.seq}`].sort((a, b) => Number(b.split('/')[1]) - Number(a.split('/')[1])));
+    expect(await searchKeys(app, alice, { q: 'before' })).toEqual([]);
+    expect(await searchKeys(app, alice, { q: 'deleted' })).toEqual([]);
+    expect(await searchKeys(app, alice, { q: 'walrus' })).toHaveLength(60);
+  });
+});
