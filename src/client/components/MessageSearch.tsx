@@ -1,0 +1,63 @@
+/**
+ * The header's search button and shortcuts (Ctrl+K or Cmd+K anywhere, `/` outside text
+ * fields), the search dialog, and opening a result: its room, scrolled to the message,
+ * which is marked for a moment.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import type { ChatSnapshot } from '../core/chat-state.js';
+import type { ChatStore } from '../core/chat-store.js';
+import type { SearchResult } from '../../shared/search-shapes.js';
+import { useStore } from '../hooks.js';
+import { jumpToMessage } from '../jump-to-message.js';
+import { roomPath } from '../paths.js';
+import { navigate } from '../router.js';
+import { opensSearch } from '../search-view.js';
+import { Icon } from './Icon.js';
+import { SearchDialog } from './SearchDialog.js';
+
+/** How long a found message stays marked (the CSS fades it out over this time). */
+const FOUND_MS = 4_000;
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+const selectRooms = (snapshot: ChatSnapshot) => snapshot.rooms;
+
+export function MessageSearch({ chat }: { chat: ChatStore }) {
+  const [open, setOpen] = useState(false);
+  const rooms = useStore(chat, selectRooms);
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      // Another dialog has the keyboard; the search dialog itself ignores a second shortcut.
+      if (event.defaultPrevented || !opensSearch(event) || document.body.classList.contains('modal-open')) return;
+      event.preventDefault();
+      setOpen(true);
+    };
+    document.addEventListener('keydown', onKeyDown);
+    return () => document.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  function openResult({ room, message }: SearchResult) {
+    setOpen(false);
+    navigate(roomPath(room.id));
+    void jumpToMessage(chat, room.id, message.seq, { className: 'message--found', markMs: FOUND_MS });
+  }
+
+  const shortcut = isMac ? '⌘K' : 'Ctrl+K';
+  return (
+    <>
+      <button
+        type="button"
+        class="btn btn-outline-secondary btn-sm d-flex align-items-center gap-1"
+        title={`Search messages (${shortcut} or /)`}
+        aria-keyshortcuts={isMac ? 'Meta+K /' : 'Control+K /'}
+        onClick={() => setOpen(true)}
+        data-testid="search-button"
+      >
+        <Icon name="search" />
+        <span class="d-none d-sm-inline">Search</span>
+        <kbd class="d-none d-lg-inline search-shortcut">{shortcut}</kbd>
+        <span class="visually-hidden d-sm-none">Search messages</span>
+      </button>
+      {open && <SearchDialog rooms={rooms} onOpen={openResult} onClose={() => setOpen(false)} />}
+    </>
+  );
+}
