@@ -1,14 +1,18 @@
 /**
  * Showing one message of a room in context (a reply's original, a search result): once
- * the room's newest page is in, older pages are loaded until the message is held, then
+ * the room's newest page is in, older history is loaded down to a little before the
+ * message (in one request when it is within 200 messages, else in pages of 200), then
  * it is scrolled to the middle of the list, focused and marked for a moment. The timeline
  * stays one unbroken run of seqs up to the newest message, so live messages, scrolling
  * and catch-up go on as usual afterwards.
  */
 import type { ChatStore } from './core/chat-store.js';
+import { PAGE_MAX, PAGE_SIZE } from './limits.js';
 
-/** Pages fetched at most while looking (50 messages each). */
+/** Pages fetched at most while looking (up to 200 messages each). */
 const MAX_PAGES = 40;
+/** Messages loaded above the one looked for, so it is seen in context. */
+const CONTEXT = 20;
 const WAIT_MS = 15_000;
 
 export interface JumpOptions {
@@ -46,7 +50,8 @@ export async function jumpToMessage(chat: ChatStore, roomId: string, seq: number
     if (!held?.hasOlder || oldest === undefined || oldest <= seq) break;
     // A page the list itself asked for (scrolled to the top) may be on its way: wait for it.
     await until(chat, () => !chat.getSnapshot().loadingOlder[roomId]);
-    await chat.loadOlder(roomId);
+    // As far as the message and a little before it, in one request when it is near.
+    await chat.loadOlder(roomId, Math.min(PAGE_MAX, Math.max(PAGE_SIZE, oldest - seq + CONTEXT)));
     await nextFrame();
   }
   const target = find();

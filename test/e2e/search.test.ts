@@ -116,6 +116,14 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     await input.fill('has:photo');
     await expect.poll(() => dialog.getByTestId('search-error').textContent()).toContain('has: takes only "file"');
 
+    // Twenty at a time, newest first; "Load more" brings the next twenty.
+    await input.fill('status');
+    await expect.poll(() => results(alice).count()).toBe(20);
+    expect(await results(alice).first().getByTestId('search-result-body').textContent()).toBe(`status update ${FILLERS}`);
+    await dialog.getByTestId('search-load-more').click();
+    await expect.poll(() => results(alice).count()).toBe(40);
+    expect(await results(alice).last().getByTestId('search-result-body').textContent()).toBe(`status update ${FILLERS - 39}`);
+
     // The arrow keys move through the results; Enter opens the one chosen.
     await input.fill('cafe');
     await expect.poll(() => results(alice).count()).toBe(3);
@@ -134,6 +142,7 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     await expect.poll(() => inView(alice, target)).toBe(true);
     expect(await target.getByTestId('message-body').textContent()).toBe('Lunch at the Café Zebrine on Friday, who is in?');
     expect(new URL(alice.url()).pathname).toBe(`/chat/${generalId}`);
+    await screenshot(alice, 'search-found');
 
     // The room goes on: her new message and bob's arrive, and the history between is whole.
     await alice.getByTestId('composer').fill('found it, see you there');
@@ -145,6 +154,28 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, index) => seqs[0]! + index));
     expect(seqs[0]).toBeLessThanOrEqual(targetSeq);
     expect(problems).toEqual([]);
+  });
+
+  it('says so when the server cannot search (503), and asks nothing for an empty box', async () => {
+    const off = await startServer({ SEARCH_INDEX: 'off' });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: off.url });
+      contexts.push(context);
+      const carol = await context.newPage();
+      await registerThroughPage(carol, 'carol');
+      const searches: string[] = [];
+      carol.on('request', (request) => request.url().includes('/api/v1/search') && searches.push(request.url()));
+      await carol.getByTestId('search-button').click();
+      const dialog = carol.getByRole('dialog', { name: 'Search messages' });
+      await dialog.getByLabel('From').fill(' ');
+      await expect.poll(() => dialog.getByTestId('search-status').textContent()).toContain('Filters: from:name');
+      expect(searches).toEqual([]);
+      await dialog.getByRole('combobox', { name: 'Search messages' }).fill('hello');
+      await expect.poll(() => dialog.getByTestId('search-error').textContent()).toContain('Search is turned off on this server');
+      expect(await dialog.getByTestId('search-result').count()).toBe(0);
+    } finally {
+      await off.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Search as one types: GET /search a short pause after the last keystroke, the request of
  * an earlier query cancelled, "load more" from the cursor. While the server is still
- * building its index (503) it says so and asks again every few seconds.
+ * building its index (503) it says so and asks again every few seconds, for a while.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SearchResult } from '../../shared/search-shapes.js';
@@ -10,7 +10,9 @@ import { ApiError } from '../core/api.js';
 import { messageOf } from '../core/chat-state.js';
 
 const DEBOUNCE_MS = 200;
-const BUILDING_RETRY_MS = 3_000;
+const BUILDING_RETRY_MS = 5_000;
+/** A minute of asking again; search turned off on the server answers 503 too, for good. */
+const BUILDING_RETRIES = 12;
 const PAGE = 20;
 
 export interface SearchState {
@@ -31,6 +33,7 @@ export function useMessageSearch(q: string, roomId: string) {
   const [state, setState] = useState<SearchState>(IDLE);
   const [attempt, setAttempt] = useState(0);
   const current = useRef<AbortController | null>(null);
+  const retries = useRef({ key: '', count: 0 });
 
   async function fetchPage(abort: AbortController, before: string | undefined): Promise<void> {
     try {
@@ -48,8 +51,14 @@ export function useMessageSearch(q: string, roomId: string) {
     } catch (error) {
       if (abort.signal.aborted) return;
       const building = error instanceof ApiError && error.status === 503;
-      setState((held) => ({ ...held, status: before ? held.status : 'error', error: messageOf(error), building, loadingMore: false }));
-      if (building) {
+      // A failed first page shows no results; a failed "load more" keeps those shown.
+      setState((held) =>
+        before
+          ? { ...held, error: messageOf(error), building, loadingMore: false }
+          : { ...held, status: 'error', results: [], nextCursor: undefined, error: messageOf(error), building, loadingMore: false },
+      );
+      if (building && retries.current.count < BUILDING_RETRIES) {
+        retries.current.count += 1;
         const retry = setTimeout(() => setAttempt((n) => n + 1), BUILDING_RETRY_MS);
         abort.signal.addEventListener('abort', () => clearTimeout(retry));
       }
@@ -57,12 +66,14 @@ export function useMessageSearch(q: string, roomId: string) {
   }
 
   useEffect(() => {
+    const key = `${q}\n${roomId}`;
+    if (retries.current.key !== key) retries.current = { key, count: 0 };
     if (!q.trim()) {
       setState(IDLE);
       return;
     }
-    // Earlier results stay on screen until the new ones come.
-    setState((held) => ({ ...held, status: 'loading', loadingMore: false }));
+    // Earlier results stay on screen until the new ones come, and "being built" until it no longer is.
+    setState((held) => ({ ...held, status: 'loading', loadingMore: false, error: held.building ? held.error : null }));
     const abort = new AbortController();
     current.current = abort;
     const timer = setTimeout(() => void fetchPage(abort, undefined), DEBOUNCE_MS);
