@@ -4,11 +4,10 @@ import {
   excerptParts,
   highlightParts,
   highlightQuery,
-  isTextEntry,
   moveActive,
-  opensSearch,
   type TextPart,
 } from '../../src/client/search-view.js';
+import { isTextEntry, opensSearch } from '../../src/client/search-keys.js';
 
 const marked = (parts: TextPart[]) => parts.filter((part) => part.match).map((part) => part.text);
 const joined = (parts: TextPart[]) => parts.map((part) => part.text).join('');

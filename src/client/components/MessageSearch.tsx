@@ -11,7 +11,7 @@ import { useStore } from '../hooks.js';
 import { jumpToMessage } from '../jump-to-message.js';
 import { roomPath } from '../paths.js';
 import { navigate } from '../router.js';
-import { opensSearch } from '../search-view.js';
+import { opensSearch } from '../search-keys.js';
 import { Icon } from './Icon.js';
 import { SearchDialog } from './SearchDialog.js';
 
