@@ -173,6 +173,18 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
       await dialog.getByRole('combobox', { name: 'Search messages' }).fill('hello');
       await expect.poll(() => dialog.getByTestId('search-error').textContent()).toContain('Search is turned off on this server');
       expect(await dialog.getByTestId('search-result').count()).toBe(0);
+
+      // On a phone the header keeps its search button, and nothing overflows sideways.
+      const phoneContext = await browser.newContext({ viewport: { width: 375, height: 700 }, baseURL: off.url, storageState: await context.storageState() });
+      contexts.push(phoneContext);
+      const phone = await phoneContext.newPage();
+      await phone.goto('/chat');
+      const button = phone.getByRole('button', { name: 'Search messages' });
+      await expect.poll(() => button.isVisible()).toBe(true);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await button.click();
+      await expect.poll(() => phone.getByRole('dialog', { name: 'Search messages' }).isVisible()).toBe(true);
+      await screenshot(phone, 'search-375px');
     } finally {
       await off.close();
     }

@@ -48,14 +48,18 @@ export function MessageSearch({ chat }: { chat: ChatStore }) {
         type="button"
         class="btn btn-outline-secondary btn-sm d-flex align-items-center gap-1"
         title={`Search messages (${shortcut} or /)`}
+        aria-label="Search messages"
         aria-keyshortcuts={isMac ? 'Meta+K /' : 'Control+K /'}
         onClick={() => setOpen(true)}
         data-testid="search-button"
       >
         <Icon name="search" />
-        <span class="d-none d-sm-inline">Search</span>
-        <kbd class="d-none d-lg-inline search-shortcut">{shortcut}</kbd>
-        <span class="visually-hidden d-sm-none">Search messages</span>
+        <span class="d-none d-sm-inline" aria-hidden="true">
+          Search
+        </span>
+        <kbd class="d-none d-lg-inline search-shortcut" aria-hidden="true">
+          {shortcut}
+        </kbd>
       </button>
       {open && <SearchDialog rooms={rooms} onOpen={openResult} onClose={() => setOpen(false)} />}
     </>

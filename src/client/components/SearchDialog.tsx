@@ -162,7 +162,7 @@ function SearchStatus({ state }: { state: SearchState }) {
   }
   const text =
     state.status === 'idle'
-      ? 'Words match whole and regardless of accents; the last one as you type it. Filters: from:name, has:file, after:YYYY-MM-DD, before:YYYY-MM-DD.'
+      ? 'Words match whole, ignoring case and accents; the last may be the start of a word. Filters: from:name, has:file, after:YYYY-MM-DD, before:YYYY-MM-DD.'
       : state.status === 'loading' && state.results.length === 0
         ? 'Searching…'
         : state.results.length === 0
