@@ -111,6 +111,9 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     await dialog.getByLabel('From').fill('nobody');
     await expect.poll(() => dialog.getByTestId('search-status').textContent()).toBe('No messages found.');
     await dialog.getByLabel('From').fill('');
+    // Ctrl+K again, in the dialog, goes back to its search box.
+    await alice.keyboard.press('Control+k');
+    await expect.poll(() => input.evaluate((element) => element === document.activeElement)).toBe(true);
 
     // A filter the server cannot read: its 400 says how to write it.
     await input.fill('has:photo');

@@ -3,7 +3,7 @@
  * fields), the search dialog, and opening a result: its room, scrolled to the message,
  * which is marked for a moment.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatSnapshot } from '../core/chat-state.js';
 import type { ChatStore } from '../core/chat-store.js';
 import type { SearchResult } from '../../shared/search-shapes.js';
@@ -22,12 +22,20 @@ const selectRooms = (snapshot: ChatSnapshot) => snapshot.rooms;
 
 export function MessageSearch({ chat }: { chat: ChatStore }) {
   const [open, setOpen] = useState(false);
+  const isOpen = useRef(false);
+  isOpen.current = open;
   const rooms = useStore(chat, selectRooms);
 
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      // Another dialog has the keyboard; the search dialog itself ignores a second shortcut.
-      if (event.defaultPrevented || !opensSearch(event) || document.body.classList.contains('modal-open')) return;
+      if (event.defaultPrevented || !opensSearch(event)) return;
+      // Pressed again in the search dialog: back to its box (and not the browser's own Ctrl+K).
+      if (isOpen.current) {
+        if (event.key !== '/') event.preventDefault();
+        return document.querySelector<HTMLInputElement>('[data-testid="search-dialog"] input[name="q"]')?.focus();
+      }
+      // Another dialog has the keyboard.
+      if (document.body.classList.contains('modal-open')) return;
       event.preventDefault();
       setOpen(true);
     };
