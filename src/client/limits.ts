@@ -8,6 +8,7 @@ import type { LIMITS } from '../shared/protocol.js';
 type Limits = typeof LIMITS;
 
 export const PAGE_SIZE: Limits['pageDefault'] = 50;
+export const PAGE_MAX: Limits['pageMax'] = 200;
 export const ROOM_NAME_MAX: Limits['roomNameMax'] = 64;
 export const ROOM_DESCRIPTION_MAX: Limits['roomDescriptionMax'] = 500;
 export const INVITE_HOURS_DEFAULT: Limits['inviteHoursDefault'] = 168;

@@ -3,6 +3,7 @@ import 'bootstrap/dist/css/bootstrap.min.css';
 import './styles.css';
 import './messages.css';
 import './attachments.css';
+import './search.css';
 import { render } from 'preact';
 import { App } from './app.js';
 import { loadSession } from './session.js';

@@ -2,6 +2,7 @@ import type { ChatStore } from '../core/chat-store.js';
 import { Link } from '../router.js';
 import { ConnectionStatus } from './ConnectionStatus.js';
 import { Icon } from './Icon.js';
+import { MessageSearch } from './MessageSearch.js';
 import { ThemeToggle } from './ThemeToggle.js';
 
 /** The top bar; `chat` (present while signed in) supplies the connection state. */
@@ -13,6 +14,7 @@ export function AppHeader({ chat }: { chat: ChatStore | null }) {
         <Icon name="shield" class="text-primary" />
         SecureChat
       </Link>
+      {chat && <MessageSearch chat={chat} />}
       {chat && <ConnectionStatus chat={chat} />}
       <ThemeToggle />
       {signedIn ? (

@@ -25,6 +25,7 @@ import type {
   NotificationLevel,
   UserSearch,
 } from '../../shared/protocol.js';
+import type { SearchPage } from '../../shared/search-shapes.js';
 
 /** A refused or failed request; `status` 0 means the server could not be reached. */
 export class ApiError extends Error {
@@ -45,6 +46,8 @@ interface RequestOptions {
   body?: unknown;
   /** Auth endpoints answer 401 as part of their contract; don't treat it as "signed out". */
   expectUnauthorized?: boolean;
+  /** Cancels the request (a search overtaken by the next keystroke). */
+  signal?: AbortSignal;
 }
 
 let csrfToken: string | null = null;
@@ -79,8 +82,10 @@ async function request<T>(method: Method, path: string, options: RequestOptions 
       headers,
       credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: options.signal,
     });
   } catch {
+    if (options.signal?.aborted) throw new ApiError(0, 'aborted', 'The request was cancelled.');
     throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.');
   }
   if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
@@ -212,3 +217,21 @@ export const setReaction = (roomId: string, seq: number, emoji: string, on: bool
 
 export const setNotificationLevel = (roomId: string, level: NotificationLevel) =>
   request<void>('PUT', `/rooms/${segment(roomId)}/notifications`, { body: { level } });
+
+// ---- Search --------------------------------------------------------------------
+
+export interface MessageSearch {
+  /** Words and filters (`from:alice`, `has:file`, `after:2026-03-01`, `before:…`). */
+  q: string;
+  roomId?: string;
+  /** The `nextCursor` of the previous page. */
+  before?: string;
+  limit?: number;
+}
+
+/** Messages of the caller's rooms matching `q`, newest first. */
+export function searchMessages(search: MessageSearch, signal?: AbortSignal): Promise<SearchPage> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(search)) if (value !== undefined && value !== '') params.set(key, String(value));
+  return request<SearchPage>('GET', `/search?${params}`, { signal });
+}

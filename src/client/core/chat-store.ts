@@ -192,9 +192,9 @@ export class ChatStore implements Readable<ChatSnapshot> {
 
   // ---- timelines and sending (Sync, Outbox) -----------------------------------------------
 
-  /** Fetches the page before the oldest message held. */
-  loadOlder(roomId: string): Promise<void> {
-    return this.sync.loadOlder(roomId);
+  /** Fetches the page before the oldest message held (of `limit` messages; default a page). */
+  loadOlder(roomId: string, limit?: number): Promise<void> {
+    return this.sync.loadOlder(roomId, limit);
   }
 
   /** Sends a message: shown as pending at once, confirmed by the ack (or the HTTP answer). */

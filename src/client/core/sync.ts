@@ -53,15 +53,15 @@ export class Sync {
     }
   }
 
-  /** Fetches the page before the oldest message held. */
-  async loadOlder(roomId: string): Promise<void> {
+  /** Fetches the page before the oldest message held (`limit` messages, a jump to an old one takes more). */
+  async loadOlder(roomId: string, limit: number = PAGE_SIZE): Promise<void> {
     const { state } = this.ctx;
     const timeline = timelineOf(state, roomId);
     const first = tl.firstSeq(timeline);
     if (!timeline.hasOlder || first === null || state.getSnapshot().loadingOlder[roomId]) return;
     state.update({ loadingOlder: { ...state.getSnapshot().loadingOlder, [roomId]: true } });
     try {
-      const page = await api.listMessages(roomId, { before: first, limit: PAGE_SIZE, events: true });
+      const page = await api.listMessages(roomId, { before: first, limit, events: true });
       setTimeline(state, roomId, tl.applyOlderPage(timelineOf(state, roomId), page));
       mergeRoomEvents(state, roomId, page.events);
     } catch {

@@ -10,29 +10,9 @@ import type { ChatStore } from '../core/chat-store.js';
 import type { MessageContextValue } from '../components/message-context.js';
 import { navigate } from '../router.js';
 import { roomPath } from '../paths.js';
+import { jumpToMessage } from '../jump-to-message.js';
 
 const HIGHLIGHT_MS = 2_000;
-/** Pages fetched at most while looking for an original (50 messages each). */
-const MAX_PAGES = 40;
-
-async function jumpTo(chat: ChatStore, roomId: string, seq: number): Promise<void> {
-  const find = () => document.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`);
-  for (let page = 0; !find() && page < MAX_PAGES; page += 1) {
-    const timeline = chat.getSnapshot().timelines[roomId];
-    const oldest = timeline?.messages[0]?.seq;
-    if (!timeline?.hasOlder || oldest === undefined || oldest <= seq) break;
-    await chat.loadOlder(roomId);
-    // Let the list render the page before looking again.
-    await new Promise((resolve) => requestAnimationFrame(resolve));
-  }
-  const target = find();
-  if (!target) return;
-  target.scrollIntoView({ block: 'center' });
-  target.classList.add('message-highlight');
-  target.tabIndex = -1;
-  target.focus({ preventScroll: true });
-  setTimeout(() => target.classList.remove('message-highlight'), HIGHLIGHT_MS);
-}
 
 export function useRoomMessages(chat: ChatStore, roomId: string | null, members: readonly Member[] | undefined) {
   const [replyTo, setReplyTo] = useState<Message | null>(null);
@@ -53,7 +33,7 @@ export function useRoomMessages(chat: ChatStore, roomId: string | null, members:
         setReplyTo(message);
         document.querySelector<HTMLTextAreaElement>('[data-testid="composer"]')?.focus();
       },
-      onJump: (seq) => void (roomId && jumpTo(chat, roomId, seq)),
+      onJump: (seq) => void (roomId && jumpToMessage(chat, roomId, seq, { className: 'message-highlight', markMs: HIGHLIGHT_MS })),
     }),
     [chat, roomId, members, self],
   );
