@@ -42,6 +42,8 @@ export const ERROR_CODES = [
   // the server
   'rate_limited',
   'service_unavailable',
+  'search_index_building',
+  'search_off',
   'database_unavailable',
   'internal_error',
 ] as const;

@@ -89,7 +89,7 @@ describe('kill -9 while the search index is built', { timeout: 240_000 }, () => 
     building.proc.child.kill('SIGKILL');
     const killed = await exitWithin(building.proc, 10_000);
     expect(killed.signal).toBe('SIGKILL');
-    expect(refusal.body.error).toMatchObject({ code: 'service_unavailable', message: expect.stringMatching(/being built \(\d+% done\)/) });
+    expect(refusal.body.error).toMatchObject({ code: 'search_index_building', message: expect.stringMatching(/being built \(\d+% done\)/) });
     expect(refusal.headers.get('retry-after')).toBe('5');
     expect(building.proc.stdout).not.toContain('search index built');
 

@@ -175,12 +175,12 @@ describe.each(DIALECTS)('search rate limit on %s', (dialect) => {
 describe.each(DIALECTS)('search turned off on %s', (dialect) => {
   const t = useTestApp(dialect, { ...UNLIMITED, SEARCH_INDEX: 'off' });
 
-  it('answers 503 service_unavailable saying search is off', async () => {
+  it('answers 503 search_off saying search is off', async () => {
     const user = await signUp(t.app);
     const room = await createRoom(t.app, user);
     await sendMessage(t.app, user, room.id, 'apple');
     const answer = await search(t.app, user, { q: 'apple' });
     expect(answer.status).toBe(503);
-    expect(answer.body.error).toMatchObject({ code: 'service_unavailable', message: expect.stringContaining('SEARCH_INDEX=off') });
+    expect(answer.body.error).toMatchObject({ code: 'search_off', message: expect.stringContaining('SEARCH_INDEX=off') });
   });
 });

@@ -11,8 +11,8 @@ import { messageOf } from '../core/chat-state.js';
 
 const DEBOUNCE_MS = 200;
 const BUILDING_RETRY_MS = 5_000;
-/** A minute of asking again; search turned off on the server answers 503 too, for good. */
-const BUILDING_RETRIES = 12;
+/** Five minutes of asking again (a build takes seconds per million messages). */
+const BUILDING_RETRIES = 60;
 const PAGE = 20;
 
 export interface SearchState {
@@ -50,7 +50,7 @@ export function useMessageSearch(q: string, roomId: string) {
       }));
     } catch (error) {
       if (abort.signal.aborted) return;
-      const building = error instanceof ApiError && error.status === 503;
+      const building = error instanceof ApiError && error.code === 'search_index_building';
       // A failed first page shows no results; a failed "load more" keeps those shown.
       setState((held) =>
         before

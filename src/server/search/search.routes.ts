@@ -21,7 +21,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ search: SearchService; gu
           '`q` may also hold filters: `from:username`, `has:file`, `after:YYYY-MM-DD`, `before:YYYY-MM-DD` (UTC days, both exclusive).',
           'An edited message is found by its current text, a deleted one never.',
           'Only rooms the caller is a member of are searched; a `roomId` the caller is not in answers 404.',
-          'While this instance builds its index (at start) it answers 503 with Retry-After.',
+          'While this instance builds its first index (at start) it answers 503 `search_index_building` with Retry-After; with SEARCH_INDEX=off, 503 `search_off`.',
           'Rate-limited per caller (RATE_LIMIT_SEARCH_PER_MINUTE, 429 with Retry-After).',
         ].join(' '),
         querystring: Type.Object({

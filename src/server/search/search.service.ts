@@ -10,7 +10,7 @@ import type { User } from '../../shared/protocol.js';
 import { SEARCH_LIMITS, type SearchPage } from '../../shared/search-shapes.js';
 import { parseSearchQuery, SearchQueryError, type SearchQuery } from '../../shared/search-words.js';
 import type { Database } from '../db/schema.js';
-import { errors } from '../http/errors.js';
+import { AppError, errors } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { DmsRepository } from '../rooms/dms.repository.js';
@@ -79,13 +79,14 @@ export function createSearchService(deps: {
     async search(user: User, request: SearchRequest): Promise<SearchPage> {
       const query = readQuery(request.q);
       const before = request.before === undefined ? undefined : decodeCursor(request.before);
-      await deps.limiter.consume(`search:${user.id}`, { limit: deps.searchesPerMinute, windowMs: 60_000 });
-      if (!indexer) throw errors.unavailable('Search is turned off on this server (SEARCH_INDEX=off).');
+      if (!indexer) throw new AppError(503, 'search_off', 'Search is turned off on this server (SEARCH_INDEX=off).');
       const state = indexer.ready();
       if (!('index' in state)) {
         const percent = state.progress.total > 0 ? Math.floor((100 * state.progress.done) / state.progress.total) : 0;
-        throw errors.unavailable(`The search index is being built (${percent}% done); try again in a moment.`);
+        throw new AppError(503, 'search_index_building', `The search index is being built (${percent}% done); try again in a moment.`, undefined, { 'retry-after': '5' });
       }
+      // Counted once the index answers: a client waiting for the build spends nothing.
+      await deps.limiter.consume(`search:${user.id}`, { limit: deps.searchesPerMinute, windowMs: 60_000 });
       const memberRooms = await repository.memberRoomIds(db, user.id);
       // A room the caller is not in is not found, whether or not it exists.
       if (request.roomId !== undefined && !memberRooms.includes(request.roomId)) throw errors.notFound('Room');
