@@ -13,7 +13,11 @@ import { loadConfig } from '../../src/server/config.js';
 import { generateFernetKey } from '../../src/server/crypto/fernet.js';
 import { createKeyring } from '../../src/server/crypto/keyring.js';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database.js';
+import { noMetrics } from '../../src/server/http/metrics.js';
+import { createLogger } from '../../src/server/logger.js';
 import { createMemoryBus } from '../../src/server/platform/cluster/bus.js';
+import { createSearchIndexer } from '../../src/server/search/search-indexer.js';
+import { createSearchRepository } from '../../src/server/search/search.repository.js';
 import type { FastifyInstance } from 'fastify';
 import { prepareDatabase, signUp, testServices, type Session } from '../support/app.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../support/databases.js';
@@ -70,5 +74,34 @@ describe.each(DIALECTS)('the search index rebuilt after a resync on %s', (dialec
     expect(await searchKeys(app, alice, { q: 'before' })).toEqual([]);
     expect(await searchKeys(app, alice, { q: 'deleted' })).toEqual([]);
     expect(await searchKeys(app, alice, { q: 'walrus' })).toHaveLength(60);
+  });
+
+  it('tries a failed first build again (the database was away at start), answering "being built" until it has an index', async () => {
+    const alice: Session = await signUp(app);
+    const room = await createRoom(app, alice);
+    await sendMessage(app, alice, room.id, 'an ocelot waits for the second build');
+    const repository = createSearchRepository();
+    let failures = 1;
+    const indexer = createSearchIndexer({
+      db: database.db,
+      // The first build's first read fails, as with a database that is not up yet.
+      repository: { ...repository, countMessages: async (db) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : repository.countMessages(db)) },
+      keyring,
+      bus,
+      loadMessage: services.messages.loadForFanOut,
+      log: createLogger({ ...services.config, logLevel: 'silent' }),
+      metrics: noMetrics,
+      retryMs: 50,
+    });
+    try {
+      await indexer.start();
+      expect('index' in indexer.ready()).toBe(false);
+      await vi.waitFor(() => expect('index' in indexer.ready()).toBe(true), { timeout: 5_000, interval: 20 });
+      const state = indexer.ready();
+      const hits = 'index' in state ? state.index.search({ words: [], prefix: 'ocelot', roomIds: [room.id], limit: 5 }) : [];
+      expect(hits.map((hit) => hit.seq)).toEqual([1]);
+    } finally {
+      await indexer.close();
+    }
   });
 });

@@ -94,6 +94,8 @@ export function createSearchIndexer(deps: {
   metrics: Pick<Metrics, 'searchIndexBuilt'>;
   /** How often the reindex generation is read. */
   generationPollMs?: number;
+  /** How long after a failed first build the next is tried. */
+  retryMs?: number;
 }) {
   const { db, repository, bus, log } = deps;
   let current: SearchIndex | undefined;
@@ -142,7 +144,7 @@ export function createSearchIndexer(deps: {
     } catch (error) {
       log.error({ err: error }, 'building the search index failed; the previous one (if any) goes on answering');
       // Without any index (the database was down at start) search would answer 503 for ever: try again.
-      if (!current && !closed) setTimeout(() => void rebuild(), RETRY_MS).unref();
+      if (!current && !closed) setTimeout(() => void rebuild(), deps.retryMs ?? RETRY_MS).unref();
     } finally {
       heard = undefined;
       progress = undefined;
