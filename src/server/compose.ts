@@ -162,7 +162,7 @@ export function composeServices(deps: ServicesDeps) {
   });
 
   // After the gateway: on the bus, sockets hear of a message before the index does.
-  const search = composeSearch({ config, db, keyring, bus, log, messages, dms: dmsRepository, limiter: localLimiter, metrics, generationPollMs: deps.searchGenerationPollMs });
+  const search = composeSearch({ config, db, keyring, bus, log, messages, rooms, dms: dmsRepository, limiter: localLimiter, metrics, generationPollMs: deps.searchGenerationPollMs });
 
   // Sessions nobody comes back for would otherwise stay in the table for ever.
   const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'session sweep failed')), SESSION_SWEEP_MS);

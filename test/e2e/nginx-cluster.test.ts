@@ -16,8 +16,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Message, Room } from '../../src/shared/protocol.js';
+import type { SearchPage } from '../../src/shared/search-shapes.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { isMessageId } from '../support/frames.js';
 import { call, cookieFrom } from '../support/http.js';
@@ -237,6 +238,17 @@ describe.skipIf(skip)(skip ? `the nginx example deployment (skipped: ${missing})
     // It crossed from one instance to the other over LISTEN/NOTIFY, and was timed.
     expect(value(after[socketInstance]!, 'securechat_bus_lag_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(value(after[socketInstance]!, 'securechat_message_delivery_seconds_count')).toBe(1);
+
+    // A search through nginx finds it (once the instance's index is built), and nginx's log keeps its path, not the words.
+    await vi.waitFor(
+      async () => {
+        const found = await fetch(`${base}/api/v1/search?q=${encodeURIComponent('hello through ngi')}`, { headers: { cookie: alice.cookie } });
+        expect(((await found.json()) as SearchPage).results.map((result) => result.message.id)).toEqual([message.id]);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    await vi.waitFor(async () => expect(await fs.readFile(path.join(dir, 'logs/nginx-access.log'), 'utf8')).toContain('"GET /api/v1/search HTTP/1.1"'), { timeout: 5_000 });
+    expect(await fs.readFile(path.join(dir, 'logs/nginx-access.log'), 'utf8')).not.toContain('through');
   });
 
   it('nginx keeps /metrics to the instances and refuses bodies over the app\'s 64 KiB', async () => {

@@ -54,6 +54,8 @@ describe('the request log', () => {
       { method: 'GET' as const, url: `/login?next=${encodeURIComponent(`/invite/${code}`)}` },
       { method: 'GET' as const, url: '/api/v1/ws?token=tok_SECRET_API_TOKEN_123' },
       { method: 'POST' as const, url: '/hooks/whk_SECRET_WEBHOOK_456' },
+      // What someone searched for is as private as the messages it finds.
+      { method: 'GET' as const, url: '/api/v1/search?q=payroll%20layoffs&limit=5' },
       // Percent-encoded, the router still reads `invites` and the code.
       { method: 'GET' as const, url: `/api/v1/%69nvites/${code}` },
       { method: 'POST' as const, url: `/api/v1/%69nvites/${encodeURIComponent(code).replace(/./, (c) => `%${c.charCodeAt(0).toString(16)}`)}/accept` },
@@ -75,10 +77,11 @@ describe('the request log', () => {
       `/login?next=${encodeURIComponent('/invite/')}[redacted]`,
       '/api/v1/ws?token=[redacted]',
       '/hooks/[redacted]',
+      '/api/v1/search?q=[redacted]&limit=5',
       '/api/v1/invites/[redacted]',
       '/api/v1/invites/[redacted]/accept',
     ]);
-    for (const secret of [code, 'tok_SECRET_API_TOKEN_123', 'whk_SECRET_WEBHOOK_456']) expect(lines).not.toContain(secret);
+    for (const secret of [code, 'tok_SECRET_API_TOKEN_123', 'whk_SECRET_WEBHOOK_456', 'payroll', 'layoffs']) expect(lines).not.toContain(secret);
   });
 
   it('logs a client that hangs up mid-upload as an aborted request, not as a database outage', async () => {
@@ -119,6 +122,6 @@ describe('the request log', () => {
     expect(redactUrl('/api/v1/rooms/r1/messages?after=5&limit=50')).toBe('/api/v1/rooms/r1/messages?after=5&limit=50');
     expect(redactUrl('/login?next=%2Fchat%2Fr1')).toBe('/login?next=%2Fchat%2Fr1');
     expect(redactUrl('/api/v1/rooms/r1/invites/inv1')).toBe('/api/v1/rooms/r1/invites/inv1');
-    expect(redactUrl('/x?Token=abc&code=def&q=ok')).toBe('/x?Token=[redacted]&code=[redacted]&q=ok');
+    expect(redactUrl('/x?Token=abc&code=def&limit=5')).toBe('/x?Token=[redacted]&code=[redacted]&limit=5');
   });
 });

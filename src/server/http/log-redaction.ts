@@ -1,6 +1,6 @@
 /**
  * URLs as the request log shows them: secrets that travel in a URL (invite codes, webhook
- * secrets, `?token=` and its kin) are replaced by `[redacted]`, so whoever reads the logs
+ * secrets, `?token=` and its kin) and search words (`?q=`) are replaced by `[redacted]`, so whoever reads the logs
  * cannot join a private room or post as a webhook with what they find there.
  */
 
@@ -12,8 +12,8 @@ const REDACTED = '[redacted]';
  */
 const SECRET_SEGMENT = /(\/(?:api\/+v1\/+invites|invite|hooks)\/+)[^/]+/gi;
 
-/** Query parameters whose value is a credential. */
-const SECRET_PARAMS = new Set(['token', 'access_token', 'secret', 'code', 'key', 'password', 'signature']);
+/** Query parameters whose value is a credential, or what someone searched for (`q`: words of messages, names). */
+const SECRET_PARAMS = new Set(['token', 'access_token', 'secret', 'code', 'key', 'password', 'signature', 'q']);
 
 /**
  * The path with its percent-escapes decoded, as the router reads it (`/api/v1/%69nvites/…`

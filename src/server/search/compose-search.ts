@@ -11,6 +11,7 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { Bus, BusLog } from '../platform/cluster/bus.js';
 import type { DmsRepository } from '../rooms/dms.repository.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
 import { createSearchIndexer } from './search-indexer.js';
 import { createSearchRepository } from './search.repository.js';
 import { createSearchService } from './search.service.js';
@@ -22,6 +23,7 @@ export function composeSearch(deps: {
   bus: Bus;
   log: BusLog;
   messages: MessagesService;
+  rooms: RoomsService;
   dms: DmsRepository;
   limiter: RateLimiter;
   metrics: Metrics;
@@ -35,6 +37,6 @@ export function composeSearch(deps: {
       ? createSearchIndexer({ db, repository, keyring: deps.keyring, bus: deps.bus, loadMessage: messages.loadForFanOut, log: deps.log, metrics: deps.metrics, generationPollMs: deps.generationPollMs })
       : undefined;
   const ready = indexer ? indexer.start() : Promise.resolve();
-  const search = createSearchService({ db, repository, indexer, messages, dms: deps.dms, limiter: deps.limiter, searchesPerMinute: config.rateLimits.searchesPerMinute });
+  const search = createSearchService({ db, repository, indexer, messages, rooms: deps.rooms, dms: deps.dms, limiter: deps.limiter, searchesPerMinute: config.rateLimits.searchesPerMinute });
   return { search, indexer, ready, close: async () => indexer?.close() };
 }

@@ -67,6 +67,7 @@ export function createSearchIndex() {
   const roomNumbers = new Map<string, number>();
   const slotsBySeq: Int32Array[] = [];
   const roomSizes: number[] = [];
+  const deletedRooms = new Set<string>();
   const senders = new Map<string, number>();
   const dictionary = new Dictionary();
   const { postings } = dictionary;
@@ -203,6 +204,7 @@ export function createSearchIndex() {
   return {
     /** A message as it is now: new, edited, deleted or with its files; an older state than the one held is ignored. */
     upsert(message: IndexedMessage): void {
+      if (deletedRooms.has(message.roomId)) return;
       const slot = slotFor(message.roomId, message.seq);
       if (slot !== NONE) update(slot, message);
       else if (!message.deleted) add(message);
@@ -210,6 +212,8 @@ export function createSearchIndex() {
 
     /** A deleted room: its messages are never found again. */
     removeRoom(roomId: string): void {
+      // A late event of the room (read back before the delete) must not bring a message back.
+      deletedRooms.add(roomId);
       const bySeq = slotsBySeq[roomNumbers.get(roomId) ?? -1];
       if (!bySeq) return;
       for (const slot of bySeq) {

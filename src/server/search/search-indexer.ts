@@ -17,6 +17,8 @@ import type { IndexSourceRow, SearchRepository } from './search.repository.js';
 
 const PAGE = 2000;
 const RETRY_MS = 10_000;
+/** The longest a build holds the event loop at a time. */
+const TURN_MS = 10;
 
 export interface BuildProgress {
   done: number;
@@ -66,6 +68,7 @@ export async function buildSearchIndex(
       words: searchWords(body),
     });
   };
+  let turnStarted = performance.now();
   for (const roomId of await repository.roomIds(db)) {
     for (let after = 0; ; ) {
       if (cancelled()) return { index, undecryptable };
@@ -73,10 +76,14 @@ export async function buildSearchIndex(
       rows.forEach(add);
       progress.done += rows.length;
       onProgress({ ...progress, total: Math.max(progress.total, progress.done) });
+      // SQLite answers without a macrotask: requests and bus events get a turn every few
+      // milliseconds, however small the rooms (many DMs are a page each).
+      if (performance.now() - turnStarted > TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turnStarted = performance.now();
+      }
       if (rows.length < PAGE) break;
       after = Number(rows.at(-1)!.seq);
-      // SQLite answers without a macrotask: requests and bus events get their turn between pages.
-      await new Promise((resolve) => setImmediate(resolve));
     }
   }
   index.finishLoading();
@@ -94,7 +101,7 @@ export function createSearchIndexer(deps: {
   metrics: Pick<Metrics, 'searchIndexBuilt'>;
   /** How often the reindex generation is read. */
   generationPollMs?: number;
-  /** How long after a failed first build the next is tried. */
+  /** How long after a failed build the next is tried. */
   retryMs?: number;
 }) {
   const { db, repository, bus, log } = deps;
@@ -105,6 +112,8 @@ export function createSearchIndexer(deps: {
   let buildAgain = false;
   let closed = false;
   let generation: number | undefined;
+  /** The build running, awaited by close() so none reads a closed database. */
+  let building: Promise<void> = Promise.resolve();
 
   const apply = (change: (index: SearchIndex) => void) => {
     if (current) change(current);
@@ -127,8 +136,13 @@ export function createSearchIndexer(deps: {
     if (closed) return;
     if (heard) {
       buildAgain = true;
-      return;
+      return building;
     }
+    building = buildOnce();
+    return building;
+  }
+
+  async function buildOnce(): Promise<void> {
     heard = [];
     const started = Date.now();
     try {
@@ -142,16 +156,17 @@ export function createSearchIndexer(deps: {
       deps.metrics.searchIndexBuilt((Date.now() - started) / 1000, () => current?.stats());
       log.info({ messages: stats.messages, words: stats.words, megabytes: Math.round(stats.bytes / 2 ** 20), ms: Date.now() - started, undecryptable: built.undecryptable }, 'search index built');
     } catch (error) {
-      log.error({ err: error }, 'building the search index failed; the previous one (if any) goes on answering');
-      // Without any index (the database was down at start) search would answer 503 for ever: try again.
-      if (!current && !closed) setTimeout(() => void rebuild(), deps.retryMs ?? RETRY_MS).unref();
+      if (closed) return;
+      log.error({ err: error }, 'building the search index failed; the previous one (if any) goes on answering, and it is tried again');
+      // Without it, search would answer 503 for ever (no index yet), or from an index that missed events.
+      setTimeout(() => void rebuild(), deps.retryMs ?? RETRY_MS).unref();
     } finally {
       heard = undefined;
       progress = undefined;
     }
     if (buildAgain && !closed) {
       buildAgain = false;
-      await rebuild();
+      await buildOnce();
     }
   }
 
@@ -167,7 +182,7 @@ export function createSearchIndexer(deps: {
   poll.unref();
 
   return {
-    /** Builds the first index; resolves once it answers. */
+    /** Builds the first index; resolves once that build has ended (answering, or failed and to be tried again). */
     async start(): Promise<void> {
       generation = await repository.generation(db).catch((error: unknown) => {
         log.warn({ err: error }, 'reading the search generation failed');
@@ -184,6 +199,7 @@ export function createSearchIndexer(deps: {
       clearInterval(poll);
       stopListening();
       await pointers.stop();
+      await building;
     },
   };
 }

@@ -50,10 +50,6 @@ export function createSearchRepository() {
         .execute();
     },
 
-    async memberRoomIds(db: Db, userId: string): Promise<string[]> {
-      return (await db.selectFrom('room_members').select('room_id').where('user_id', '=', userId).execute()).map((row) => row.room_id);
-    },
-
     async rooms(db: Db, ids: readonly string[]): Promise<Pick<RoomsTable, 'id' | 'name' | 'kind'>[]> {
       if (ids.length === 0) return [];
       return db.selectFrom('rooms').select(['id', 'name', 'kind']).where('id', 'in', [...ids]).execute();

@@ -8,12 +8,13 @@ import type { Kysely } from 'kysely';
 import { dmName } from '../../shared/dm.js';
 import type { User } from '../../shared/protocol.js';
 import { SEARCH_LIMITS, type SearchPage } from '../../shared/search-shapes.js';
-import { parseSearchQuery, SearchQueryError, type SearchQuery } from '../../shared/search-words.js';
+import { matchesQueryWord, parseSearchQuery, SearchQueryError, searchWords, type SearchQuery } from '../../shared/search-words.js';
 import type { Database } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
 import type { DmsRepository } from '../rooms/dms.repository.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
 import type { SearchCursor } from './search-index.js';
 import type { SearchIndexer } from './search-indexer.js';
 import type { SearchRepository } from './search.repository.js';
@@ -51,12 +52,20 @@ function readQuery(q: string): SearchQuery {
   return query;
 }
 
+/** Whether a body holds every whole word of the query and a word starting with its prefix. */
+function stillMatches(body: string, query: SearchQuery): boolean {
+  const words = searchWords(body);
+  return query.words.every((word) => words.includes(word)) && (query.prefix === undefined || words.some((word) => matchesQueryWord(word, { words: [], prefix: query.prefix })));
+}
+
 export function createSearchService(deps: {
   db: Kysely<Database>;
   repository: SearchRepository;
   /** Undefined when SEARCH_INDEX=off. */
   indexer: SearchIndexer | undefined;
   messages: Pick<MessagesService, 'loadMany'>;
+  /** The caller's rooms, read on every search. */
+  rooms: Pick<RoomsService, 'roomSeqs'>;
   dms: Pick<DmsRepository, 'membersOf'>;
   limiter: RateLimiter;
   searchesPerMinute: number;
@@ -87,7 +96,7 @@ export function createSearchService(deps: {
       }
       // Counted once the index answers: a client waiting for the build spends nothing.
       await deps.limiter.consume(`search:${user.id}`, { limit: deps.searchesPerMinute, windowMs: 60_000 });
-      const memberRooms = await repository.memberRoomIds(db, user.id);
+      const memberRooms = (await deps.rooms.roomSeqs(user.id)).map((room) => room.id);
       // A room the caller is not in is not found, whether or not it exists.
       if (request.roomId !== undefined && !memberRooms.includes(request.roomId)) throw errors.notFound('Room');
       const senderId = query.from === undefined ? undefined : await repository.userIdByUsername(db, query.from);
@@ -105,7 +114,8 @@ export function createSearchService(deps: {
         limit: limit + 1,
       });
       const page = hits.slice(0, limit);
-      const messages = (await deps.messages.loadMany(page)).filter((message) => message.deletedAt === undefined);
+      // As they are now: an index a moment behind (another instance's edit on its way) shows no stale match.
+      const messages = (await deps.messages.loadMany(page)).filter((message) => message.deletedAt === undefined && stillMatches(message.body, query));
       const rooms = await roomsOf([...new Set(messages.map((message) => message.roomId))], user.id);
       const results = messages.flatMap((message) => {
         const room = rooms.get(message.roomId);
