@@ -104,4 +104,55 @@ describe.each(DIALECTS)('the search index rebuilt after a resync on %s', (dialec
       await indexer.close();
     }
   });
+
+  it('applies what it hears while a build runs: a page read before a send, an edit and a delete does not keep their old state', async () => {
+    const alice: Session = await signUp(app);
+    const room = await createRoom(app, alice);
+    const changes = messageChanges(() => app);
+    const toEdit = await sendMessage(app, alice, room.id, 'a gecko before the edit');
+    const toDelete = await sendMessage(app, alice, room.id, 'a gecko to be deleted');
+    // The build reads the room's page, then waits here, holding what it read, while the room changes.
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const atGate = new Promise<void>((resolve) => (reached = resolve));
+    const repository = createSearchRepository();
+    const indexer = createSearchIndexer({
+      db: database.db,
+      repository: {
+        ...repository,
+        roomPage: async (db, roomId, after, limit) => {
+          const rows = await repository.roomPage(db, roomId, after, limit);
+          if (roomId === room.id) {
+            reached();
+            await gate;
+          }
+          return rows;
+        },
+      },
+      keyring,
+      bus,
+      loadMessage: services.messages.loadForFanOut,
+      log: createLogger({ ...services.config, logLevel: 'silent' }),
+      metrics: noMetrics,
+    });
+    try {
+      const started = indexer.start();
+      await atGate;
+      const during = await sendMessage(app, alice, room.id, 'a gecko sent during the build');
+      await changes.edited(alice, room.id, toEdit.seq, 'a gecko after the edit');
+      expect((await changes.remove(alice, room.id, toDelete.seq)).status).toBe(204);
+      release();
+      await started;
+      const state = indexer.ready();
+      if (!('index' in state)) throw new Error('the build did not finish');
+      const seqs = (q: { words: string[]; prefix?: string }) => state.index.search({ ...q, roomIds: [room.id], limit: 10 }).map((hit) => hit.seq);
+      expect(seqs({ words: [], prefix: 'gecko' })).toEqual([during.seq, toEdit.seq]);
+      expect(seqs({ words: ['gecko'], prefix: 'after' })).toEqual([toEdit.seq]);
+      expect(seqs({ words: [], prefix: 'before' })).toEqual([]);
+      expect(seqs({ words: [], prefix: 'deleted' })).toEqual([]);
+    } finally {
+      await indexer.close();
+    }
+  });
 });
