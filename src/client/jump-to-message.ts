@@ -40,7 +40,8 @@ const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve))
 /** Brings message `seq` of `roomId` into view and marks it; false when it could not be found. */
 export async function jumpToMessage(chat: ChatStore, roomId: string, seq: number, options: JumpOptions): Promise<boolean> {
   const timeline = () => chat.getSnapshot().timelines[roomId];
-  const find = () => document.querySelector<HTMLElement>(`[data-testid="message"][data-seq="${seq}"]`);
+  // The room too: the list of the room left behind may still be on the page for a moment.
+  const find = () => document.querySelector<HTMLElement>(`[data-testid="message"][data-room-id="${CSS.escape(roomId)}"][data-seq="${seq}"]`);
   if (!(await until(chat, () => timeline()?.historyLoaded === true))) return false;
   // Let the list render what is held before looking.
   await nextFrame();

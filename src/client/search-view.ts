@@ -20,7 +20,8 @@ export const EXCERPT_MAX = 180;
 
 /** The `q` to send: the typed words, and `from:<person>` when a person is given. */
 export function composeQuery(words: string, person: string): string {
-  const name = person.trim().replace(/^@/u, '');
+  // A username has no spaces or colons: whatever else was typed cannot turn into words or filters.
+  const name = person.trim().replace(/^@/u, '').replace(/[\s:]+/gu, '');
   return [words.trim(), name ? `from:${name}` : ''].filter(Boolean).join(' ');
 }
 

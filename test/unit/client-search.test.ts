@@ -18,6 +18,9 @@ describe('the query the search dialog sends', () => {
     expect(composeQuery('lunch', ' @bob ')).toBe('lunch from:bob');
     expect(composeQuery('', 'bob')).toBe('from:bob');
     expect(composeQuery(' ', ' ')).toBe('');
+    // Spaces and colons cannot make the name a second word or a filter.
+    expect(composeQuery('lunch', 'bob smith')).toBe('lunch from:bobsmith');
+    expect(composeQuery('lunch', 'has:file')).toBe('lunch from:hasfile');
   });
 
   it('highlights nothing for a query the server will refuse', () => {

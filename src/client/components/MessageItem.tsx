@@ -43,6 +43,7 @@ export function MessageItemView({ message, own, continued, actions, beforeBody, 
       class={`message${own ? ' message-own' : ''}${continued ? ' message-continued' : ''}${mentionsMe ? ' message-mentions-me' : ''}`}
       data-testid="message"
       data-seq={message.seq}
+      data-room-id={message.roomId}
       data-sender={message.sender.username}
       data-continued={continued ? 'true' : undefined}
     >
