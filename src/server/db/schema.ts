@@ -136,13 +136,13 @@ export interface RoomInviteExclusionsTable {
   user_id: string;
 }
 
-/** A known plaintext under the current key: start-up proves the key reads existing data. */
 /** One row: bumped by `securechat search reindex`; every instance rebuilds its in-memory index when it changes. */
 export interface SearchStateTable {
   id: number;
   generation: number;
 }
 
+/** A known plaintext under the current key: start-up proves the key reads existing data. */
 export interface KeyCanaryTable {
   id: string;
   ciphertext: string;

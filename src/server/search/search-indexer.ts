@@ -25,7 +25,7 @@ export interface BuildProgress {
   total: number;
 }
 
-export function indexedMessage(message: Message): IndexedMessage {
+function indexedMessage(message: Message): IndexedMessage {
   return {
     roomId: message.roomId,
     seq: message.seq,
