@@ -260,8 +260,11 @@ export function createSearchIndex() {
         if (room !== undefined) allowed[room] = 1;
       }
       const sender = query.senderId === undefined ? undefined : (senders.get(query.senderId) ?? -1);
+      // The fewest candidates: the rarest whole word's list, or the prefix's lists together.
       const rarest = required.map((id) => postings[id]!).sort((a, b) => a.length - b.length)[0];
-      const lists = rarest ? [rarest] : prefixIds ? [...prefixIds].map((id) => postings[id]!) : [all];
+      const prefixLists = prefixIds ? [...prefixIds].map((id) => postings[id]!) : undefined;
+      const prefixTotal = prefixLists?.reduce((sum, list) => sum + list.length, 0) ?? Infinity;
+      const lists = rarest && rarest.length <= prefixTotal ? [rarest] : (prefixLists ?? [all]);
       // `until` is a cursor too: the walk starts at whichever comes first. ('' sorts before every room id.)
       const until = query.until === undefined ? undefined : { createdAt: query.until, roomId: '', seq: 0 };
       const cursor = !until || (query.before && query.before.createdAt < until.createdAt) ? query.before : until;
