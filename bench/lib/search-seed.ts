@@ -16,8 +16,10 @@ import { createSearchRepository } from '../../src/server/search/search.repositor
 import { createCorpus, seededRandom, type SampledMessage } from './search-corpus.js';
 import type { SeedContext } from './seed.js';
 
-/** Sends queued at once: enough to fill the writer's batches of 256 while the next ones are encrypted. */
-const WINDOW = 4_096;
+/** Messages encrypted per turn of the event loop: one writer batch (MAX_BATCH in message-writer.ts). */
+const CHUNK = 256;
+/** Chunks queued at most: enough that the writer always has a full batch waiting. */
+const AHEAD = 8;
 /** Seeded messages are 30 s apart, ending now: a million span about a year. */
 const SPACING_MS = 30_000;
 
@@ -39,11 +41,11 @@ export async function seedThroughWriter(ctx: SeedContext, plan: SeedPlan): Promi
   const sampleEvery = Math.max(1, Math.floor(plan.total / plan.samples));
   const samples: SampledMessage[] = [];
   const firstAt = Date.now() - plan.total * SPACING_MS;
-  let previous: Promise<unknown> = Promise.resolve();
+  const pending: Promise<void>[] = [];
   try {
-    for (let offset = 0; offset < plan.total; offset += WINDOW) {
+    for (let offset = 0; offset < plan.total; offset += CHUNK) {
       const writes: Promise<WriteResult>[] = [];
-      for (let i = offset; i < Math.min(plan.total, offset + WINDOW); i += 1) {
+      for (let i = offset; i < Math.min(plan.total, offset + CHUNK); i += 1) {
         const roomId = plan.roomIds[Math.floor(roomOf() * plan.roomIds.length)]!;
         const body = corpus.body();
         if (i % sampleEvery === 0) samples.push({ roomId, body });
@@ -64,14 +66,17 @@ export async function seedThroughWriter(ctx: SeedContext, plan: SeedPlan): Promi
           }),
         );
       }
-      // This window is encrypted while the previous one commits; then that one is waited for.
-      await previous;
-      plan.onProgress?.(offset);
-      previous = Promise.all(writes).then((results) => {
+      const chunk = Promise.all(writes).then((results) => {
         if (results.some((result) => !result.stored)) throw new Error('a seeded message was reported as a duplicate');
       });
+      chunk.catch(() => undefined); // awaited below; a failure before that must not count as unhandled
+      pending.push(chunk);
+      // The writer commits while the next chunks are encrypted; each chunk yields so its replies and next batch get their turn.
+      if (pending.length >= AHEAD) await pending.shift();
+      else await new Promise((resolve) => setImmediate(resolve));
+      plan.onProgress?.(offset + writes.length);
     }
-    await previous;
+    await Promise.all(pending);
   } finally {
     await store.close();
   }
