@@ -20,20 +20,25 @@ export interface IndexTimes {
   latency: Histogram;
   /** Each query's first page as `roomId:seq`, newest first. */
   pages: string[][];
+  /** The slowest few queries, slowest first: where the index spends its time. */
+  slowest: Array<{ q: string; oneRoom: boolean; ms: number; hits: number }>;
 }
 
 export function timeIndex(index: SearchIndex, queries: readonly BenchQuery[], allRooms: readonly string[]): IndexTimes {
   const latency = new Histogram();
   const pages: string[][] = [];
+  const times: IndexTimes['slowest'] = [];
   for (const query of queries) {
     const { words, prefix } = parseSearchQuery(query.q);
     const roomIds = query.roomId ? [query.roomId] : allRooms;
     const begin = performance.now();
     const hits = index.search({ words, prefix, roomIds, limit: SEARCH_PAGE + 1 });
-    latency.record(performance.now() - begin);
+    const ms = performance.now() - begin;
+    latency.record(ms);
+    times.push({ q: query.q, oneRoom: query.roomId !== undefined, ms: Math.round(ms * 1000) / 1000, hits: hits.length });
     pages.push(hits.slice(0, SEARCH_PAGE).map((hit) => `${hit.roomId}:${hit.seq}`));
   }
-  return { latency, pages };
+  return { latency, pages, slowest: times.sort((a, b) => b.ms - a.ms).slice(0, 5) };
 }
 
 interface Answer {
