@@ -38,10 +38,11 @@ import { filesScenario } from './scenarios/files.js';
 import { historyScenario } from './scenarios/history.js';
 import { loginScenario } from './scenarios/login.js';
 import { rotationScenario } from './scenarios/rotation.js';
+import { searchScenario } from './scenarios/search.js';
 import { sendScenario } from './scenarios/send.js';
 import { userSearchScenario } from './scenarios/user-search.js';
 
-const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario, changeFanoutScenario, filesScenario];
+const SCENARIOS: Scenario[] = [cryptoScenario, rotationScenario, historyScenario, sendScenario, fanoutScenario, fanoutClusterScenario, connectionsScenario, loginScenario, coldLoadScenario, userSearchScenario, changeFanoutScenario, filesScenario, searchScenario];
 
 /** Average cores taken by other processes above which a figure is flagged as disturbed. */
 const FOREIGN_LOAD_WARNING = 0.25;

@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import cookiePlugin from '@fastify/cookie';
 import type { Kysely } from 'kysely';
 import type { Keyring } from '../../src/server/crypto/keyring.js';
+import type { DatabaseHandle } from '../../src/server/db/database.js';
 import { hashPassword } from '../../src/server/crypto/passwords.js';
 import type { Database, MessagesTable, RoomMembersTable, SessionsTable, UsersTable } from '../../src/server/db/schema.js';
 
@@ -18,6 +19,8 @@ const CHUNK = 500;
 
 export interface SeedContext {
   db: Kysely<Database>;
+  /** The open database `db` belongs to (for the server's message store: seeding through its group commit). */
+  database: DatabaseHandle;
   keyring: Keyring;
   sessionSecret: string;
   /** The session cookie's name under the server's configuration (`sessionCookieName`). */

@@ -31,6 +31,7 @@ export const BENCH_RATE_LIMITS = {
   RATE_LIMIT_MESSAGES_PER_MINUTE: '100000000',
   RATE_LIMIT_FRAMES_PER_MINUTE: '100000000',
   RATE_LIMIT_USER_SEARCH_PER_MINUTE: '100000000',
+  RATE_LIMIT_SEARCH_PER_MINUTE: '100000000',
   RATE_LIMIT_DMS_PER_MINUTE: '100000000',
   RATE_LIMIT_UPLOADS_PER_MINUTE: '100000000',
 };
@@ -123,7 +124,7 @@ export class BenchInstance {
       await migrateToLatest(handle.db);
       // The cookie name follows the server's configuration (FORCE_HTTPS), as its guard's does.
       const cookieName = sessionCookieName(loadConfig(this.serverEnv(0, {})).forceHttps);
-      return await fn({ db: handle.db, keyring: createKeyring(this.masterKey), sessionSecret: this.sessionSecret, cookieName });
+      return await fn({ db: handle.db, database: handle, keyring: createKeyring(this.masterKey), sessionSecret: this.sessionSecret, cookieName });
     } finally {
       await handle.close();
     }
