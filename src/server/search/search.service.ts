@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { dmName } from '../../shared/dm.js';
 import type { User } from '../../shared/protocol.js';
 import { SEARCH_LIMITS, type SearchPage } from '../../shared/search-shapes.js';
-import { matchesQueryWord, parseSearchQuery, SearchQueryError, searchWords, type SearchQuery } from '../../shared/search-words.js';
+import { parseSearchQuery, SearchQueryError, searchWords, type SearchQuery } from '../../shared/search-words.js';
 import type { Database } from '../db/schema.js';
 import { AppError, errors } from '../http/errors.js';
 import type { RateLimiter } from '../http/rate-limit.js';
@@ -55,7 +55,8 @@ function readQuery(q: string): SearchQuery {
 /** Whether a body holds every whole word of the query and a word starting with its prefix. */
 function stillMatches(body: string, query: SearchQuery): boolean {
   const words = searchWords(body);
-  return query.words.every((word) => words.includes(word)) && (query.prefix === undefined || words.some((word) => matchesQueryWord(word, { words: [], prefix: query.prefix })));
+  const { prefix } = query;
+  return query.words.every((word) => words.includes(word)) && (prefix === undefined || words.some((word) => word.startsWith(prefix)));
 }
 
 export function createSearchService(deps: {
