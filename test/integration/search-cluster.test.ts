@@ -38,9 +38,7 @@ describe.each(BUS_KINDS)('search across three instances on the %s bus', (kind: B
 
     beforeAll(async () => {
       testDatabase = await createTestDatabase('postgres');
-      const base = clusterConfig(kind, testDatabase.target, { url: redis.url, prefix });
-      // Every poll is a search: no limit in the way.
-      config = { ...base, rateLimits: { ...base.rateLimits, searchesPerMinute: 1_000_000 } };
+      config = clusterConfig(kind, testDatabase.target, { url: redis.url, prefix });
       inspect = openDatabase(testDatabase.target);
       await prepareDatabase(inspect, keyring);
       instances = await startClusterInstances(3, config, keyring, SESSION_SECRET, { searchGenerationPollMs: 50 });

@@ -7,7 +7,7 @@
  * slot. Rooms the caller may read are the caller's to pass in.
  */
 import { Dictionary } from './dictionary.js';
-import { newestFirst, Posting } from './postings.js';
+import { newestFirst, Posting, sortNewestFirst } from './postings.js';
 import { WordPool } from './word-pool.js';
 
 /** What the index needs of a message (the body in clear: it is indexed here and not kept). */
@@ -183,22 +183,9 @@ export function createSearchIndex() {
     for (const id of ids) if (!held.has(id)) postings[id]!.insert(slot, comesBefore);
   }
 
-  /**
-   * A room's slots before the cursor, newest first. Seq order is the index's order but for
-   * clocks that disagree between instances, so an insertion sort puts the few exceptions right.
-   */
+  /** A room's slots before the cursor, newest first (seq order is the index's order but for clocks that disagree). */
   function roomNewestFirst(room: number, isBeforeCursor: (slot: number) => boolean): Int32Array {
-    const slots = slotsBySeq[room]!.filter((slot) => slot !== NONE && isBeforeCursor(slot)).reverse();
-    for (let at = 1; at < slots.length; at += 1) {
-      const slot = slots[at]!;
-      let to = at;
-      while (to > 0 && comesBefore(slots[to - 1]!, slot)) {
-        slots[to] = slots[to - 1]!;
-        to -= 1;
-      }
-      slots[to] = slot;
-    }
-    return slots;
+    return sortNewestFirst(slotsBySeq[room]!.filter((slot) => slot !== NONE && isBeforeCursor(slot)).reverse(), comesBefore);
   }
 
   return {
