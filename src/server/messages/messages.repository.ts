@@ -1,29 +1,32 @@
 /** SQL for reading messages. New messages are written by the message store (message-store.ts). */
-import type { Db, MessagesTable } from '../db/schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database, Db, MessagesTable } from '../db/schema.js';
 
 export type MessageRow = MessagesTable;
 /** `has_files`: whether it carries stored files (0/1 on SQLite, a boolean on PostgreSQL), so a page without any asks nothing more. */
 export type MessageWithSenderRow = MessageRow & { sender_username: string; has_files?: number | boolean | null };
 
-/** Messages with their senders' names and whether they carry files (an index probe per row: files_room_message). */
+/** `has_files` of a select from messages: whether the row carries stored files (an index probe per row: files_room_message). */
+export const hasStoredFiles = (eb: ExpressionBuilder<Database, 'messages'>) =>
+  eb
+    .exists(
+      eb
+        .selectFrom('files')
+        .select('files.id')
+        .whereRef('files.room_id', '=', 'messages.room_id')
+        .whereRef('files.message_seq', '=', 'messages.seq')
+        .where('files.state', '=', 'stored'),
+    )
+    .as('has_files');
+
+/** Messages with their senders' names and whether they carry files. */
 export function selectWithSender(db: Db) {
   return db
     .selectFrom('messages')
     .innerJoin('users', 'users.id', 'messages.sender_id')
     .selectAll('messages')
     .select('users.username as sender_username')
-    .select((eb) =>
-      eb
-        .exists(
-          eb
-            .selectFrom('files')
-            .select('files.id')
-            .whereRef('files.room_id', '=', 'messages.room_id')
-            .whereRef('files.message_seq', '=', 'messages.seq')
-            .where('files.state', '=', 'stored'),
-        )
-        .as('has_files'),
-    );
+    .select(hasStoredFiles);
 }
 
 export function createMessagesRepository() {

@@ -1,5 +1,6 @@
 /** SQL for search: the messages the index is built from, the caller's rooms, and the reindex generation. */
 import type { Db, RoomsTable } from '../db/schema.js';
+import { hasStoredFiles } from '../messages/messages.repository.js';
 
 /** A message as the index is built from it (its body still a token). */
 export interface IndexSourceRow {
@@ -30,18 +31,7 @@ export function createSearchRepository() {
       return db
         .selectFrom('messages')
         .select(['messages.room_id', 'messages.seq', 'messages.sender_id', 'messages.created_at', 'messages.change_seq', 'messages.body_ciphertext', 'messages.body_key_id'])
-        .select((eb) =>
-          eb
-            .exists(
-              eb
-                .selectFrom('files')
-                .select('files.id')
-                .whereRef('files.room_id', '=', 'messages.room_id')
-                .whereRef('files.message_seq', '=', 'messages.seq')
-                .where('files.state', '=', 'stored'),
-            )
-            .as('has_files'),
-        )
+        .select(hasStoredFiles)
         .where('messages.room_id', '=', roomId)
         .where('messages.seq', '>', afterSeq)
         .where('messages.deleted_at', 'is', null)
