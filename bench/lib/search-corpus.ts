@@ -5,19 +5,13 @@
  * of the seeded messages (so each one finds at least the message it came from).
  */
 import { searchWords } from '../../src/shared/search-words.js';
+import { createRandom } from '../../test/support/random.js';
 
 export type Random = () => number;
 
-/** mulberry32: a small 32-bit PRNG, the same stream for a seed on every machine. */
+/** mulberry32 (test/support/random.ts): the same stream for a seed on every machine. */
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return createRandom(seed).next;
 }
 
 /** The most frequent words of chat, most frequent first: the head of the vocabulary. */

@@ -15,19 +15,7 @@ import { createRoom, inviteInto, joinRoom } from '../support/factories.js';
 import { uploadFile } from '../support/files.js';
 import { call } from '../support/http.js';
 import { corpusEntry, expectedKeys, keyOf, search, searchKeys, type CorpusMessage } from '../support/search.js';
-
-/** mulberry32: the same corpus on every run. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]! };
-}
+import { createRandom } from '../support/random.js';
 
 const WORDS = [
   'apple', 'application', 'apply', 'banana', 'band', 'café', 'cafe', 'résumé', 'naïve', 'crème', 'brûlée', 'Straße',
@@ -89,7 +77,7 @@ describe.each(DIALECTS)('search on a fixed corpus on %s', (dialect) => {
       [dm.id, [viewer, a]],
     ]);
 
-    const random = seeded(17);
+    const random = createRandom(17);
     firstDay = t.clock.now();
     for (let i = 0; i < MESSAGES; i += 1) {
       // Some at the same instant (the order then falls to the room id and the seq), most minutes apart, a few a day apart.

@@ -1,6 +1,6 @@
 /**
  * Shared by the security suites (authorization matrix, fuzz): the app's own route list,
- * a fingerprint of every table, the API's error shape, and a seeded PRNG.
+ * a fingerprint of every table, the API's error shape, and (re-exported) the seeded PRNG.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -121,23 +121,5 @@ export function refusalProblem(response: LightMyRequestResponse, method = 'GET')
   return errorBodyProblem(body);
 }
 
-// ---- seeded randomness ----
-
-/** mulberry32: a small, fast, seedable PRNG; the same seed gives the same run. */
-export function createRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-export type Random = ReturnType<typeof createRandom>;
+// The seeded PRNG lives in test/support/random.ts; the suites import it from here too.
+export { createRandom, type Random } from '../support/random.js';

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { newestFirst, Posting } from '../../src/server/search/postings.js';
 import { createSearchIndex, type IndexedMessage, type IndexHit, type IndexQuery, type SearchIndex } from '../../src/server/search/search-index.js';
+import { createRandom, type Random } from '../support/random.js';
 
 const ROOM_A = 'room-a';
 const ROOM_B = 'room-b';
@@ -18,20 +19,6 @@ function message(fields: Partial<IndexedMessage> & Pick<IndexedMessage, 'seq'>):
 const ask = (index: SearchIndex, query: Partial<IndexQuery>): IndexHit[] =>
   index.search({ words: [], roomIds: [ROOM_A, ROOM_B, ROOM_C], limit: 100, ...query });
 const seqsOf = (hits: IndexHit[]) => hits.map((hit) => hit.seq);
-
-/** A seeded PRNG (mulberry32): the same corpus every run. */
-function seeded(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: <T>(items: readonly T[]): T => items[int(0, items.length - 1)]! };
-}
 
 describe('the search index', () => {
   it('finds a new message by every word, the last one as a prefix', () => {
@@ -194,7 +181,7 @@ describe('the search index against a brute-force scan (seeded random corpus)', (
 
   /** Messages with few distinct times (many ties), then edits and deletes of some of them. */
   function corpus(seed: number) {
-    const random = seeded(seed);
+    const random = createRandom(seed);
     const creates: IndexedMessage[] = [];
     const seqs = new Map<string, number>();
     for (let i = 0; i < 400; i += 1) {
@@ -214,7 +201,7 @@ describe('the search index against a brute-force scan (seeded random corpus)', (
     return { creates, changes, random };
   }
 
-  function queries(random: ReturnType<typeof seeded>): IndexQuery[] {
+  function queries(random: Random): IndexQuery[] {
     const list: IndexQuery[] = [];
     for (let i = 0; i < 300; i += 1) {
       const words = random.next() < 0.5 ? [random.pick(VOCABULARY)] : [];
@@ -328,7 +315,7 @@ describe('posting lists', () => {
   });
 
   it('merges many random lists like a sorted union (seeded)', () => {
-    const random = seeded(42);
+    const random = createRandom(42);
     for (let round = 0; round < 50; round += 1) {
       const lists = Array.from({ length: random.int(1, 12) }, () => list(...Array.from({ length: random.int(0, 30) }, () => random.int(0, 60))));
       const cut = random.int(0, 61);
