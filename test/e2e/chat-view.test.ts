@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
+import { apiAs, launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
 
 const CODE = 'const ok = a < b && c > d;\nconsole.log(`<b>${ok}</b>`, "a line longer than a phone is wide, so it scrolls");';
 const MARKDOWN = [
@@ -54,19 +54,6 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     return created;
   }
 
-  /** Calls the API from the page, as the signed-in user. */
-  function api<T>(target: Page, method: string, path: string, body?: unknown): Promise<T> {
-    return target.evaluate(
-      async ({ method, path, body }) => {
-        const session = await (await fetch('/api/v1/auth/session')).json();
-        const headers = { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken };
-        const response = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        return response.status === 204 ? null : response.json();
-      },
-      { method, path, body },
-    ) as Promise<T>;
-  }
-
   async function send(target: Page, text: string): Promise<void> {
     await target.getByTestId('composer').fill(text);
     await target.getByTestId('send').click();
@@ -83,11 +70,11 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     bob = await bobContext.newPage();
     await registerThroughPage(bob, 'bob');
     await registerThroughPage(page, 'ada');
-    const rooms = await api<{ id: string; name: string }[]>(page, 'GET', '/rooms');
+    const rooms = await apiAs<{ id: string; name: string }[]>(page, 'GET', '/rooms');
     generalId = rooms.find((room) => room.name === 'General')!.id;
-    await api(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Morning! Standup in 10, notes: https://example.com/notes', clientId: 'b1' });
-    await api(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Bring your _blockers_.', clientId: 'b2' });
-    const { room } = await api<{ room: { id: string } }>(page, 'POST', '/rooms', { name: 'Random', description: 'Off-topic, see https://example.com/rules' });
+    await apiAs(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Morning! Standup in 10, notes: https://example.com/notes', clientId: 'b1' });
+    await apiAs(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Bring your _blockers_.', clientId: 'b2' });
+    const { room } = await apiAs<{ room: { id: string } }>(page, 'POST', '/rooms', { name: 'Random', description: 'Off-topic, see https://example.com/rules' });
     otherRoomId = room.id;
 
     await page.goto(`/chat/${generalId}`);
@@ -168,19 +155,19 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     await expect.poll(() => pending.count(), { timeout: 20_000 }).toBe(0);
     await expect.poll(() => page.getByTestId('message-body').allInnerTexts()).toContain('written on the train');
 
-    const { messages } = await api<{ messages: { body: string }[] }>(page, 'GET', `/rooms/${generalId}/messages?limit=100`);
+    const { messages } = await apiAs<{ messages: { body: string }[] }>(page, 'GET', `/rooms/${generalId}/messages?limit=100`);
     expect(messages.filter((message) => message.body === 'written on the train')).toHaveLength(1);
     expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('securechat.outbox.')))).toEqual([]);
   });
 
   it('offers "Jump to first unread" when the divider is off-screen, and jumps to it', async () => {
-    const { room } = await api<{ room: { id: string } }>(bob, 'POST', '/rooms', { name: 'Busy' });
-    await api(page, 'POST', `/rooms/${room.id}/join`);
+    const { room } = await apiAs<{ room: { id: string } }>(bob, 'POST', '/rooms', { name: 'Busy' });
+    await apiAs(page, 'POST', `/rooms/${room.id}/join`);
     await page.goto(`/chat/${room.id}`);
     await expect.poll(() => page.locator('h1').innerText()).toContain('Busy');
     await page.goto(`/chat/${otherRoomId}`);
     await expect.poll(() => page.locator('h1').innerText()).toContain('Random');
-    for (let i = 1; i <= 40; i++) await api(bob, 'POST', `/rooms/${room.id}/messages`, { body: `update ${i}`, clientId: `busy-${i}` });
+    for (let i = 1; i <= 40; i++) await apiAs(bob, 'POST', `/rooms/${room.id}/messages`, { body: `update ${i}`, clientId: `busy-${i}` });
 
     await page.getByTestId('room-item').filter({ hasText: 'Busy' }).click();
     await expect.poll(() => page.getByTestId('message').count()).toBe(40);
@@ -201,7 +188,7 @@ describe('the chat view in the browser', { timeout: 90_000 }, () => {
     // Bob writes while Ada is in another room: back in General, the divider shows where new starts.
     await page.goto(`/chat/${otherRoomId}`);
     await expect.poll(() => page.locator('h1').innerText()).toContain('Random');
-    await api(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Looks good. Tagging **v1.4** after lunch', clientId: 'b3' });
+    await apiAs(bob, 'POST', `/rooms/${generalId}/messages`, { body: 'Looks good. Tagging **v1.4** after lunch', clientId: 'b3' });
     await page.getByTestId('room-item').filter({ hasText: 'General' }).click();
     await expect.poll(() => page.getByTestId('message').count()).toBe(7);
     await expect.poll(() => page.getByTestId('unread-divider').count()).toBe(1);

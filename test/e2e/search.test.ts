@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
+import { apiAs, launchBrowser, registerThroughPage, screenshot, startServer, watchForProblems } from './browser.js';
 
 const FILLERS = 160;
 
@@ -35,23 +35,10 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     return context.newPage();
   }
 
-  /** Calls the API from the page, as its signed-in user. */
-  function api<T>(target: Page, method: string, path: string, body?: unknown): Promise<T> {
-    return target.evaluate(
-      async ({ method, path, body }) => {
-        const session = await (await fetch('/api/v1/auth/session')).json();
-        const headers = { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken };
-        const response = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        return response.status === 204 ? null : response.json();
-      },
-      { method, path, body },
-    ) as Promise<T>;
-  }
-
   /** Posts a message as the page's user (a minute after the one before) and answers its seq. */
   async function post(target: Page, roomId: string, body: string): Promise<number> {
     server.clock.advance(60_000);
-    const { message } = await api<{ message: { seq: number } }>(target, 'POST', `/rooms/${roomId}/messages`, { body, clientId: crypto.randomUUID() });
+    const { message } = await apiAs<{ message: { seq: number } }>(target, 'POST', `/rooms/${roomId}/messages`, { body, clientId: crypto.randomUUID() });
     return message.seq;
   }
 
@@ -66,9 +53,9 @@ describe('message search in the browser', { timeout: 120_000 }, () => {
     await registerThroughPage(alice, 'alice');
     await registerThroughPage(bob, 'bob');
 
-    const rooms = await api<Array<{ id: string; name: string }>>(alice, 'GET', '/rooms');
+    const rooms = await apiAs<Array<{ id: string; name: string }>>(alice, 'GET', '/rooms');
     const generalId = rooms.find((room) => room.name === 'General')!.id;
-    const { room: design } = await api<{ room: { id: string } }>(alice, 'POST', '/rooms', { name: 'design' });
+    const { room: design } = await apiAs<{ room: { id: string } }>(alice, 'POST', '/rooms', { name: 'design' });
     const targetSeq = await post(alice, generalId, 'Lunch at the Café Zebrine on Friday, who is in?');
     await post(bob, generalId, 'The cafe downstairs is closed this week');
     await post(alice, design.id, 'Café colours for the design review');
