@@ -147,6 +147,7 @@ export function composeServices(deps: ServicesDeps) {
     }),
     onRegistered: rooms.joinGeneral,
   });
+  const search = composeSearch({ config, db, keyring, log, messages, rooms, dms: dmsRepository, limiter: localLimiter, metrics, generationPollMs: deps.searchGenerationPollMs });
   const gateway = createGateway({
     rooms,
     messages,
@@ -159,10 +160,9 @@ export function composeServices(deps: ServicesDeps) {
     clock,
     maxSocketsPerUser: config.maxSocketsPerUser,
     metrics,
+    // The index follows the bus through the gateway: after the sockets, pointers read once.
+    alsoHear: search.indexer?.hear,
   });
-
-  // After the gateway: on the bus, sockets hear of a message before the index does.
-  const search = composeSearch({ config, db, keyring, bus, log, messages, rooms, dms: dmsRepository, limiter: localLimiter, metrics, generationPollMs: deps.searchGenerationPollMs });
 
   // Sessions nobody comes back for would otherwise stay in the table for ever.
   const sweep = setInterval(() => void sessions.sweepExpired().catch((error: unknown) => log.warn({ err: error }, 'session sweep failed')), SESSION_SWEEP_MS);

@@ -17,7 +17,7 @@ import type { Presence } from '../platform/cluster/presence.js';
 import { CLOSE_CODES, createConnections, endConnection, type Connection } from './connections.js';
 import { createFanOut, createSender } from './fanout.js';
 import { createFrameHandler } from './frames.js';
-import { resolvingPointers } from './pointers.js';
+import { resolvingPointers, type ResolvedEvent } from './pointers.js';
 import { createResync } from './resync.js';
 import { createSessionLife } from './session-life.js';
 import { createTypingThrottle } from './typing-throttle.js';
@@ -44,6 +44,11 @@ export interface GatewayOptions {
   maxSocketsPerUser: number;
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes?: number;
+  /**
+   * Another part of this instance that follows the bus (the search index): it hears each
+   * event after the sockets, with pointers already read back (once for both).
+   */
+  alsoHear?: (event: ResolvedEvent) => void;
   /** Open sockets, frames delivered and their latency, resyncs, slow consumers. */
   metrics?: Pick<Metrics, 'socketOpened' | 'socketClosed' | 'messageDelivered' | 'busResync' | 'slowConsumerDropped' | 'socketFrameRefused'>;
 }
@@ -72,7 +77,16 @@ export function createGateway(options: GatewayOptions) {
     loadMessage: messages.loadForFanOut,
     loadRoomIds: async (userId: string) => (await rooms.roomSeqs(userId)).map((room) => room.id),
   };
-  const pointers = resolvingPointers(pointerReader, deliver, log);
+  const { alsoHear } = options;
+  // A failing delivery must not keep the event from the other listener.
+  const hear = (event: ResolvedEvent, publishedAt?: number) => {
+    try {
+      deliver(event, publishedAt);
+    } finally {
+      alsoHear?.(event);
+    }
+  };
+  const pointers = resolvingPointers(pointerReader, hear, log);
   const stopListening = bus.subscribe(pointers.receive);
 
   /** Tells the user's rooms they came online or went offline. */

@@ -9,7 +9,7 @@ import type { Db } from '../db/schema.js';
 import type { Metrics } from '../http/metrics.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { MessagesService } from '../messages/messages.service.js';
-import type { Bus, BusLog } from '../platform/cluster/bus.js';
+import type { BusLog } from '../platform/cluster/bus.js';
 import type { DmsRepository } from '../rooms/dms.repository.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { createSearchIndexer } from './search-indexer.js';
@@ -20,7 +20,6 @@ export function composeSearch(deps: {
   config: Config;
   db: Db;
   keyring: Keyring;
-  bus: Bus;
   log: BusLog;
   messages: MessagesService;
   rooms: RoomsService;
@@ -34,7 +33,7 @@ export function composeSearch(deps: {
   const repository = createSearchRepository();
   const indexer =
     config.searchIndex === 'memory'
-      ? createSearchIndexer({ db, repository, keyring: deps.keyring, bus: deps.bus, loadMessage: messages.loadForFanOut, log: deps.log, metrics: deps.metrics, generationPollMs: deps.generationPollMs })
+      ? createSearchIndexer({ db, repository, keyring: deps.keyring, log: deps.log, metrics: deps.metrics, generationPollMs: deps.generationPollMs })
       : undefined;
   const ready = indexer ? indexer.start() : Promise.resolve();
   const search = createSearchService({ db, repository, indexer, messages, rooms: deps.rooms, dms: deps.dms, limiter: deps.limiter, searchesPerMinute: config.rateLimits.searchesPerMinute });

@@ -1,6 +1,7 @@
 /**
  * Keeps this instance's search index: built from the database at start (bodies decrypted
- * here, never written), kept current from the bus, and built again — while the old one
+ * here, never written), kept current from the bus (the gateway hands it each event, after
+ * the sockets, pointers read back), and built again — while the old one
  * goes on answering — after a bus outage (`resync`: events may have been lost) or when
  * `securechat search reindex` bumps the generation. Nothing survives the process, so a
  * kill -9 leaves nothing wrong behind: the next start builds it again.
@@ -10,8 +11,8 @@ import { searchWords } from '../../shared/search-words.js';
 import type { Db } from '../db/schema.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Metrics } from '../http/metrics.js';
-import type { Bus, BusLog } from '../platform/cluster/bus.js';
-import { resolvingPointers, type PointerReader, type ResolvedEvent } from '../realtime/pointers.js';
+import type { BusLog } from '../platform/cluster/bus.js';
+import type { ResolvedEvent } from '../realtime/pointers.js';
 import { createSearchIndex, type IndexedMessage, type SearchIndex } from './search-index.js';
 import type { IndexSourceRow, SearchRepository } from './search.repository.js';
 
@@ -94,9 +95,6 @@ export function createSearchIndexer(deps: {
   db: Db;
   repository: SearchRepository;
   keyring: Pick<Keyring, 'decrypt'>;
-  bus: Bus;
-  /** Reads a message a pointer names (messages.loadForFanOut). */
-  loadMessage: PointerReader['loadMessage'];
   log: BusLog;
   metrics: Pick<Metrics, 'searchIndexBuilt'>;
   /** How often the reindex generation is read. */
@@ -104,7 +102,7 @@ export function createSearchIndexer(deps: {
   /** How long after a failed build the next is tried. */
   retryMs?: number;
 }) {
-  const { db, repository, bus, log } = deps;
+  const { db, repository, log } = deps;
   let current: SearchIndex | undefined;
   let progress: BuildProgress | undefined;
   /** Changes heard while a build runs: applied to the new index once it is built. */
@@ -129,8 +127,6 @@ export function createSearchIndexer(deps: {
       void rebuild();
     }
   };
-  const pointers = resolvingPointers({ loadMessage: deps.loadMessage, loadRoomIds: async () => [] }, onEvent, log);
-  const stopListening = bus.subscribe(pointers.receive);
 
   async function rebuild(): Promise<void> {
     if (closed) return;
@@ -182,6 +178,8 @@ export function createSearchIndexer(deps: {
   poll.unref();
 
   return {
+    /** A bus event, pointers read back (the gateway hands each one on: `alsoHear`). */
+    hear: onEvent,
     /** Builds the first index; resolves once that build has ended (answering, or failed and to be tried again). */
     async start(): Promise<void> {
       generation = await repository.generation(db).catch((error: unknown) => {
@@ -197,8 +195,6 @@ export function createSearchIndexer(deps: {
     async close(): Promise<void> {
       closed = true;
       clearInterval(poll);
-      stopListening();
-      await pointers.stop();
       await building;
     },
   };
